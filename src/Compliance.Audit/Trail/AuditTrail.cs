@@ -1,0 +1,31 @@
+using Compliance.Data.Model;
+using Microsoft.EntityFrameworkCore;
+
+namespace Compliance.Audit.Trail;
+
+internal sealed class AuditTrail(ComplianceDbContext db, TimeProvider time) : IAuditTrail
+{
+    public async Task RecordAsync(AuditEventType type, string actor, Guid? subjectId, string? details, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(type);
+        db.Set<AuditEvent>().Add(new AuditEvent
+        {
+            EventId = type.Id,
+            Name = type.Name,
+            OccurredAt = time.GetUtcNow(),
+            Actor = actor,
+            SubjectId = subjectId,
+            Details = details,
+        });
+        await db.SaveChangesAsync(cancellationToken);
+    }
+
+    public Task<AuditEvent?> FindLatestAsync(AuditEventType type, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(type);
+        return db.Set<AuditEvent>().AsNoTracking()
+            .Where(e => e.EventId == type.Id)
+            .OrderByDescending(e => e.Id)
+            .FirstOrDefaultAsync(cancellationToken);
+    }
+}

@@ -1,0 +1,55 @@
+using Compliance.Data.Storage;
+using Microsoft.Extensions.Hosting;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Options;
+
+namespace Compliance.Data.Migrations;
+
+/// <summary>
+/// Before the host serves anything: migrates both stores when allowed (the embedded default), otherwise checks that
+/// their schemas are exactly this build's and stops the start if not.
+/// </summary>
+internal sealed class SchemaStartupGate(
+    IOptions<StorageOptions> options,
+    TimeProvider time,
+    ILoggerFactory loggers) : IHostedLifecycleService
+{
+    public async Task StartingAsync(CancellationToken cancellationToken)
+    {
+        var storage = options.Value;
+        var logger = loggers.CreateLogger<SchemaMigrator>();
+        foreach (var store in Enum.GetValues<Store>())
+        {
+            var connection = storage.ConnectionFor(store);
+            var migrator = new SchemaMigrator(connection, time, loggers.CreateLogger<SchemaMigrator>());
+            try
+            {
+                if (storage.ShouldMigrateOnStart)
+                {
+                    await migrator.MigrateAsync(cancellationToken);
+                }
+                else
+                {
+                    await migrator.EnsureCurrentAsync(cancellationToken);
+                }
+            }
+            catch (Exception e) when (e is SchemaNotReadyException or StoreUnavailableException)
+            {
+                DataLog.SchemaNotReady(logger, connection.StoreName, e.Message);
+                throw;
+            }
+
+            DataLog.SchemaCurrent(logger, connection.StoreName, migrator.TargetVersion);
+        }
+    }
+
+    public Task StartAsync(CancellationToken cancellationToken) => Task.CompletedTask;
+
+    public Task StartedAsync(CancellationToken cancellationToken) => Task.CompletedTask;
+
+    public Task StoppingAsync(CancellationToken cancellationToken) => Task.CompletedTask;
+
+    public Task StopAsync(CancellationToken cancellationToken) => Task.CompletedTask;
+
+    public Task StoppedAsync(CancellationToken cancellationToken) => Task.CompletedTask;
+}

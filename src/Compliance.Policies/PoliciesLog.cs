@@ -1,0 +1,15 @@
+using Microsoft.Extensions.Logging;
+
+namespace Compliance.Policies;
+
+/// <summary>Log messages of the Policies module (event ids 1100-1199). They never carry personal data.</summary>
+internal static partial class PoliciesLog
+{
+    [LoggerMessage(EventId = 1100, EventName = "PoliciesLoaded", Level = LogLevel.Information,
+        Message = "Policies loaded from {Directory}: {PurposeCount} purposes, {RetentionRuleCount} retention rules, {RegisterEntryCount} register entries, fingerprint {Fingerprint}")]
+    public static partial void PoliciesLoaded(this ILogger logger, string directory, int purposeCount, int retentionRuleCount, int registerEntryCount, string fingerprint);
+
+    [LoggerMessage(EventId = 1101, EventName = "PoliciesInvalid", Level = LogLevel.Critical,
+        Message = "Policy files are invalid ({ErrorCount} errors); the service will not start")]
+    public static partial void PoliciesInvalid(this ILogger logger, int errorCount, Exception exception);
+}
