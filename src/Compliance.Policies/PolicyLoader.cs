@@ -55,11 +55,11 @@ public static class PolicyLoader
         return new PolicySet(
             fullDirectory,
             fingerprint,
-            purposes.Categories.Items,
-            purposes.Purposes.Items,
-            retention.Rules.Items,
+            ReadOnly.Copy(purposes.Categories.Items),
+            ReadOnly.Copy(purposes.Purposes.Items),
+            ReadOnly.Copy(retention.Rules.Items),
             register.Controller,
-            register.Entries.Items);
+            ReadOnly.Copy(register.Entries.Items));
     }
 
     // Every data category is covered by exactly one rule, or says why none applies.

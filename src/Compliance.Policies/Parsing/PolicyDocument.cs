@@ -48,14 +48,23 @@ internal sealed class PolicyDocument
         }
 
         var stream = new YamlStream();
+        var scanner = new Scanner(new StringReader(text));
         try
         {
-            stream.Load(new StringReader(text));
+            stream.Load(new Parser(scanner));
         }
         catch (YamlException exception)
         {
             // Syntax errors become located policy errors; a raw YamlException never leaves the loader.
-            document.Error(exception.Start, exception.Message);
+            // Tab errors are located by their end mark, or not at all (1:1); the scanner then knows better.
+            var mark = exception.Message.Contains("tab", StringComparison.Ordinal) ? exception.End : exception.Start;
+            document.Error(mark.Index == 0 ? scanner.CurrentPosition : mark, exception.Message);
+            return document;
+        }
+        catch (InvalidOperationException)
+        {
+            // YamlDotNet 16 throws this for some malformed flow collections; the scanner knows where it stopped.
+            document.Error(scanner.CurrentPosition, "invalid YAML syntax just before this point (an unclosed '[' or '{'?)");
             return document;
         }
 

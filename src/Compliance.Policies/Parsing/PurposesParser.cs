@@ -163,7 +163,7 @@ internal static partial class PurposesParser
             return;
         }
 
-        file.Purposes.Add(document, id, new Purpose(id, name, description, basis, categories, dpv, consent), node, "purpose");
+        file.Purposes.Add(document, id, new Purpose(id, name, description, basis, ReadOnly.Copy(categories), dpv, consent), node, "purpose");
     }
 
     private static ConsentTerms? ParseConsent(PolicyDocument document, YamlMap purpose, string directory)
@@ -202,7 +202,7 @@ internal static partial class PurposesParser
             return null;
         }
 
-        return new ConsentTerms(false, validity, [.. notices.OrderBy(notice => notice.EffectiveFrom)]);
+        return new ConsentTerms(false, validity, ReadOnly.Copy(notices.OrderBy(notice => notice.EffectiveFrom)));
     }
 
     private static NoticeVersion? ParseNotice(PolicyDocument document, YamlNode node, string purpose, string directory, Dictionary<string, YamlNode> versions)
@@ -260,7 +260,7 @@ internal static partial class PurposesParser
         }
 
         return valid && version is not null && effectiveFrom is not null && texts.Count > 0
-            ? new NoticeVersion(version, effectiveFrom.Value, texts)
+            ? new NoticeVersion(version, effectiveFrom.Value, ReadOnly.Copy(texts))
             : null;
     }
 

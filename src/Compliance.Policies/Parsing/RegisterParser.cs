@@ -124,7 +124,8 @@ internal static class RegisterParser
 
         var name = map.Text("name");
         var valid = true;
-        var purposes = Resolve(map, map.IdList("purposes"), catalogues.Purposes.Purposes, "purpose", $"not declared in {PurposesFile.FileName}", catalogues.Purposes.Readable, ref valid);
+        var purposeReferences = map.IdList("purposes");
+        var purposes = Resolve(map, purposeReferences, catalogues.Purposes.Purposes, "purpose", $"not declared in {PurposesFile.FileName}", catalogues.Purposes.Readable, ref valid);
         foreach (var purpose in purposes)
         {
             registered.Add(purpose.Id);
@@ -135,7 +136,11 @@ internal static class RegisterParser
         var categories = Resolve(map, categoryReferences, catalogues.Purposes.Categories, "data category", $"not declared in {PurposesFile.FileName}", catalogues.Purposes.Readable, ref valid);
         var recipients = Resolve(map, map.IdList("recipients", allowEmpty: true), catalogues.Recipients, "recipient", "declare it under recipients", true, ref valid);
         var measures = Resolve(map, map.IdList("securityMeasures"), catalogues.Measures, "security measure", "declare it under securityMeasures", true, ref valid);
-        valid &= CheckCategoriesMatchPurposes(map, purposes, categories, categoryReferences);
+        if (purposes.Count == purposeReferences.Count)
+        {
+            // Only when every purpose resolved: an invalid purpose is reported in its own file, not again here.
+            valid &= CheckCategoriesMatchPurposes(map, purposes, categories, categoryReferences);
+        }
         var transfers = ParseTransfers(map, recipients, categories, ref valid);
 
         if (!valid || id is null || name is null)
@@ -146,7 +151,7 @@ internal static class RegisterParser
         var limits = categories.Select(category => catalogues.Retention.Rules.Items.FirstOrDefault(rule => rule.DataCategory.Id == category.Id))
             .OfType<RetentionRule>()
             .ToList();
-        file.Entries.Add(document, id, new RegisterEntry(id, name, purposes, subjects, categories, recipients, transfers, limits, measures), node, "register entry");
+        file.Entries.Add(document, id, new RegisterEntry(id, name, ReadOnly.Copy(purposes), ReadOnly.Copy(subjects), ReadOnly.Copy(categories), ReadOnly.Copy(recipients), ReadOnly.Copy(transfers), ReadOnly.Copy(limits), ReadOnly.Copy(measures)), node, "register entry");
     }
 
     private static List<T> Resolve<T>(YamlMap map, IReadOnlyList<(string Id, YamlNode Node)> references, Declarations<T> declarations, string noun, string hint, bool check, ref bool valid)

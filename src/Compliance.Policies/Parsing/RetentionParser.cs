@@ -96,7 +96,7 @@ internal static class RetentionParser
             return;
         }
 
-        var rule = new RetentionRule(id, category, period.Value, trigger.Value, action.Value, legalHold.Value, extensions, afterDeath, reference, justification);
+        var rule = new RetentionRule(id, category, period.Value, trigger.Value, action.Value, legalHold.Value, ReadOnly.Copy(extensions), afterDeath, reference, justification);
         file.Rules.Add(document, id, rule, node, "retention rule");
     }
 

@@ -40,6 +40,12 @@ internal sealed partial class YamlMap
             return null;
         }
 
+        // Name the item by its id as early as possible, so that even an unknown-key error says which one.
+        if (mapping.Children.TryGetValue(new YamlScalarNode("id"), out var idNode) && idNode is YamlScalarNode { Value: { Length: > 0 } id })
+        {
+            what = $"{what} '{id}'";
+        }
+
         var map = new YamlMap(document, mapping, what);
         foreach (var (keyNode, value) in mapping.Children)
         {

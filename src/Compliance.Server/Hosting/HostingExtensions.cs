@@ -1,0 +1,105 @@
+using System.Net;
+using System.Text.Json;
+using Microsoft.AspNetCore.HttpOverrides;
+using Microsoft.AspNetCore.Server.Kestrel.Core;
+using Microsoft.Extensions.Options;
+
+namespace Compliance.Server.Hosting;
+
+/// <summary>The web host's cross-cutting set-up: logs, limits, errors, headers, OpenAPI, shutdown.</summary>
+internal static class HostingExtensions
+{
+    public static WebApplicationBuilder AddComplianceHosting(this WebApplicationBuilder builder)
+    {
+        // One JSON object per line from the built-in formatter; messages come from [LoggerMessage] methods.
+        builder.Logging.ClearProviders();
+        builder.Logging.AddJsonConsole(options =>
+        {
+            options.UseUtcTimestamp = true;
+            options.TimestampFormat = "yyyy-MM-dd'T'HH:mm:ss.fff'Z'";
+            options.IncludeScopes = false;
+            options.JsonWriterOptions = new JsonWriterOptions { Indented = false };
+        });
+
+        var services = builder.Services;
+        services.AddOptions<HostingOptions>().Bind(builder.Configuration.GetSection(HostingOptions.SectionName)).ValidateOnStart();
+        services.AddSingleton<IValidateOptions<HostingOptions>, HostingOptionsValidator>();
+        services.AddOptions<HostOptions>().Configure<IOptions<HostingOptions>>((host, hosting) =>
+            host.ShutdownTimeout = TimeSpan.FromSeconds(Math.Clamp(hosting.Value.ShutdownTimeoutSeconds, 1, 600)));
+        services.AddOptions<KestrelServerOptions>().Configure<IOptions<HostingOptions>>((kestrel, hosting) =>
+        {
+            kestrel.AddServerHeader = false;
+            kestrel.Limits.MaxRequestBodySize = hosting.Value.MaxRequestBodyBytes;
+        });
+        services.AddOptions<ForwardedHeadersOptions>().Configure<IOptions<HostingOptions>>((forwarded, hosting) =>
+        {
+            forwarded.ForwardedHeaders = ForwardedHeaders.XForwardedFor | ForwardedHeaders.XForwardedProto;
+            foreach (var proxy in hosting.Value.TrustedProxies)
+            {
+                if (IPAddress.TryParse(proxy, out var address))
+                {
+                    forwarded.KnownProxies.Add(address);
+                }
+            }
+        });
+        services.AddHsts(options =>
+        {
+            options.MaxAge = TimeSpan.FromDays(365);
+            options.IncludeSubDomains = true;
+        });
+
+        services.AddProblemDetails(options => options.CustomizeProblemDetails = context =>
+        {
+            var status = context.ProblemDetails.Status ?? context.HttpContext.Response.StatusCode;
+            context.ProblemDetails.Extensions.TryAdd("code", ErrorCodes.ForStatus(status));
+        });
+        services.AddOpenApi();
+        return builder;
+    }
+
+    public static WebApplication UseComplianceHosting(this WebApplication app)
+    {
+        app.UseForwardedHeaders();
+        app.UseSecurityHeaders();
+        app.UseExceptionHandler(new ExceptionHandlerOptions
+        {
+            // A malformed or oversized request is the client's fault and says so; anything else is a 500 without details.
+            StatusCodeSelector = exception => exception is Microsoft.AspNetCore.Http.BadHttpRequestException bad ? bad.StatusCode : StatusCodes.Status500InternalServerError,
+        });
+        app.UseStatusCodePages();
+        if (!app.Environment.IsDevelopment())
+        {
+            app.UseHsts();
+        }
+
+        return app;
+    }
+
+    /// <summary>
+    /// Runs until shut down. A start refused for a known reason (settings, policy files, schema, unreachable store)
+    /// ends with one line naming what is wrong and exit code 78 (EX_CONFIG), not a stack trace.
+    /// </summary>
+    public static async Task<int> RunComplianceAsync(this WebApplication app)
+    {
+        var logger = app.Services.GetRequiredService<ILoggerFactory>().CreateLogger("Compliance.Server");
+        var version = typeof(HostingExtensions).Assembly.GetName().Version?.ToString() ?? "0";
+        var provider = app.Configuration["Storage:Provider"] ?? "Sqlite";
+        app.Lifetime.ApplicationStarted.Register(() => HostingLog.Ready(logger, version, provider));
+        app.Lifetime.ApplicationStopping.Register(() =>
+        {
+            var timeout = app.Services.GetRequiredService<IOptions<HostingOptions>>().Value.ShutdownTimeoutSeconds;
+            HostingLog.Stopping(logger, timeout);
+        });
+        try
+        {
+            await app.RunAsync();
+            return 0;
+        }
+        catch (Exception exception) when (StartupFailure.Explain(exception) is { } reason)
+        {
+            HostingLog.StartRefused(logger, reason);
+            await Console.Error.WriteLineAsync($"compliance: start refused: {reason}");
+            return StartupFailure.ExitCode;
+        }
+    }
+}

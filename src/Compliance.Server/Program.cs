@@ -1,0 +1,30 @@
+using Compliance.Audit;
+using Compliance.Data;
+using Compliance.Policies;
+using Compliance.Server.Health;
+using Compliance.Server.Hosting;
+using Compliance.Server.Policies;
+using Compliance.Vault;
+
+var builder = WebApplication.CreateBuilder(args);
+
+// Configuration, logging, limits, errors, security headers, OpenAPI.
+builder.AddComplianceHosting();
+
+// Modules. Policies come first: a broken policy file stops the start before any database is touched.
+builder.Services.AddCompliancePolicies(builder.Configuration);
+builder.Services.AddComplianceData(builder.Configuration);
+builder.Services.AddComplianceAudit();
+builder.Services.AddComplianceVault();
+builder.Services.AddPolicyActivationRecord();
+
+var app = builder.Build();
+
+app.UseComplianceHosting();
+app.MapComplianceHealth();
+app.MapOpenApi();
+
+return await app.RunComplianceAsync();
+
+/// <summary>The entry point, visible to the integration tests' <c>WebApplicationFactory</c>.</summary>
+public partial class Program;

@@ -1,0 +1,179 @@
+using System.Net;
+using System.Net.Http.Json;
+using System.Text.Json;
+using Compliance.Audit.Trail;
+using Compliance.Data.Model;
+using Compliance.Testing;
+using Microsoft.EntityFrameworkCore;
+using Microsoft.Extensions.DependencyInjection;
+
+namespace Compliance.Server.Tests.Hosting;
+
+public abstract class HostingTests<TStores>(TStores stores) : IDisposable
+    where TStores : StoreFixture
+{
+    private readonly ComplianceFactory _factory = new(stores.Settings);
+
+    public void Dispose()
+    {
+        _factory.Dispose();
+        GC.SuppressFinalize(this);
+    }
+
+    [Fact]
+    public async Task Ready_BothStoresMigrated_AnswersHealthyForEach()
+    {
+        using var client = _factory.CreateClient();
+
+        var response = await client.GetAsync("/health/ready");
+
+        response.StatusCode.ShouldBe(HttpStatusCode.OK);
+        var body = await response.Content.ReadFromJsonAsync<JsonElement>();
+        body.GetProperty("status").GetString().ShouldBe("Healthy");
+        body.GetProperty("checks").GetProperty("compliance-store").GetString().ShouldBe("Healthy");
+        body.GetProperty("checks").GetProperty("vault-store").GetString().ShouldBe("Healthy");
+        response.Headers.CacheControl!.NoStore.ShouldBeTrue();
+    }
+
+    [Fact]
+    public async Task Ready_SchemaBehindThisBuild_Answers503()
+    {
+        using var client = _factory.CreateClient();
+        (await client.GetAsync("/health/ready")).StatusCode.ShouldBe(HttpStatusCode.OK);
+        await using var scope = _factory.Services.CreateAsyncScope();
+        var db = scope.ServiceProvider.GetRequiredService<ComplianceDbContext>();
+
+        // Another node has migrated the store further than this build knows.
+        await db.Database.ExecuteSqlRawAsync(
+            "INSERT INTO schema_history (version, name, checksum, applied_at, applied_by, execution_ms) VALUES (9999, 'future', 'x', {0}, 'test', 0)",
+            stores.Provider == Data.Storage.DatabaseProvider.Sqlite ? "2026-01-01T00:00:00Z" : DateTimeOffset.UtcNow);
+        try
+        {
+            var response = await client.GetAsync("/health/ready");
+
+            response.StatusCode.ShouldBe(HttpStatusCode.ServiceUnavailable);
+            var body = await response.Content.ReadFromJsonAsync<JsonElement>();
+            body.GetProperty("checks").GetProperty("compliance-store").GetString().ShouldBe("Unhealthy");
+            body.GetProperty("checks").GetProperty("vault-store").GetString().ShouldBe("Healthy");
+        }
+        finally
+        {
+            await db.Database.ExecuteSqlRawAsync("DELETE FROM schema_history WHERE version = 9999");
+        }
+    }
+
+    [Fact]
+    public async Task Live_Always_Answers200()
+    {
+        using var client = _factory.CreateClient();
+
+        var response = await client.GetAsync("/health/live");
+
+        response.StatusCode.ShouldBe(HttpStatusCode.OK);
+    }
+
+    [Fact]
+    public async Task OpenApi_Document_DescribesTheHealthEndpoints()
+    {
+        using var client = _factory.CreateClient();
+
+        var document = await client.GetFromJsonAsync<JsonElement>("/openapi/v1.json");
+
+        document.GetProperty("openapi").GetString()!.ShouldStartWith("3.");
+        var paths = document.GetProperty("paths");
+        paths.TryGetProperty("/health/live", out _).ShouldBeTrue();
+        paths.TryGetProperty("/health/ready", out _).ShouldBeTrue();
+    }
+
+    [Theory]
+    [InlineData("/no-such-page", 404, "not_found")]
+    [InlineData("/health/%C3%28", 404, "not_found")]
+    [InlineData("/health/live/../../../../etc/passwd", 404, "not_found")]
+    public async Task UnknownPath_AnyShape_AnswersProblemJsonWithStableCode(string path, int status, string code)
+    {
+        using var client = _factory.CreateClient();
+
+        var response = await client.GetAsync(path);
+
+        ((int)response.StatusCode).ShouldBe(status);
+        response.Content.Headers.ContentType!.MediaType.ShouldBe("application/problem+json");
+        var problem = await response.Content.ReadFromJsonAsync<JsonElement>();
+        problem.GetProperty("code").GetString().ShouldBe(code);
+        problem.GetProperty("status").GetInt32().ShouldBe(status);
+    }
+
+    [Fact]
+    public async Task Ready_WrongMethod_Answers405ProblemJson()
+    {
+        using var client = _factory.CreateClient();
+
+        var response = await client.PostAsync("/health/ready", new StringContent("{}"));
+
+        response.StatusCode.ShouldBe(HttpStatusCode.MethodNotAllowed);
+        var problem = await response.Content.ReadFromJsonAsync<JsonElement>();
+        problem.GetProperty("code").GetString().ShouldBe("method_not_allowed");
+    }
+
+    [Fact]
+    public async Task Ready_HostileQueryString_IsIgnoredNot500()
+    {
+        using var client = _factory.CreateClient();
+        var query = string.Join('&', Enumerable.Range(0, 500).Select(i => $"a{i}=%FF%FE%00{new string('x', 10)}"));
+
+        var response = await client.GetAsync($"/health/ready?{query}&a1=dup");
+
+        response.StatusCode.ShouldBe(HttpStatusCode.OK);
+    }
+
+    [Theory]
+    [InlineData("/health/live")]
+    [InlineData("/no-such-page")]
+    public async Task AnyResponse_CarriesTheSecurityHeaders(string path)
+    {
+        using var client = _factory.CreateClient();
+
+        var response = await client.GetAsync(path);
+
+        response.Headers.GetValues("Content-Security-Policy").Single().ShouldContain("frame-ancestors 'none'");
+        response.Headers.GetValues("X-Content-Type-Options").Single().ShouldBe("nosniff");
+        response.Headers.GetValues("Referrer-Policy").Single().ShouldBe("no-referrer");
+        response.Headers.GetValues("X-Frame-Options").Single().ShouldBe("DENY");
+        response.Headers.Contains("Server").ShouldBeFalse();
+    }
+
+    [Fact]
+    public async Task Https_Request_GetsHsts_PlainHttpDoesNot()
+    {
+        using var https = _factory.CreateClient(new() { BaseAddress = new Uri("https://compliance.example") });
+        using var http = _factory.CreateClient(new() { BaseAddress = new Uri("http://compliance.example") });
+
+        var secure = await https.GetAsync("/health/live");
+        var plain = await http.GetAsync("/health/live");
+
+        secure.Headers.GetValues("Strict-Transport-Security").Single().ShouldContain("max-age=31536000");
+        plain.Headers.Contains("Strict-Transport-Security").ShouldBeFalse();
+    }
+
+    [Fact]
+    public async Task Start_SamePolicySetTwice_RecordsItsActivationOnce()
+    {
+        using (var first = new ComplianceFactory(stores.Settings))
+        {
+            using var client = first.CreateClient();
+            (await client.GetAsync("/health/live")).EnsureSuccessStatusCode();
+        }
+
+        using var client2 = _factory.CreateClient();
+        (await client2.GetAsync("/health/live")).EnsureSuccessStatusCode();
+
+        await using var scope = _factory.Services.CreateAsyncScope();
+        var events = await scope.ServiceProvider.GetRequiredService<ComplianceDbContext>().Set<AuditEvent>()
+            .Where(e => e.EventId == AuditEventTypes.PolicySetActivated.Id).ToListAsync();
+        events.Count.ShouldBe(1);
+        events[0].Details!.ShouldContain("fingerprint");
+    }
+}
+
+public sealed class HostingTests_Sqlite(SqliteStores stores) : HostingTests<SqliteStores>(stores), IClassFixture<SqliteStores>;
+
+public sealed class HostingTests_Postgres(PostgresStores stores) : HostingTests<PostgresStores>(stores), IClassFixture<PostgresStores>;
