@@ -1,3 +1,4 @@
+using System.Globalization;
 using System.Net;
 using System.Text.Json;
 using Microsoft.AspNetCore.HttpOverrides;
@@ -24,19 +25,22 @@ internal static class HostingExtensions
         var services = builder.Services;
         services.AddOptions<HostingOptions>().Bind(builder.Configuration.GetSection(HostingOptions.SectionName)).ValidateOnStart();
         services.AddSingleton<IValidateOptions<HostingOptions>, HostingOptionsValidator>();
-        services.AddOptions<HostOptions>().Configure<IOptions<HostingOptions>>((host, hosting) =>
-            host.ShutdownTimeout = TimeSpan.FromSeconds(Math.Clamp(hosting.Value.ShutdownTimeoutSeconds, 1, 600)));
-        services.AddOptions<KestrelServerOptions>().Configure<IOptions<HostingOptions>>((kestrel, hosting) =>
+        // These framework options are built while the host is constructed, before validation can report anything;
+        // so they read the raw settings leniently, and HostingOptionsValidator refuses the start if a value is wrong.
+        var hosting = builder.Configuration.GetSection(HostingOptions.SectionName);
+        services.Configure<HostOptions>(host =>
+            host.ShutdownTimeout = TimeSpan.FromSeconds(ReadInt(hosting, nameof(HostingOptions.ShutdownTimeoutSeconds), 30, 1, 600)));
+        services.Configure<KestrelServerOptions>(kestrel =>
         {
             kestrel.AddServerHeader = false;
-            kestrel.Limits.MaxRequestBodySize = hosting.Value.MaxRequestBodyBytes;
+            kestrel.Limits.MaxRequestBodySize = ReadInt(hosting, nameof(HostingOptions.MaxRequestBodyBytes), 1024 * 1024, 1024, 100 * 1024 * 1024);
         });
-        services.AddOptions<ForwardedHeadersOptions>().Configure<IOptions<HostingOptions>>((forwarded, hosting) =>
+        services.Configure<ForwardedHeadersOptions>(forwarded =>
         {
             forwarded.ForwardedHeaders = ForwardedHeaders.XForwardedFor | ForwardedHeaders.XForwardedProto;
-            foreach (var proxy in hosting.Value.TrustedProxies)
+            foreach (var proxy in hosting.GetSection(nameof(HostingOptions.TrustedProxies)).GetChildren())
             {
-                if (IPAddress.TryParse(proxy, out var address))
+                if (IPAddress.TryParse(proxy.Value, out var address))
                 {
                     forwarded.KnownProxies.Add(address);
                 }
@@ -56,6 +60,11 @@ internal static class HostingExtensions
         services.AddOpenApi();
         return builder;
     }
+
+    private static int ReadInt(IConfiguration section, string key, int fallback, int min, int max) =>
+        int.TryParse(section[key], NumberStyles.None, CultureInfo.InvariantCulture, out var value) && value >= min && value <= max
+            ? value
+            : fallback;
 
     public static WebApplication UseComplianceHosting(this WebApplication app)
     {

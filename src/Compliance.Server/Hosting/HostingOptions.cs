@@ -12,7 +12,7 @@ public sealed class HostingOptions
     public int ShutdownTimeoutSeconds { get; set; } = 30;
 
     /// <summary>The largest request body accepted, in bytes. Default 1 MiB; 1 KiB to 100 MiB.</summary>
-    public long MaxRequestBodyBytes { get; set; } = 1024 * 1024;
+    public int MaxRequestBodyBytes { get; set; } = 1024 * 1024;
 
     /// <summary>
     /// The reverse proxies (IP addresses) whose <c>X-Forwarded-For</c>/<c>X-Forwarded-Proto</c> are believed, so that
@@ -31,7 +31,7 @@ internal sealed class HostingOptionsValidator : IValidateOptions<HostingOptions>
             failures.Add($"Hosting:ShutdownTimeoutSeconds: {options.ShutdownTimeoutSeconds} is out of range; expected 1 to 600.");
         }
 
-        if (options.MaxRequestBodyBytes is < 1024 or > 100L * 1024 * 1024)
+        if (options.MaxRequestBodyBytes is < 1024 or > 100 * 1024 * 1024)
         {
             failures.Add($"Hosting:MaxRequestBodyBytes: {options.MaxRequestBodyBytes} is out of range; expected 1024 to 104857600.");
         }

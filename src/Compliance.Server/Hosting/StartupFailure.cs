@@ -17,6 +17,9 @@ internal static class StartupFailure
         PolicyValidationException policies => policies.Message.ReplaceLineEndings(" "),
         SchemaNotReadyException schema => schema.Message,
         StoreUnavailableException store => store.Message,
+        // The configuration binder names the key it could not convert, e.g. "Hosting:ShutdownTimeoutSeconds".
+        InvalidOperationException binder when binder.Message.StartsWith("Failed to convert configuration value", StringComparison.Ordinal)
+            => binder.Message,
         IOException io when io.Message.Contains("Failed to bind", StringComparison.Ordinal) => $"Urls: {io.Message}",
         _ => null,
     };

@@ -8,11 +8,13 @@ namespace Compliance.Server.Policies;
 /// Once the stores are ready, records in the audit trail that a new policy set is in force, when its fingerprint
 /// differs from the last one recorded, so that a DPO can prove which purposes and retention rules applied when.
 /// </summary>
-internal sealed class PolicyActivationRecord(IServiceScopeFactory scopes, PolicySet policies) : IHostedService
+internal sealed class PolicyActivationRecord(IServiceScopeFactory scopes) : IHostedService
 {
     public async Task StartAsync(CancellationToken cancellationToken)
     {
+        // Resolved here, not in the constructor: a broken policy file must fail in the policies' own start-up check.
         await using var scope = scopes.CreateAsyncScope();
+        var policies = scope.ServiceProvider.GetRequiredService<PolicySet>();
         var trail = scope.ServiceProvider.GetRequiredService<IAuditTrail>();
         var last = await trail.FindLatestAsync(AuditEventTypes.PolicySetActivated, cancellationToken);
         var details = JsonSerializer.Serialize(new Dictionary<string, object>
