@@ -10,6 +10,6 @@ internal static partial class PoliciesLog
     public static partial void PoliciesLoaded(this ILogger logger, string directory, int purposeCount, int retentionRuleCount, int registerEntryCount, string fingerprint);
 
     [LoggerMessage(EventId = 1101, EventName = "PoliciesInvalid", Level = LogLevel.Critical,
-        Message = "Policy files are invalid ({ErrorCount} errors); the service will not start")]
-    public static partial void PoliciesInvalid(this ILogger logger, int errorCount, Exception exception);
+        Message = "Policy files are invalid ({ErrorCount} errors); the service will not start: {Errors}")]
+    public static partial void PoliciesInvalid(this ILogger logger, int errorCount, string errors);
 }

@@ -19,7 +19,9 @@ internal sealed class PolicyStartupCheck(IServiceProvider services, ILogger<Poli
         }
         catch (PolicyValidationException exception)
         {
-            logger.PoliciesInvalid(exception.Errors.Count, exception);
+            // The errors name file, line and reason; a stack trace would add nothing for the operator.
+            var errors = string.Join("; ", exception.Errors);
+            logger.PoliciesInvalid(exception.Errors.Count, errors);
             throw;
         }
 
