@@ -1,0 +1,41 @@
+using System.CommandLine;
+using Compliance.Cli.Commands;
+
+namespace Compliance.Cli;
+
+/// <summary>
+/// The <c>compliance</c> admin command. Settings come, in increasing precedence, from <c>appsettings.json</c> in the
+/// current folder, <c>--config FILE</c>, environment variables (<c>Storage__Provider</c>) and <c>--set Key=Value</c>:
+/// the same keys as the server's.
+/// </summary>
+public static class CliApp
+{
+    /// <summary>Exit codes: 0 done, 1 the checked thing is not in order, 2 usage error, 78 configuration refused.</summary>
+    public const int Ok = 0;
+    public const int NotInOrder = 1;
+    public const int UsageError = 2;
+    public const int ConfigurationError = 78;
+
+    public static async Task<int> RunAsync(string[] args, TextWriter output, TextWriter error)
+    {
+        var root = new RootCommand("Compliance service administration: schema migrations, policies.");
+        root.Options.Add(CliSettings.ConfigOption);
+        root.Options.Add(CliSettings.SetOption);
+        root.Subcommands.Add(MigrateCommand.Create());
+        root.Subcommands.Add(PoliciesCommand.Create());
+
+        var parsed = root.Parse(args);
+        var invocation = new InvocationConfiguration { Output = output, Error = error, EnableDefaultExceptionHandler = false };
+        if (parsed.Errors.Count > 0)
+        {
+            foreach (var parseError in parsed.Errors)
+            {
+                await error.WriteLineAsync(parseError.Message);
+            }
+
+            return UsageError;
+        }
+
+        return await parsed.InvokeAsync(invocation);
+    }
+}

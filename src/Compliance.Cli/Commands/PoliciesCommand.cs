@@ -1,0 +1,50 @@
+using System.CommandLine;
+using System.Globalization;
+using Compliance.Policies;
+using Microsoft.Extensions.Configuration;
+
+namespace Compliance.Cli.Commands;
+
+/// <summary><c>compliance policies validate [--directory DIR]</c>: loads the policy files as the server would at start-up.</summary>
+internal static class PoliciesCommand
+{
+    public static Command Create()
+    {
+        var directory = new Option<DirectoryInfo?>("--directory", "-d")
+        {
+            Description = "The policies folder. Default: Policies:Directory, else the policies folder next to this program.",
+        };
+        var validate = new Command("validate", "Check purposes.yaml, retention.yaml and processing-register.yaml; exit 1 if anything is wrong.") { directory };
+        validate.SetAction((parse, _) => ValidateAsync(parse, parse.GetValue(directory)));
+        return new Command("policies", "The declarative compliance policies.") { validate };
+    }
+
+    private static Task<int> ValidateAsync(ParseResult parse, DirectoryInfo? directory)
+    {
+        var output = parse.InvocationConfiguration.Output;
+        var error = parse.InvocationConfiguration.Error;
+        return CliRun.GuardAsync(error, async () =>
+        {
+            var options = new PolicyOptions();
+            CliSettings.Configuration(parse).GetSection(PolicyOptions.SectionName).Bind(options);
+            var path = directory?.FullName ?? options.ResolveDirectory();
+            try
+            {
+                var policies = PolicyLoader.Load(path);
+                await output.WriteLineAsync(string.Create(CultureInfo.InvariantCulture,
+                    $"{path}: valid. {policies.Purposes.Count} purposes, {policies.RetentionRules.Count} retention rules, "
+                    + $"{policies.Register.Count} register entries; fingerprint {policies.Fingerprint}"));
+                return CliApp.Ok;
+            }
+            catch (PolicyValidationException invalid)
+            {
+                foreach (var policyError in invalid.Errors)
+                {
+                    await error.WriteLineAsync(policyError.ToString());
+                }
+
+                return CliApp.NotInOrder;
+            }
+        });
+    }
+}

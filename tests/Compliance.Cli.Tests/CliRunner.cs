@@ -1,0 +1,17 @@
+namespace Compliance.Cli.Tests;
+
+/// <summary>Runs the <c>compliance</c> command in process and captures what it prints.</summary>
+internal static class CliRunner
+{
+    public static async Task<(int ExitCode, string Output, string Error)> RunAsync(params string[] args)
+    {
+        using var output = new StringWriter();
+        using var error = new StringWriter();
+        var exitCode = await CliApp.RunAsync(args, output, error);
+        return (exitCode, output.ToString(), error.ToString());
+    }
+
+    /// <summary>The <c>--set</c> arguments for a store fixture's settings.</summary>
+    public static string[] Settings(IEnumerable<KeyValuePair<string, string?>> settings) =>
+        [.. settings.SelectMany(s => new[] { "--set", $"{s.Key}={s.Value}" })];
+}

@@ -1,0 +1,111 @@
+using Compliance.Audit.Trail;
+using Compliance.Data.Migrations;
+using Compliance.Data.Storage;
+using Compliance.Testing;
+using Microsoft.Data.Sqlite;
+using Microsoft.Extensions.Logging.Abstractions;
+using Npgsql;
+
+namespace Compliance.Cli.Tests.Commands;
+
+public abstract class MigrateCommandTests(DatabaseProvider provider) : IAsyncLifetime
+{
+    private readonly EmptyStores _empty = new();
+    private Dictionary<string, string?> _settings = [];
+
+    public async Task InitializeAsync() => _settings = await _empty.CreateSettingsAsync(provider);
+
+    public async Task DisposeAsync() => await _empty.DisposeAsync();
+
+    [Fact]
+    public async Task Migrate_EmptyStores_MigratesBothAndRecordsItInTheAuditTrail()
+    {
+        var (exitCode, output, _) = await CliRunner.RunAsync(["migrate", .. CliRunner.Settings(_settings)]);
+
+        exitCode.ShouldBe(0);
+        output.ShouldContain("compliance: migrated from version 0 to 1");
+        output.ShouldContain("vault: migrated from version 0 to 1");
+        (await StatusAsync(Store.Compliance)).IsCurrent.ShouldBeTrue();
+        (await StatusAsync(Store.Vault)).IsCurrent.ShouldBeTrue();
+        (await CountAuditEventsAsync(AuditEventTypes.SchemaMigrated.Id)).ShouldBe(2);
+    }
+
+    [Fact]
+    public async Task Migrate_SecondRun_ReportsUpToDateAndRecordsNothing()
+    {
+        await CliRunner.RunAsync(["migrate", .. CliRunner.Settings(_settings)]);
+
+        var (exitCode, output, _) = await CliRunner.RunAsync(["migrate", .. CliRunner.Settings(_settings)]);
+
+        exitCode.ShouldBe(0);
+        output.ShouldContain("compliance: up to date at version 1");
+        (await CountAuditEventsAsync(AuditEventTypes.SchemaMigrated.Id)).ShouldBe(2);
+    }
+
+    [Fact]
+    public async Task MigrateStatus_EmptyStores_ListsPendingChangesNothingAndExits1()
+    {
+        var (exitCode, output, _) = await CliRunner.RunAsync(["migrate", "--status", .. CliRunner.Settings(_settings)]);
+
+        exitCode.ShouldBe(1);
+        output.ShouldContain("compliance: version 0 of 1; pending [1]");
+        (await StatusAsync(Store.Compliance)).Applied.ShouldBeEmpty();
+    }
+
+    [Fact]
+    public async Task Migrate_OnlyTheVault_LeavesTheComplianceStoreAlone()
+    {
+        var (exitCode, _, _) = await CliRunner.RunAsync(["migrate", "--store", "vault", .. CliRunner.Settings(_settings)]);
+
+        exitCode.ShouldBe(0);
+        (await StatusAsync(Store.Vault)).IsCurrent.ShouldBeTrue();
+        (await StatusAsync(Store.Compliance)).Applied.ShouldBeEmpty();
+    }
+
+    [Fact]
+    public async Task Migrate_DatabaseNewerThanBuild_RefusesWithExit1()
+    {
+        await CliRunner.RunAsync(["migrate", .. CliRunner.Settings(_settings)]);
+        await ExecuteAsync(Store.Compliance,
+            "INSERT INTO schema_history (version, name, checksum, applied_at, applied_by, execution_ms) VALUES (99, 'future', 'x', '2030-01-01T00:00:00Z', 'test', 0)");
+
+        var (exitCode, _, error) = await CliRunner.RunAsync(["migrate", .. CliRunner.Settings(_settings)]);
+
+        exitCode.ShouldBe(1);
+        error.ShouldContain("newer than this build");
+    }
+
+    private Task<SchemaStatus> StatusAsync(Store store) =>
+        new SchemaMigrator(Connection(store), TimeProvider.System, NullLogger<SchemaMigrator>.Instance).GetStatusAsync(CancellationToken.None);
+
+    private StoreConnection Connection(Store store) => new(
+        store,
+        provider,
+        _settings[store == Store.Compliance ? "Storage:ComplianceConnectionString" : "Storage:VaultConnectionString"]!);
+
+    private async Task<long> CountAuditEventsAsync(int eventId)
+    {
+        await using var connection = Open(Store.Compliance);
+        await connection.OpenAsync();
+        await using var command = connection.CreateCommand();
+        command.CommandText = $"SELECT count(*) FROM audit_events WHERE event_id = {eventId}";
+        return Convert.ToInt64(await command.ExecuteScalarAsync());
+    }
+
+    private async Task ExecuteAsync(Store store, string sql)
+    {
+        await using var connection = Open(store);
+        await connection.OpenAsync();
+        await using var command = connection.CreateCommand();
+        command.CommandText = provider == DatabaseProvider.PostgreSQL ? sql.Replace("'2030-01-01T00:00:00Z'", "now()") : sql;
+        await command.ExecuteNonQueryAsync();
+    }
+
+    private System.Data.Common.DbConnection Open(Store store) => provider == DatabaseProvider.PostgreSQL
+        ? new NpgsqlConnection(Connection(store).ConnectionString)
+        : new SqliteConnection(Connection(store).ConnectionString);
+}
+
+public sealed class MigrateCommandTests_Sqlite() : MigrateCommandTests(DatabaseProvider.Sqlite);
+
+public sealed class MigrateCommandTests_Postgres() : MigrateCommandTests(DatabaseProvider.PostgreSQL);
