@@ -6,7 +6,8 @@ using Compliance.Server.Hosting;
 using Compliance.Server.Policies;
 using Compliance.Vault;
 
-var builder = WebApplication.CreateBuilder(args);
+// The content root is the program's folder, so settings and policies are found wherever it is started from.
+var builder = WebApplication.CreateBuilder(new WebApplicationOptions { Args = args, ContentRootPath = AppContext.BaseDirectory });
 
 // Configuration, logging, limits, errors, security headers, OpenAPI.
 builder.AddComplianceHosting();

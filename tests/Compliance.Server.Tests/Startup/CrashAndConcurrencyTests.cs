@@ -103,6 +103,22 @@ public sealed class CrashAndConcurrencyTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task NoConfiguration_StartsOnTheEmbeddedDefaultInTheUserDataFolder()
+    {
+        var dataHome = Path.Combine(_root, "xdg");
+        await using var server = ServerProcess.Start(new Dictionary<string, string?> { ["XDG_DATA_HOME"] = dataHome });
+
+        await server.WaitUntilReadyAsync();
+
+        File.Exists(Path.Combine(dataHome, "compliance", "compliance.db")).ShouldBeTrue();
+        File.Exists(Path.Combine(dataHome, "compliance", "vault.db")).ShouldBeTrue();
+        if (!OperatingSystem.IsWindows())
+        {
+            File.GetUnixFileMode(Path.Combine(dataHome, "compliance")).ShouldBe(UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute);
+        }
+    }
+
+    [Fact]
     public async Task Sigterm_RunningServer_StopsGracefullyWithExitCodeZero()
     {
         await using var server = ServerProcess.Start(new Dictionary<string, string?> { ["Storage:DataDirectory"] = Path.Combine(_root, "graceful") });
