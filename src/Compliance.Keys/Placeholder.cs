@@ -1,0 +1,3 @@
+namespace Compliance.Keys;
+
+internal static class Placeholder;

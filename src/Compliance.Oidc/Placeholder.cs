@@ -1,0 +1,3 @@
+namespace Compliance.Oidc;
+
+internal static class Placeholder;
