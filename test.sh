@@ -79,6 +79,21 @@ dotnet test Compliance.sln -c Release --no-build --nologo -v quiet \
   --logger "trx" --logger "console;verbosity=normal" --results-directory "$RESULTS" \
   --blame-hang-timeout 10m || status=$?
 
+# --- Interop: certified OpenID client libraries against the real server, over HTTP --------------------------------
+install_if_missing node nodejs
+install_if_missing npm npm
+interop_passed=0; interop_failed=0
+if (cd tests/interop && npm ci --no-audit --no-fund --loglevel=error); then
+  (cd tests/interop && COMPLIANCE_CONFIGURATION=Release node --test --test-concurrency=1 --test-reporter=tap test/) \
+    > "$WORK/interop.tap" 2>&1 || true
+  cat "$WORK/interop.tap"
+  interop_passed="$(sed -n 's/^# pass \([0-9]*\)$/\1/p' "$WORK/interop.tap" | tail -n 1)"
+  interop_failed="$(sed -n 's/^# fail \([0-9]*\)$/\1/p' "$WORK/interop.tap" | tail -n 1)"
+  if [ -z "$interop_passed" ]; then interop_passed=0; interop_failed=1; log "the interop suite did not report"; fi
+else
+  log "npm ci failed in tests/interop"; interop_failed=1
+fi
+
 # --- Summary ----------------------------------------------------------------------------------------------
 passed=0; failed=0; files=0
 shopt -s nullglob
@@ -91,5 +106,6 @@ for trx in "$RESULTS"/*.trx; do
 done
 if [ "$status" != "0" ] && [ "$failed" = "0" ]; then failed=1; log "dotnet test exited with $status"; fi
 if [ "$files" = "0" ]; then failed=$((failed + 1)); log "no test results were produced"; fi
+passed=$((passed + interop_passed)); failed=$((failed + ${interop_failed:-0}))
 echo "$passed passed, $failed failed"
 [ "$failed" = "0" ]

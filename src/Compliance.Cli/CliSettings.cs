@@ -1,6 +1,7 @@
 using System.CommandLine;
 using Compliance.Audit;
 using Compliance.Data;
+using Compliance.Oidc;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging;
@@ -54,5 +55,6 @@ internal static class CliSettings
             .AddLogging(logging => logging.AddConsole(options => options.LogToStandardErrorThreshold = LogLevel.Trace).SetMinimumLevel(LogLevel.Warning))
             .AddComplianceData(configuration, gateStartup: false)
             .AddComplianceAudit()
+            .AddComplianceOidc(configuration)
             .BuildServiceProvider();
 }

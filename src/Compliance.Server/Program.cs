@@ -1,5 +1,7 @@
 using Compliance.Audit;
 using Compliance.Data;
+using Compliance.Keys;
+using Compliance.Oidc;
 using Compliance.Policies;
 using Compliance.Server.Health;
 using Compliance.Server.Hosting;
@@ -17,12 +19,16 @@ builder.Services.AddCompliancePolicies(builder.Configuration);
 builder.Services.AddComplianceData(builder.Configuration);
 builder.Services.AddComplianceAudit();
 builder.Services.AddComplianceVault();
+builder.Services.AddComplianceKeys(builder.Configuration);
+builder.Services.AddComplianceOidc(builder.Configuration);
 builder.Services.AddPolicyActivationRecord();
 
 var app = builder.Build();
 
 app.UseComplianceHosting();
+app.UseComplianceOidc();
 app.MapComplianceHealth();
+app.MapComplianceOidc();
 app.MapOpenApi();
 
 return await app.RunComplianceAsync();

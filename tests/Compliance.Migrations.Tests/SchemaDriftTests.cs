@@ -2,6 +2,8 @@ using Compliance.Audit;
 using Compliance.Data;
 using Compliance.Data.Model;
 using Compliance.Data.Storage;
+using Compliance.Keys;
+using Compliance.Oidc;
 using Compliance.Testing;
 using Compliance.Vault;
 using Microsoft.EntityFrameworkCore;
@@ -93,6 +95,8 @@ public abstract class SchemaDriftTests<TStores>(TStores migrated) : IAsyncLifeti
             .AddLogging()
             .AddComplianceData(configuration, gateStartup: false)
             .AddComplianceAudit()
+            .AddComplianceKeys(configuration)
+            .AddComplianceOidc(configuration)
             .AddComplianceVault()
             .BuildServiceProvider();
     }

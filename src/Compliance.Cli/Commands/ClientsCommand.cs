@@ -1,0 +1,156 @@
+using System.CommandLine;
+using System.Globalization;
+using System.Text.Json;
+using Compliance.Oidc.Clients;
+using Microsoft.Extensions.DependencyInjection;
+
+namespace Compliance.Cli.Commands;
+
+/// <summary><c>compliance clients add|list|show|remove</c>: the registry of partner platforms (OpenID clients).</summary>
+internal static class ClientsCommand
+{
+    public static Command Create()
+    {
+        var clients = new Command("clients", "Register, list, show and remove OpenID clients (partner platforms).");
+        clients.Subcommands.Add(Add());
+        clients.Subcommands.Add(List());
+        clients.Subcommands.Add(Show());
+        clients.Subcommands.Add(Remove());
+        return clients;
+    }
+
+    private static Command Add()
+    {
+        var id = new Option<string>("--id") { Description = "client_id.", Required = true };
+        var name = new Option<string>("--name") { Description = "Display name shown on the consent screen.", Required = true };
+        var type = new Option<string>("--type") { Description = "confidential or public.", DefaultValueFactory = _ => ClientTypes.Confidential };
+        type.AcceptOnlyFromAmong(ClientTypes.Confidential, ClientTypes.Public);
+        var auth = new Option<string>("--auth") { Description = "client_secret_basic, private_key_jwt or none.", DefaultValueFactory = _ => ClientAuthMethods.SecretBasic };
+        auth.AcceptOnlyFromAmong(ClientAuthMethods.SecretBasic, ClientAuthMethods.PrivateKeyJwt, ClientAuthMethods.None);
+        var redirect = new Option<string[]>("--redirect-uri") { Description = "Exact redirect URI. Repeatable." };
+        var postLogout = new Option<string[]>("--post-logout-redirect-uri") { Description = "Exact post-logout redirect URI. Repeatable." };
+        var scope = new Option<string[]>("--scope") { Description = "Allowed scope. Repeatable. Default: openid offline_access." };
+        var grant = new Option<string[]>("--grant") { Description = "Allowed grant type. Repeatable. Default: authorization_code refresh_token." };
+        var jwks = new Option<FileInfo?>("--jwks") { Description = "A file holding the client's public JWKS (private_key_jwt)." };
+        var jwksUri = new Option<string?>("--jwks-uri") { Description = "The client's JWKS URL (private_key_jwt)." };
+        var sector = new Option<string?>("--sector-identifier-uri") { Description = "A JSON array of the redirect URIs, fetched and checked; its host is the pairwise sector." };
+        var alg = new Option<string>("--id-token-alg") { Description = "ES256 or RS256.", DefaultValueFactory = _ => "ES256" };
+        var accessLifetime = new Option<int>("--access-token-lifetime") { Description = "Seconds (30 to 3600).", DefaultValueFactory = _ => 300 };
+        var requirePar = new Option<bool>("--require-par") { Description = "Refuse authorization requests not pushed first (RFC 9126)." };
+        var noConsent = new Option<bool>("--no-consent") { Description = "Skip the consent screen (first-party clients only)." };
+        var minAcr = new Option<string?>("--min-acr") { Description = "eidas1, eidas2 or eidas3." };
+        var json = new Option<bool>("--json") { Description = "Print the client (and secret) as JSON." };
+        var command = new Command("add", "Register a client. For client_secret_basic the secret is printed once and stored only as a hash.")
+        {
+            id, name, type, auth, redirect, postLogout, scope, grant, jwks, jwksUri, sector, alg, accessLifetime, requirePar, noConsent, minAcr, json,
+        };
+        command.SetAction((parse, cancellationToken) => CliRun.GuardAsync(parse.InvocationConfiguration.Error, async () =>
+        {
+            var request = new ClientRequest(
+                parse.GetValue(id)!,
+                parse.GetValue(name)!,
+                parse.GetValue(type)!,
+                parse.GetValue(auth)!,
+                parse.GetValue(redirect) ?? [],
+                parse.GetValue(postLogout) ?? [],
+                Words(parse.GetValue(scope), "openid offline_access"),
+                Words(parse.GetValue(grant), "authorization_code refresh_token"),
+                parse.GetValue(jwks) is { } file ? await File.ReadAllTextAsync(file.FullName, cancellationToken) : null,
+                parse.GetValue(jwksUri),
+                parse.GetValue(sector),
+                parse.GetValue(alg)!,
+                parse.GetValue(accessLifetime),
+                RequireConsent: !parse.GetValue(noConsent),
+                RequirePushedAuthorizationRequests: parse.GetValue(requirePar),
+                MinimumAcr: parse.GetValue(minAcr));
+            await using var services = CliSettings.Services(CliSettings.Configuration(parse));
+            await using var scopeServices = services.CreateAsyncScope();
+            try
+            {
+                var registered = await scopeServices.ServiceProvider.GetRequiredService<ClientAdministration>().AddAsync(request, cancellationToken);
+                var output = parse.InvocationConfiguration.Output;
+                if (parse.GetValue(json))
+                {
+                    await output.WriteLineAsync(JsonSerializer.Serialize(new { client_id = registered.Client.ClientId, client_secret = registered.Secret, sector = registered.Client.Sector }));
+                }
+                else
+                {
+                    await output.WriteLineAsync(string.Create(CultureInfo.InvariantCulture, $"Registered {registered.Client.ClientId} (sector {registered.Client.Sector})."));
+                    if (registered.Secret is not null)
+                    {
+                        await output.WriteLineAsync($"client_secret: {registered.Secret}");
+                        await output.WriteLineAsync("Store it now: it is kept only as a hash and cannot be shown again.");
+                    }
+                }
+
+                return CliApp.Ok;
+            }
+            catch (ClientRegistrationException refused)
+            {
+                await parse.InvocationConfiguration.Error.WriteLineAsync(refused.Message);
+                return CliApp.NotInOrder;
+            }
+        }));
+        return command;
+    }
+
+    private static Command List()
+    {
+        var command = new Command("list", "List the registered clients.");
+        command.SetAction((parse, cancellationToken) => CliRun.GuardAsync(parse.InvocationConfiguration.Error, async () =>
+        {
+            await using var services = CliSettings.Services(CliSettings.Configuration(parse));
+            await using var scope = services.CreateAsyncScope();
+            foreach (var client in await scope.ServiceProvider.GetRequiredService<ClientAdministration>().ListAsync(cancellationToken))
+            {
+                await parse.InvocationConfiguration.Output.WriteLineAsync($"{client.ClientId}\t{client.Type}\t{client.TokenEndpointAuthMethod}\t{client.Sector}\t{client.DisplayName}");
+            }
+
+            return CliApp.Ok;
+        }));
+        return command;
+    }
+
+    private static Command Show()
+    {
+        var id = new Argument<string>("client-id");
+        var command = new Command("show", "Show one client (never its secret, which is not stored).") { id };
+        command.SetAction((parse, cancellationToken) => CliRun.GuardAsync(parse.InvocationConfiguration.Error, async () =>
+        {
+            await using var services = CliSettings.Services(CliSettings.Configuration(parse));
+            await using var scope = services.CreateAsyncScope();
+            var client = await scope.ServiceProvider.GetRequiredService<ClientAdministration>().FindAsync(parse.GetValue(id)!, cancellationToken);
+            if (client is null)
+            {
+                await parse.InvocationConfiguration.Error.WriteLineAsync($"No client '{parse.GetValue(id)}'.");
+                return CliApp.NotInOrder;
+            }
+
+            client.SecretHash = client.SecretHash is null ? null : "(hashed)";
+            await parse.InvocationConfiguration.Output.WriteLineAsync(JsonSerializer.Serialize(client, ShowJson));
+            return CliApp.Ok;
+        }));
+        return command;
+    }
+
+    private static Command Remove()
+    {
+        var id = new Argument<string>("client-id");
+        var command = new Command("remove", "Remove a client; its tokens stop being accepted within seconds.") { id };
+        command.SetAction((parse, cancellationToken) => CliRun.GuardAsync(parse.InvocationConfiguration.Error, async () =>
+        {
+            await using var services = CliSettings.Services(CliSettings.Configuration(parse));
+            await using var scope = services.CreateAsyncScope();
+            var removed = await scope.ServiceProvider.GetRequiredService<ClientAdministration>().RemoveAsync(parse.GetValue(id)!, cancellationToken);
+            await (removed ? parse.InvocationConfiguration.Output : parse.InvocationConfiguration.Error)
+                .WriteLineAsync(removed ? $"Removed {parse.GetValue(id)}." : $"No client '{parse.GetValue(id)}'.");
+            return removed ? CliApp.Ok : CliApp.NotInOrder;
+        }));
+        return command;
+    }
+
+    private static readonly JsonSerializerOptions ShowJson = new() { WriteIndented = true };
+
+    private static string[] Words(string[]? values, string fallback) =>
+        [.. (values is { Length: > 0 } ? values : [fallback]).SelectMany(v => v.Split(' ', StringSplitOptions.RemoveEmptyEntries)).Distinct(StringComparer.Ordinal)];
+}

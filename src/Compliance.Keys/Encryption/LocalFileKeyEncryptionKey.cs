@@ -1,0 +1,264 @@
+using System.Security.Cryptography;
+using System.Text;
+using Compliance.Data.Storage;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Options;
+
+namespace Compliance.Keys.Encryption;
+
+/// <summary>
+/// The embedded default KEK: a 256-bit AES key in a local file, created on first use owner-only. Wrapping is
+/// AES-256-GCM with a random 96-bit nonce, authenticated together with the KEK id and the algorithm.
+/// Wrapped bytes: <c>nonce (12) ‖ ciphertext ‖ tag (16)</c>.
+/// </summary>
+internal sealed class LocalFileKeyEncryptionKey(
+    IOptions<KeysOptions> keysOptions,
+    IOptions<StorageOptions> storageOptions,
+    ILogger<LocalFileKeyEncryptionKey> logger) : IKeyEncryptionKey
+{
+    public const string Algorithm = "A256GCM";
+    public const string FileDefaultName = "kek.key";
+    public const int MaxDataKeyBytes = 16 * 1024;
+
+    private const string FileHeader = "compliance-local-kek v1";
+    private const int KeyBytes = 32;
+    private const int NonceBytes = 12;
+    private const int TagBytes = 16;
+
+    private const UnixFileMode GroupOrOther =
+        UnixFileMode.GroupRead | UnixFileMode.GroupWrite | UnixFileMode.GroupExecute
+        | UnixFileMode.OtherRead | UnixFileMode.OtherWrite | UnixFileMode.OtherExecute;
+
+    private readonly Lock _gate = new();
+    private Loaded? _loaded;
+
+    /// <summary>The key file, after defaults.</summary>
+    public string FilePath => Path.GetFullPath(
+        string.IsNullOrWhiteSpace(keysOptions.Value.LocalKekPath) ? FileDefaultName : keysOptions.Value.LocalKekPath,
+        storageOptions.Value.ResolveDataDirectory());
+
+    public string KeyId => Load().KeyId;
+
+    public Task<WrappedKey> WrapAsync(ReadOnlyMemory<byte> dataKey, CancellationToken cancellationToken)
+    {
+        if (dataKey.Length is 0 or > MaxDataKeyBytes)
+        {
+            throw new ArgumentOutOfRangeException(nameof(dataKey), $"A data key is 1 to {MaxDataKeyBytes} bytes.");
+        }
+
+        cancellationToken.ThrowIfCancellationRequested();
+        var kek = Load();
+        var output = new byte[NonceBytes + dataKey.Length + TagBytes];
+        var nonce = output.AsSpan(0, NonceBytes);
+        RandomNumberGenerator.Fill(nonce);
+
+        // AesGcm keeps one native context per instance: an instance per call is cheap and safe across threads.
+        using var aes = new AesGcm(kek.Key, TagBytes);
+        aes.Encrypt(nonce, dataKey.Span, output.AsSpan(NonceBytes, dataKey.Length), output.AsSpan(NonceBytes + dataKey.Length), kek.AssociatedData);
+        return Task.FromResult(new WrappedKey(kek.KeyId, Algorithm, output));
+    }
+
+    public Task<byte[]> UnwrapAsync(WrappedKey wrapped, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(wrapped);
+        cancellationToken.ThrowIfCancellationRequested();
+        var kek = Load();
+        if (!string.Equals(wrapped.KeyId, kek.KeyId, StringComparison.Ordinal))
+        {
+            throw new KeyCustodyException(
+                $"The key was wrapped by key-encryption key '{Printable(wrapped.KeyId)}', but this node holds '{kek.KeyId}' ({FilePath}). "
+                + "Every node must hold the same key-encryption key.");
+        }
+
+        if (!string.Equals(wrapped.Algorithm, Algorithm, StringComparison.Ordinal))
+        {
+            throw new KeyCustodyException($"Unsupported wrapping algorithm '{Printable(wrapped.Algorithm)}'; expected {Algorithm}.");
+        }
+
+        var ciphertext = wrapped.Ciphertext ?? [];
+        if (ciphertext.Length <= NonceBytes + TagBytes || ciphertext.Length > NonceBytes + MaxDataKeyBytes + TagBytes)
+        {
+            throw new KeyCustodyException($"The wrapped key has an impossible length for {Algorithm}: it was truncated or altered.");
+        }
+
+        var length = ciphertext.Length - NonceBytes - TagBytes;
+        var plaintext = new byte[length];
+        try
+        {
+            using var aes = new AesGcm(kek.Key, TagBytes);
+            aes.Decrypt(ciphertext.AsSpan(0, NonceBytes), ciphertext.AsSpan(NonceBytes, length), ciphertext.AsSpan(NonceBytes + length), plaintext, kek.AssociatedData);
+        }
+        catch (AuthenticationTagMismatchException)
+        {
+            // No inner exception and no bytes: the only fact worth telling is that authentication failed.
+            CryptographicOperations.ZeroMemory(plaintext);
+            throw new KeyCustodyException($"The wrapped key failed authentication under key-encryption key '{kek.KeyId}': it was altered.");
+        }
+
+        return Task.FromResult(plaintext);
+    }
+
+    private Loaded Load()
+    {
+        if (Volatile.Read(ref _loaded) is { } loaded)
+        {
+            return loaded;
+        }
+
+        lock (_gate)
+        {
+            if (_loaded is null)
+            {
+                var path = FilePath;
+                var key = File.Exists(path) ? Read(path) : CreateOrRead(path);
+                Volatile.Write(ref _loaded, new Loaded(key));
+                KeysLog.LocalKekLoaded(logger, _loaded.KeyId, path);
+            }
+
+            return _loaded;
+        }
+    }
+
+    /// <summary>
+    /// Writes a new key to a private temporary file and links it into place without overwriting, so that two
+    /// processes starting at once end up with the same key: the loser reads the winner's file.
+    /// </summary>
+    private byte[] CreateOrRead(string path)
+    {
+        var directory = Path.GetDirectoryName(path) ?? throw new KeyCustodyException($"Keys:LocalKekPath: '{path}' has no folder.");
+        var temporary = Path.Combine(directory, $".kek-{Guid.NewGuid():N}.tmp");
+        var key = RandomNumberGenerator.GetBytes(KeyBytes);
+        try
+        {
+            if (!Directory.Exists(directory))
+            {
+                if (OperatingSystem.IsWindows())
+                {
+                    Directory.CreateDirectory(directory);
+                }
+                else
+                {
+                    Directory.CreateDirectory(directory, UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute);
+                }
+            }
+
+            var content = Encoding.ASCII.GetBytes($"{FileHeader}\n{Convert.ToBase64String(key)}\n");
+            try
+            {
+                var options = new FileStreamOptions { Mode = FileMode.CreateNew, Access = FileAccess.Write, Share = FileShare.None };
+                if (!OperatingSystem.IsWindows())
+                {
+                    options.UnixCreateMode = UnixFileMode.UserRead | UnixFileMode.UserWrite;
+                }
+
+                using (var stream = new FileStream(temporary, options))
+                {
+                    stream.Write(content);
+                    stream.Flush(flushToDisk: true);
+                }
+            }
+            finally
+            {
+                CryptographicOperations.ZeroMemory(content);
+            }
+
+            try
+            {
+                File.Move(temporary, path, overwrite: false);
+            }
+            catch (IOException) when (File.Exists(path))
+            {
+                CryptographicOperations.ZeroMemory(key);
+                return Read(path);
+            }
+
+            KeysLog.LocalKekCreated(logger, new Loaded(key).KeyId, path);
+            return key;
+        }
+        catch (Exception e) when (e is UnauthorizedAccessException or IOException)
+        {
+            CryptographicOperations.ZeroMemory(key);
+            throw new KeyCustodyException($"Keys:LocalKekPath: cannot create the key-encryption key file '{path}' ({e.GetType().Name}).", e);
+        }
+        finally
+        {
+            try
+            {
+                File.Delete(temporary);
+            }
+            catch (IOException)
+            {
+                // Nothing secret is lost if a stray temporary file survives a failed start: it is owner-only.
+            }
+        }
+    }
+
+    private static byte[] Read(string path)
+    {
+        byte[] content;
+        try
+        {
+            if (!OperatingSystem.IsWindows())
+            {
+                var mode = File.GetUnixFileMode(path);
+                if ((mode & GroupOrOther) != 0)
+                {
+                    throw new KeyCustodyException(
+                        $"Keys:LocalKekPath: the key-encryption key file '{path}' is accessible to other users "
+                        + $"(mode {Convert.ToString((int)mode, 8)}); restrict it to its owner (chmod 600).");
+                }
+            }
+
+            content = File.ReadAllBytes(path);
+        }
+        catch (Exception e) when (e is UnauthorizedAccessException or IOException)
+        {
+            throw new KeyCustodyException($"Keys:LocalKekPath: cannot read the key-encryption key file '{path}' ({e.GetType().Name}).", e);
+        }
+
+        try
+        {
+            // Parsed by hand so that no exception message can ever quote the file's content.
+            var text = Encoding.ASCII.GetString(content);
+            var lines = text.Split('\n', StringSplitOptions.RemoveEmptyEntries);
+            var key = new byte[KeyBytes];
+            if (lines.Length != 2 || !string.Equals(lines[0].TrimEnd('\r'), FileHeader, StringComparison.Ordinal)
+                || !Convert.TryFromBase64String(lines[1].TrimEnd('\r'), key, out var written) || written != KeyBytes)
+            {
+                CryptographicOperations.ZeroMemory(key);
+                throw new KeyCustodyException(
+                    $"Keys:LocalKekPath: '{path}' is not a key-encryption key file of this service (expected '{FileHeader}' and a 256-bit key). "
+                    + "Restore it from its backup; it is never replaced automatically, since the keys in the store depend on it.");
+            }
+
+            return key;
+        }
+        finally
+        {
+            CryptographicOperations.ZeroMemory(content);
+        }
+    }
+
+    private static string Printable(string? value) =>
+        value is null ? "" : new string([.. value.Take(80).Select(c => char.IsControl(c) ? '?' : c)]);
+
+    private sealed class Loaded
+    {
+        public Loaded(byte[] key)
+        {
+            Key = key;
+
+            // A fingerprint under a fixed label: stable for the file, and it tells nothing about a 256-bit random key.
+            Span<byte> digest = stackalloc byte[32];
+            HMACSHA256.HashData(key, "compliance-local-kek-id"u8, digest);
+            KeyId = "local:" + Convert.ToHexStringLower(digest[..12]);
+            AssociatedData = Encoding.ASCII.GetBytes($"compliance-kek|{KeyId}|{Algorithm}");
+        }
+
+        public byte[] Key { get; }
+
+        public string KeyId { get; }
+
+        public byte[] AssociatedData { get; }
+    }
+}

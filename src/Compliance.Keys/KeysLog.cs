@@ -1,0 +1,46 @@
+using Microsoft.Extensions.Logging;
+
+namespace Compliance.Keys;
+
+/// <summary>
+/// Log events of key custody (ids 1300-1399). They name keys by id (a public thumbprint or a KEK id) and files by
+/// path; never key material, wrapped bytes or hashed data.
+/// </summary>
+internal static partial class KeysLog
+{
+    [LoggerMessage(EventId = 1300, EventName = "LocalKekCreated", Level = LogLevel.Warning,
+        Message = "Created a new local key-encryption key {KekId} in {Path}; back this file up apart from the database, and give every node the same file")]
+    public static partial void LocalKekCreated(ILogger logger, string kekId, string path);
+
+    [LoggerMessage(EventId = 1301, EventName = "LocalKekLoaded", Level = LogLevel.Information,
+        Message = "Loaded the local key-encryption key {KekId} from {Path}")]
+    public static partial void LocalKekLoaded(ILogger logger, string kekId, string path);
+
+    [LoggerMessage(EventId = 1310, EventName = "SigningKeyCreated", Level = LogLevel.Information,
+        Message = "Created {Algorithm} signing key {KeyId} (generation {Generation}), signing from {ActivatesAt:O}")]
+    public static partial void SigningKeyCreated(ILogger logger, string algorithm, string keyId, int generation, DateTimeOffset activatesAt);
+
+    [LoggerMessage(EventId = 1311, EventName = "SigningKeyCreatedElsewhere", Level = LogLevel.Debug,
+        Message = "Another node created {Algorithm} signing key generation {Generation} first; using its key")]
+    public static partial void SigningKeyCreatedElsewhere(ILogger logger, string algorithm, int generation);
+
+    [LoggerMessage(EventId = 1312, EventName = "SigningKeysPurged", Level = LogLevel.Information,
+        Message = "Purged {Count} retired {Algorithm} signing key(s) no longer published: {KeyIds}")]
+    public static partial void SigningKeysPurged(ILogger logger, int count, string algorithm, IReadOnlyList<string> keyIds);
+
+    [LoggerMessage(EventId = 1313, EventName = "SigningKeyUnusable", Level = LogLevel.Error,
+        Message = "{Algorithm} signing key {KeyId} is not usable on this node and is left out of the key set: {Reason}")]
+    public static partial void SigningKeyUnusable(ILogger logger, string algorithm, string keyId, string reason);
+
+    [LoggerMessage(EventId = 1314, EventName = "SigningKeyRotationFailed", Level = LogLevel.Error,
+        Message = "Signing key rotation failed; it is retried at the next check")]
+    public static partial void RotationFailed(ILogger logger, Exception exception);
+
+    [LoggerMessage(EventId = 1315, EventName = "SigningKeyRingRefreshFailed", Level = LogLevel.Error,
+        Message = "Could not refresh the signing key cache from the store; serving the previous key set")]
+    public static partial void RingRefreshFailed(ILogger logger, Exception exception);
+
+    [LoggerMessage(EventId = 1320, EventName = "KeyedHashSecretCreated", Level = LogLevel.Information,
+        Message = "Created the keyed-hash secret of purpose {Purpose}")]
+    public static partial void KeyedHashSecretCreated(ILogger logger, string purpose);
+}

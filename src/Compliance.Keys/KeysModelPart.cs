@@ -1,0 +1,13 @@
+using Compliance.Data.Model;
+using Compliance.Keys.Hashing;
+using Compliance.Keys.Signing;
+using Microsoft.EntityFrameworkCore;
+
+namespace Compliance.Keys;
+
+internal sealed class KeysModelPart : IComplianceModelPart
+{
+    public void Configure(ModelBuilder modelBuilder) => modelBuilder
+        .ApplyConfiguration(new SigningKeyConfiguration())
+        .ApplyConfiguration(new KeyedHashSecretConfiguration());
+}

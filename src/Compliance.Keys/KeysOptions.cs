@@ -1,0 +1,35 @@
+namespace Compliance.Keys;
+
+/// <summary>
+/// Key custody settings. Bound from the <c>Keys</c> section and validated at start-up: a value out of range stops the
+/// host with a message naming the setting.
+/// </summary>
+public sealed class KeysOptions
+{
+    /// <summary>The configuration section.</summary>
+    public const string SectionName = "Keys";
+
+    /// <summary>
+    /// The file of the local key-encryption key (the embedded default KEK). Default: <c>kek.key</c> in the storage
+    /// data folder (<c>Storage:DataDirectory</c>); a relative path is resolved against that folder too. Created on
+    /// first use with mode 0600 (its folder 0700, when the folder is created). A file that other users may read or
+    /// write is refused. Every node sharing one compliance database must hold the same file: back it up apart from
+    /// the database, since the keys stored in the database are unreadable without it.
+    /// </summary>
+    public string? LocalKekPath { get; set; }
+
+    /// <summary>How long a token signing key signs, in days. Default 90; 2 to 365; longer than <see cref="PrePublishDays"/>.</summary>
+    public int SigningKeyLifetimeDays { get; set; } = 90;
+
+    /// <summary>
+    /// How long the next signing key is published in the JWKS before it signs, in days, so that relying parties'
+    /// cached key sets already hold it. Default 7; 1 to 90; shorter than <see cref="SigningKeyLifetimeDays"/>.
+    /// </summary>
+    public int PrePublishDays { get; set; } = 7;
+
+    /// <summary>
+    /// How long a retired signing key stays in the JWKS after it stopped signing, in days. Default 2; 1 to 90. It must
+    /// exceed the longest lifetime of a token it signed (the OIDC module checks that relation).
+    /// </summary>
+    public int RetiredKeyPublishDays { get; set; } = 2;
+}

@@ -1,0 +1,43 @@
+using Compliance.Data;
+using Compliance.Keys.Encryption;
+using Compliance.Keys.Hashing;
+using Compliance.Keys.Signing;
+using Microsoft.Extensions.Configuration;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.DependencyInjection.Extensions;
+using Microsoft.Extensions.Options;
+
+namespace Compliance.Keys;
+
+/// <summary>Registers key custody.</summary>
+public static class KeysServiceCollectionExtensions
+{
+    /// <summary>
+    /// Registers key custody: <see cref="KeysOptions"/> (section <c>Keys</c>, validated at start-up), the local-file
+    /// <see cref="IKeyEncryptionKey"/> (unless another KEK was registered before), the <see cref="ISigningKeys"/> ring,
+    /// the <see cref="IKeyedHash"/>, this module's tables in the compliance store, and a hosted service that ensures
+    /// and rotates the signing keys at start-up (after the schema gate) and every hour. Requires
+    /// <c>AddComplianceData</c>. Safe to call twice.
+    /// </summary>
+    public static IServiceCollection AddComplianceKeys(this IServiceCollection services, IConfiguration configuration)
+    {
+        ArgumentNullException.ThrowIfNull(configuration);
+        if (services.Any(d => d.ServiceType == typeof(KeysMarker)))
+        {
+            return services;
+        }
+
+        services.AddSingleton<KeysMarker>();
+        services.TryAddSingleton(TimeProvider.System);
+        services.AddOptions<KeysOptions>().Bind(configuration.GetSection(KeysOptions.SectionName)).ValidateOnStart();
+        services.TryAddEnumerable(ServiceDescriptor.Singleton<IValidateOptions<KeysOptions>, KeysOptionsValidator>());
+        services.AddComplianceModelPart<KeysModelPart>();
+        services.TryAddSingleton<IKeyEncryptionKey, LocalFileKeyEncryptionKey>();
+        services.TryAddSingleton<ISigningKeys, SigningKeyRing>();
+        services.TryAddSingleton<IKeyedHash, KeyedHash>();
+        services.AddHostedService<KeyRotationService>();
+        return services;
+    }
+
+    private sealed class KeysMarker;
+}

@@ -1,3 +1,0 @@
-namespace Compliance.Keys;
-
-internal static class Placeholder;

@@ -1,0 +1,202 @@
+using System.Text.RegularExpressions;
+using Compliance.Oidc.Clients;
+using Compliance.Oidc.Endpoints.Authorize;
+using Compliance.Oidc.Interaction;
+using Compliance.Oidc.Ui;
+using Microsoft.AspNetCore.Antiforgery;
+using Microsoft.AspNetCore.Authentication;
+using Microsoft.AspNetCore.Builder;
+using Microsoft.AspNetCore.Http;
+using Microsoft.AspNetCore.Identity;
+using Microsoft.AspNetCore.Routing;
+using Microsoft.Extensions.Logging;
+
+namespace Compliance.Oidc.Accounts;
+
+/// <summary>Pseudonymous sign-up and sign-in pages. No e-mail, no civil data: a pseudonym and a password.</summary>
+internal static partial class AccountEndpoints
+{
+    public const string SignInPath = "/account/login";
+    public const string SignUpPath = "/account/signup";
+
+    public static void MapAccountEndpoints(this IEndpointRouteBuilder routes)
+    {
+        var group = routes.MapGroup("/account").ExcludeFromDescription();
+        group.MapGet("/login", SignInPageAsync);
+        group.MapPost("/login", SignInAsync).RequireRateLimiting(OidcRateLimits.Interactive);
+        group.MapGet("/signup", SignUpPageAsync);
+        group.MapPost("/signup", SignUpAsync).RequireRateLimiting(OidcRateLimits.Interactive);
+    }
+
+    private static async Task<IResult> SignInPageAsync(HttpContext context, IAntiforgery antiforgery, InteractionProtector interactions, ClientRegistry clients, string? interaction)
+    {
+        var language = UiLanguage.From(context.Request);
+        var request = interactions.Unprotect(interaction);
+        var clientName = request is null ? null : (await clients.FindAsync(request.ClientId, context.RequestAborted))?.DisplayName;
+        return SignInForm(context, antiforgery, language, interaction, clientName, error: null);
+    }
+
+    private static async Task<IResult> SignInAsync(
+        HttpContext context,
+        IAntiforgery antiforgery,
+        SignInManager<Account> signIn,
+        UserManager<Account> users,
+        InteractionProtector interactions,
+        TimeProvider time,
+        ILogger<Account> logger)
+    {
+        var language = UiLanguage.From(context.Request);
+        if (await ReadFormAsync(context, antiforgery) is not { } form)
+        {
+            return Html.Page(context, language, UiText.Get("error.title", language), Html.Alert(UiText.Get("error.form", language)), 400);
+        }
+
+        var interaction = Field(form, "interaction");
+        var pseudonym = Field(form, "pseudonym") ?? "";
+        var password = Field(form, "password") ?? "";
+        var account = pseudonym.Length is > 0 and <= 64 ? await users.FindByNameAsync(pseudonym) : null;
+        if (account is null)
+        {
+            // Spend the time a real check would, so that response times do not tell which pseudonyms exist.
+            users.PasswordHasher.VerifyHashedPassword(new Account(), DummyHash, password);
+            OidcLog.SignInFailed(logger);
+            return SignInForm(context, antiforgery, language, interaction, null, UiText.Get("signin.failed", language), 401);
+        }
+
+        var result = await signIn.CheckPasswordSignInAsync(account, password, lockoutOnFailure: true);
+        if (result.IsLockedOut)
+        {
+            OidcLog.SignInLockedOut(logger);
+            return SignInForm(context, antiforgery, language, interaction, null, UiText.Get("signin.locked", language), 429);
+        }
+
+        if (!result.Succeeded)
+        {
+            OidcLog.SignInFailed(logger);
+            return SignInForm(context, antiforgery, language, interaction, null, UiText.Get("signin.failed", language), 401);
+        }
+
+        account.LastSignInAt = time.GetUtcNow();
+        await users.UpdateAsync(account);
+        await context.SignInAsync(Session.Scheme, Session.NewPasswordSession(account.Id, time.GetUtcNow()).ToPrincipal());
+        OidcLog.SignedIn(logger);
+        return Continue(interactions, interaction);
+    }
+
+    private static IResult SignUpPageAsync(HttpContext context, IAntiforgery antiforgery, string? interaction) =>
+        SignUpForm(context, antiforgery, UiLanguage.From(context.Request), interaction, error: null);
+
+    private static async Task<IResult> SignUpAsync(
+        HttpContext context,
+        IAntiforgery antiforgery,
+        UserManager<Account> users,
+        InteractionProtector interactions,
+        TimeProvider time,
+        ILogger<Account> logger)
+    {
+        var language = UiLanguage.From(context.Request);
+        if (await ReadFormAsync(context, antiforgery) is not { } form)
+        {
+            return Html.Page(context, language, UiText.Get("error.title", language), Html.Alert(UiText.Get("error.form", language)), 400);
+        }
+
+        var interaction = Field(form, "interaction");
+        var pseudonym = Field(form, "pseudonym") ?? "";
+        var password = Field(form, "password") ?? "";
+        if (!PseudonymPattern().IsMatch(pseudonym) || password.Length is < 12 or > 256)
+        {
+            return SignUpForm(context, antiforgery, language, interaction, UiText.Get("signup.invalid", language), 400);
+        }
+
+        if (password != Field(form, "password_confirm"))
+        {
+            return SignUpForm(context, antiforgery, language, interaction, UiText.Get("signup.mismatch", language), 400);
+        }
+
+        var now = time.GetUtcNow();
+        var account = new Account { Id = Guid.CreateVersion7(now), UserName = pseudonym, CreatedAt = now, LastSignInAt = now, LockoutEnabled = true };
+        var created = await users.CreateAsync(account, password);
+        if (!created.Succeeded)
+        {
+            var taken = created.Errors.Any(e => e.Code == nameof(IdentityErrorDescriber.DuplicateUserName));
+            return SignUpForm(context, antiforgery, language, interaction, UiText.Get(taken ? "signup.taken" : "signup.invalid", language), taken ? 409 : 400);
+        }
+
+        await context.SignInAsync(Session.Scheme, Session.NewPasswordSession(account.Id, now).ToPrincipal());
+        OidcLog.AccountCreated(logger);
+        return Continue(interactions, interaction);
+    }
+
+    private static IResult Continue(InteractionProtector interactions, string? interaction) =>
+        interactions.Unprotect(interaction) is null
+            ? Results.Redirect(SignedInPath)
+            : Results.Redirect($"{AuthorizeEndpointPaths.Resume}?interaction={Uri.EscapeDataString(interaction!)}");
+
+    public const string SignedInPath = "/account";
+
+    private static IResult SignInForm(HttpContext context, IAntiforgery antiforgery, string language, string? interaction, string? clientName, string? error, int status = 200)
+    {
+        var body = $"""
+            <p>{Html.E(UiText.Get("signin.intro", language))}</p>
+            {(clientName is null ? "" : $"<p>{Html.E(UiText.Get("signin.for", language, clientName))}</p>")}
+            {Html.Alert(error)}
+            <form method="post" action="{SignInPath}">
+              {Html.Antiforgery(antiforgery, context)}{Html.Hidden("interaction", interaction)}
+              <label for="pseudonym">{Html.E(UiText.Get("pseudonym", language))}</label>
+              <input type="text" id="pseudonym" name="pseudonym" autocomplete="username" required maxlength="64" autofocus>
+              <label for="password">{Html.E(UiText.Get("password", language))}</label>
+              <input type="password" id="password" name="password" autocomplete="current-password" required maxlength="256">
+              <button type="submit" id="signin">{Html.E(UiText.Get("signin.submit", language))}</button>
+            </form>
+            <p><a id="signup-link" href="{SignUpPath}?interaction={Uri.EscapeDataString(interaction ?? "")}">{Html.E(UiText.Get("signup.link", language))}</a></p>
+            """;
+        return Html.Page(context, language, UiText.Get("signin.title", language), body, status);
+    }
+
+    private static IResult SignUpForm(HttpContext context, IAntiforgery antiforgery, string language, string? interaction, string? error, int status = 200)
+    {
+        var body = $"""
+            <p>{Html.E(UiText.Get("signup.intro", language))}</p>
+            {Html.Alert(error)}
+            <form method="post" action="{SignUpPath}">
+              {Html.Antiforgery(antiforgery, context)}{Html.Hidden("interaction", interaction)}
+              <label for="pseudonym">{Html.E(UiText.Get("pseudonym", language))}</label>
+              <input type="text" id="pseudonym" name="pseudonym" autocomplete="username" required minlength="3" maxlength="32">
+              <label for="password">{Html.E(UiText.Get("password", language))}</label>
+              <input type="password" id="password" name="password" autocomplete="new-password" required minlength="12" maxlength="256">
+              <label for="password_confirm">{Html.E(UiText.Get("password.confirm", language))}</label>
+              <input type="password" id="password_confirm" name="password_confirm" autocomplete="new-password" required minlength="12" maxlength="256">
+              <button type="submit" id="signup">{Html.E(UiText.Get("signup.submit", language))}</button>
+            </form>
+            """;
+        return Html.Page(context, language, UiText.Get("signup.title", language), body, status);
+    }
+
+    /// <summary>The posted form, once its antiforgery token is checked; null when it is missing, forged or malformed.</summary>
+    internal static async Task<IFormCollection?> ReadFormAsync(HttpContext context, IAntiforgery antiforgery)
+    {
+        if (!context.Request.HasFormContentType)
+        {
+            return null;
+        }
+
+        try
+        {
+            await antiforgery.ValidateRequestAsync(context);
+            return await context.Request.ReadFormAsync(context.RequestAborted);
+        }
+        catch (Exception e) when (e is AntiforgeryValidationException or InvalidDataException or IOException or BadHttpRequestException)
+        {
+            return null;
+        }
+    }
+
+    internal static string? Field(IFormCollection form, string name) =>
+        form.TryGetValue(name, out var values) && values.Count == 1 && values[0] is { Length: <= 16_384 } value ? value : null;
+
+    // A valid hash of a random password, to verify against when no account matches.
+    private static readonly string DummyHash = new PasswordHasher<Account>().HashPassword(new Account(), Guid.NewGuid().ToString());
+
+    [GeneratedRegex("^[A-Za-z0-9._-]{3,32}$")]
+    private static partial Regex PseudonymPattern();
+}

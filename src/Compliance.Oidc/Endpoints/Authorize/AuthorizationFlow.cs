@@ -1,0 +1,120 @@
+using Compliance.Data.Model;
+using Compliance.Oidc.Accounts;
+using Compliance.Oidc.Clients;
+using Compliance.Oidc.Grants;
+using Compliance.Oidc.Interaction;
+using Compliance.Oidc.Protocol;
+using Compliance.Oidc.Tokens;
+using Compliance.Oidc.Ui;
+using Microsoft.AspNetCore.Authentication;
+using Microsoft.AspNetCore.Http;
+using Microsoft.AspNetCore.WebUtilities;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Options;
+
+namespace Compliance.Oidc.Endpoints.Authorize;
+
+/// <summary>
+/// Takes a valid authorization request to its end: sign-in if needed, consent if needed, then a code sent to the
+/// registered redirect URI with <c>iss</c> (RFC 9207). The same path serves the first request and every resumption.
+/// </summary>
+internal sealed class AuthorizationFlow(
+    InteractionProtector interactions,
+    IConsentDecisions consents,
+    ComplianceDbContext db,
+    IOptions<OidcOptions> options,
+    TimeProvider time,
+    ILogger<AuthorizationFlow> logger)
+{
+    public async Task<IResult> ContinueAsync(HttpContext context, AuthorizationRequest request, Client client)
+    {
+        var session = Session.From((await context.AuthenticateAsync(Session.Scheme)).Principal);
+        var now = time.GetUtcNow();
+        var mustSignIn = session is null
+            || (request.Prompts("login") && session.AuthTime < request.ReceivedAt.AddSeconds(-1))
+            || (request.MaxAge is { } maxAge && session.AuthTime.AddSeconds(maxAge) < now);
+        if (mustSignIn)
+        {
+            return request.Prompts("none")
+                ? Error(request, OAuthErrors.LoginRequired, "The patient is not signed in.")
+                : Results.Redirect($"{AccountEndpoints.SignInPath}?interaction={Uri.EscapeDataString(interactions.Protect(request))}");
+        }
+
+        if (!Session.Satisfies(session!.Acr, client.MinimumAcr))
+        {
+            return Error(request, OAuthErrors.UnmetAuthenticationRequirements,
+                $"This client requires acr {client.MinimumAcr}; the sign-in reached {session.Acr}.");
+        }
+
+        if (client.RequireConsent)
+        {
+            var allowed = await consents.AllowedScopesAsync(session.SubjectId, client.ClientId, context.RequestAborted);
+            if (request.Prompts("consent") || !request.Scopes.All(allowed.Contains))
+            {
+                return request.Prompts("none")
+                    ? Error(request, OAuthErrors.ConsentRequired, "The patient has not consented to these scopes.")
+                    : Results.Redirect($"{AuthorizeEndpointPaths.Consent}?interaction={Uri.EscapeDataString(interactions.Protect(request))}");
+            }
+        }
+
+        return await IssueCodeAsync(request, session, context.RequestAborted);
+    }
+
+    public async Task<IResult> IssueCodeAsync(AuthorizationRequest request, Session session, CancellationToken cancellationToken)
+    {
+        var code = TokenIssuer.NewOpaque();
+        var now = time.GetUtcNow();
+        db.Add(new AuthorizationCode
+        {
+            CodeHash = TokenHashes.Of(code),
+            IssuanceId = Guid.CreateVersion7(now),
+            ClientId = request.ClientId,
+            SubjectId = session.SubjectId,
+            RedirectUri = request.RedirectUri,
+            Scope = string.Join(' ', request.Scopes),
+            Nonce = request.Nonce,
+            CodeChallenge = request.CodeChallenge,
+            SessionId = session.SessionId,
+            AuthTime = session.AuthTime,
+            Acr = session.Acr,
+            Amr = string.Join(' ', session.Amr),
+            CreatedAt = now,
+            ExpiresAt = now.AddSeconds(options.Value.AuthorizationCodeLifetimeSeconds),
+        });
+        await db.SaveChangesAsync(cancellationToken);
+        OidcLog.CodeIssued(logger, request.ClientId);
+        return Redirect(request.RedirectUri, new Dictionary<string, string?> { ["code"] = code, ["state"] = request.State, ["iss"] = options.Value.IssuerUri });
+    }
+
+    public IResult Error(AuthorizationRequest request, string error, string description) =>
+        Error(request.ClientId, request.RedirectUri, request.State, error, description);
+
+    public IResult Error(string clientId, string redirectUri, string? state, string error, string description)
+    {
+        OidcLog.AuthorizationRefused(logger, clientId, error);
+        return Redirect(redirectUri, new Dictionary<string, string?>
+        {
+            ["error"] = error,
+            ["error_description"] = description,
+            ["state"] = state,
+            ["iss"] = options.Value.IssuerUri,
+        });
+    }
+
+    /// <summary>The page shown instead of redirecting when the client or its redirect URI cannot be trusted.</summary>
+    public static IResult Untrusted(HttpContext context, string error, string description)
+    {
+        var language = UiLanguage.From(context.Request);
+        var body = $"""
+            {Html.Alert(UiText.Get("error.client", language))}
+            <p><code id="error">{Html.E(error)}</code>: {Html.E(description)}</p>
+            """;
+        return Html.Page(context, language, UiText.Get("error.title", language), body, StatusCodes.Status400BadRequest);
+    }
+
+    private static IResult Redirect(string redirectUri, Dictionary<string, string?> parameters)
+    {
+        var present = parameters.Where(p => p.Value is not null).Select(p => new KeyValuePair<string, string?>(p.Key, p.Value));
+        return Results.Redirect(QueryHelpers.AddQueryString(redirectUri, present));
+    }
+}

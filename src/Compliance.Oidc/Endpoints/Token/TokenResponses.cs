@@ -1,0 +1,102 @@
+using System.Security.Cryptography;
+using System.Text;
+using Compliance.Data.Model;
+using Compliance.Oidc.Clients;
+using Compliance.Oidc.Grants;
+using Compliance.Oidc.Subjects;
+using Compliance.Oidc.Tokens;
+using Microsoft.IdentityModel.Tokens;
+
+namespace Compliance.Oidc.Endpoints.Token;
+
+/// <summary>What a user-bound grant hands to the response: the subject, the scope and where it came from.</summary>
+internal sealed record UserGrant(
+    Guid SubjectId,
+    string Scope,
+    string SessionId,
+    DateTimeOffset AuthTime,
+    string Acr,
+    IReadOnlyList<string> Amr,
+    Guid FamilyId,
+    string? Nonce,
+    DateTimeOffset? RefreshAbsoluteExpiry);
+
+/// <summary>Builds token responses: access token (recorded for introspection and revocation), ID token, rotated refresh token.</summary>
+internal sealed class TokenResponses(TokenIssuer issuer, IPairwiseSubjects subjects, ComplianceDbContext db, TimeProvider time)
+{
+    public async Task<Dictionary<string, object>> ForUserAsync(Client client, UserGrant grant, bool includeIdToken, CancellationToken cancellationToken)
+    {
+        var sub = await subjects.SubjectForAsync(grant.SubjectId, client.Sector, cancellationToken);
+        var subject = new TokenSubject(sub, grant.SubjectId, grant.AuthTime, grant.Acr, grant.Amr, grant.SessionId);
+        var (accessToken, tokenId, expiresAt) = await issuer.CreateAccessTokenAsync(client.ClientId, subject, grant.Scope, client.AccessTokenLifetimeSeconds, cancellationToken);
+        db.Add(new IssuedToken { TokenId = tokenId, FamilyId = grant.FamilyId, ClientId = client.ClientId, SubjectId = grant.SubjectId, ExpiresAt = expiresAt });
+
+        var response = new Dictionary<string, object>(StringComparer.Ordinal)
+        {
+            ["access_token"] = accessToken,
+            ["token_type"] = "Bearer",
+            ["expires_in"] = client.AccessTokenLifetimeSeconds,
+            ["scope"] = grant.Scope,
+        };
+
+        if (client.Allows("refresh_token"))
+        {
+            var refresh = TokenIssuer.NewOpaque();
+            var now = time.GetUtcNow();
+            var absolute = grant.RefreshAbsoluteExpiry ?? now.AddSeconds(client.RefreshTokenAbsoluteLifetimeSeconds);
+            var sliding = now.AddSeconds(client.RefreshTokenSlidingLifetimeSeconds);
+            db.Add(new RefreshToken
+            {
+                TokenHash = TokenHashes.Of(refresh),
+                FamilyId = grant.FamilyId,
+                ClientId = client.ClientId,
+                SubjectId = grant.SubjectId,
+                Scope = grant.Scope,
+                SessionId = grant.SessionId,
+                AuthTime = grant.AuthTime,
+                Acr = grant.Acr,
+                Amr = string.Join(' ', grant.Amr),
+                CreatedAt = now,
+                ExpiresAt = sliding < absolute ? sliding : absolute,
+                AbsoluteExpiresAt = absolute,
+            });
+            response["refresh_token"] = refresh;
+        }
+
+        if (includeIdToken && grant.Scope.Split(' ').Contains("openid"))
+        {
+            var idToken = await issuer.CreateIdTokenAsync(client.ClientId, client.IdTokenSignedResponseAlg, subject, grant.Nonce, client.IdTokenLifetimeSeconds, cancellationToken);
+            response["id_token"] = idToken;
+        }
+
+        await db.SaveChangesAsync(cancellationToken);
+        return response;
+    }
+
+    public async Task<Dictionary<string, object>> ForClientAsync(Client client, string scope, CancellationToken cancellationToken)
+    {
+        var subject = new TokenSubject(client.ClientId, null, null, null, [], null);
+        var (accessToken, tokenId, expiresAt) = await issuer.CreateAccessTokenAsync(client.ClientId, subject, scope, client.AccessTokenLifetimeSeconds, cancellationToken);
+        db.Add(new IssuedToken { TokenId = tokenId, ClientId = client.ClientId, ExpiresAt = expiresAt });
+        await db.SaveChangesAsync(cancellationToken);
+        var response = new Dictionary<string, object>(StringComparer.Ordinal)
+        {
+            ["access_token"] = accessToken,
+            ["token_type"] = "Bearer",
+            ["expires_in"] = client.AccessTokenLifetimeSeconds,
+        };
+        if (scope.Length > 0)
+        {
+            response["scope"] = scope;
+        }
+
+        return response;
+    }
+
+    /// <summary>RFC 7636 §4.6: BASE64URL(SHA256(ASCII(code_verifier))) == code_challenge, compared in fixed time.</summary>
+    public static bool VerifierMatches(string verifier, string challenge)
+    {
+        var computed = Encoding.ASCII.GetBytes(Base64UrlEncoder.Encode(SHA256.HashData(Encoding.ASCII.GetBytes(verifier))));
+        return CryptographicOperations.FixedTimeEquals(computed, Encoding.ASCII.GetBytes(challenge));
+    }
+}

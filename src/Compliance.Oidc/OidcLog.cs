@@ -1,0 +1,46 @@
+using Microsoft.Extensions.Logging;
+
+namespace Compliance.Oidc;
+
+/// <summary>
+/// The OpenID provider's log events (ids 2000-2099). Client ids appear; pseudonyms, subjects, codes, tokens,
+/// secrets and passwords never do.
+/// </summary>
+internal static partial class OidcLog
+{
+    [LoggerMessage(EventId = 2000, Level = LogLevel.Information, Message = "Account created")]
+    public static partial void AccountCreated(ILogger logger);
+
+    [LoggerMessage(EventId = 2001, Level = LogLevel.Information, Message = "Signed in with a password")]
+    public static partial void SignedIn(ILogger logger);
+
+    [LoggerMessage(EventId = 2002, Level = LogLevel.Warning, Message = "Sign-in failed")]
+    public static partial void SignInFailed(ILogger logger);
+
+    [LoggerMessage(EventId = 2003, Level = LogLevel.Warning, Message = "Sign-in refused: account locked out")]
+    public static partial void SignInLockedOut(ILogger logger);
+
+    [LoggerMessage(EventId = 2010, Level = LogLevel.Information, Message = "Authorization code issued to {ClientId}")]
+    public static partial void CodeIssued(ILogger logger, string clientId);
+
+    [LoggerMessage(EventId = 2011, Level = LogLevel.Warning, Message = "Authorization refused for {ClientId}: {Error}")]
+    public static partial void AuthorizationRefused(ILogger logger, string clientId, string error);
+
+    [LoggerMessage(EventId = 2020, Level = LogLevel.Information, Message = "Tokens issued to {ClientId} ({GrantType})")]
+    public static partial void TokensIssued(ILogger logger, string clientId, string grantType);
+
+    [LoggerMessage(EventId = 2021, Level = LogLevel.Warning, Message = "Token request refused for {ClientId}: {Error}")]
+    public static partial void TokenRefused(ILogger logger, string clientId, string error);
+
+    [LoggerMessage(EventId = 2022, Level = LogLevel.Warning, Message = "Authorization code replayed by {ClientId}: {Count} tokens revoked")]
+    public static partial void CodeReplayed(ILogger logger, string clientId, int count);
+
+    [LoggerMessage(EventId = 2023, Level = LogLevel.Warning, Message = "Refresh token reused by {ClientId}: family of {Count} tokens revoked")]
+    public static partial void RefreshReused(ILogger logger, string clientId, int count);
+
+    [LoggerMessage(EventId = 2030, Level = LogLevel.Information, Message = "Consent {Decision} for {ClientId}")]
+    public static partial void ConsentDecided(ILogger logger, string clientId, string decision);
+
+    [LoggerMessage(EventId = 2040, Level = LogLevel.Information, Message = "Signed out (client {ClientId})")]
+    public static partial void SignedOut(ILogger logger, string clientId);
+}

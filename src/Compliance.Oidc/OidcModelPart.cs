@@ -1,0 +1,23 @@
+using Compliance.Data.Model;
+using Compliance.Oidc.Accounts;
+using Compliance.Oidc.Clients;
+using Compliance.Oidc.Grants;
+using Microsoft.EntityFrameworkCore;
+
+namespace Compliance.Oidc;
+
+internal sealed class OidcModelPart : IComplianceModelPart
+{
+    public void Configure(ModelBuilder modelBuilder)
+    {
+        modelBuilder.ApplyConfiguration(new AccountConfiguration());
+        modelBuilder.ApplyConfiguration(new ClientConfiguration());
+        modelBuilder.ApplyConfiguration(new ConsentGrantConfiguration());
+        modelBuilder.ApplyConfiguration(new AuthorizationCodeConfiguration());
+        modelBuilder.ApplyConfiguration(new RefreshTokenConfiguration());
+        modelBuilder.ApplyConfiguration(new IssuedTokenConfiguration());
+        modelBuilder.ApplyConfiguration(new PushedRequestConfiguration());
+        modelBuilder.ApplyConfiguration(new PairwiseSubjectConfiguration());
+        modelBuilder.ApplyConfiguration(new UsedAssertionConfiguration());
+    }
+}

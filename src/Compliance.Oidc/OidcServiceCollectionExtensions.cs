@@ -1,0 +1,203 @@
+using System.Threading.RateLimiting;
+using Compliance.Data;
+using Compliance.Data.Model;
+using Compliance.Oidc.Accounts;
+using Compliance.Oidc.Clients;
+using Compliance.Oidc.Endpoints;
+using Compliance.Oidc.Endpoints.Authorize;
+using Compliance.Oidc.Endpoints.Token;
+using Compliance.Oidc.Grants;
+using Compliance.Oidc.Interaction;
+using Compliance.Oidc.Subjects;
+using Compliance.Oidc.Tokens;
+using Compliance.Oidc.Ui;
+using Microsoft.AspNetCore.Authentication.Cookies;
+using Microsoft.AspNetCore.Builder;
+using Microsoft.AspNetCore.DataProtection;
+using Microsoft.AspNetCore.Http;
+using Microsoft.AspNetCore.Identity;
+using Microsoft.AspNetCore.Identity.EntityFrameworkCore;
+using Microsoft.AspNetCore.Routing;
+using Microsoft.Extensions.Configuration;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.DependencyInjection.Extensions;
+using Microsoft.Extensions.Options;
+
+namespace Compliance.Oidc;
+
+/// <summary>Registers and maps the OpenID provider.</summary>
+public static class OidcServiceCollectionExtensions
+{
+    /// <summary>
+    /// The OpenID provider: accounts (ASP.NET Core Identity on the compliance store), clients, grants, tokens, the
+    /// session cookie, rate limits, and the <see cref="IGrantRevocation"/>, <see cref="IPairwiseSubjects"/> and
+    /// <see cref="IConsentDecisions"/> seams. Requires <c>AddComplianceData</c> and <c>AddComplianceKeys</c>. Safe to call twice.
+    /// </summary>
+    public static IServiceCollection AddComplianceOidc(this IServiceCollection services, IConfiguration configuration)
+    {
+        ArgumentNullException.ThrowIfNull(configuration);
+        if (services.Any(d => d.ServiceType == typeof(OidcMarker)))
+        {
+            return services;
+        }
+
+        services.AddSingleton<OidcMarker>();
+        services.AddComplianceModelPart<OidcModelPart>();
+        services.AddOptions<OidcOptions>().Bind(configuration.GetSection(OidcOptions.SectionName)).ValidateOnStart();
+        services.TryAddEnumerable(ServiceDescriptor.Singleton<IValidateOptions<OidcOptions>, OidcOptionsValidator>());
+        services.TryAddSingleton(TimeProvider.System);
+        services.AddMemoryCache();
+        services.AddHttpClient("compliance-fetch", client =>
+        {
+            client.Timeout = TimeSpan.FromSeconds(5);
+            client.MaxResponseContentBufferSize = 256 * 1024;
+        });
+
+        AddIdentity(services, configuration);
+        AddSessionCookie(services);
+        AddRateLimits(services, configuration);
+
+        services.AddScoped<ClientRegistry>();
+        services.AddScoped<ClientAdministration>();
+        services.AddScoped<ClientAuthenticator>();
+        services.AddScoped<IPairwiseSubjects, PairwiseSubjects>();
+        services.AddScoped<TokenIssuer>();
+        services.AddScoped<AccessTokenValidator>();
+        services.AddScoped<GrantRevocation>();
+        services.AddScoped<IGrantRevocation>(provider => provider.GetRequiredService<GrantRevocation>());
+        services.TryAddScoped<IConsentDecisions, ConsentGrants>();
+        services.AddSingleton<InteractionProtector>();
+        services.AddScoped<AuthorizationValidator>();
+        services.AddScoped<AuthorizationFlow>();
+        services.AddScoped<TokenResponses>();
+        services.AddScoped<AuthorizationCodeGrant>();
+        services.AddScoped<RefreshTokenGrant>();
+        services.AddScoped<ClientCredentialsGrant>();
+        services.AddHostedService<DemoSeed>();
+        return services;
+    }
+
+    /// <summary>Adds the authentication and rate-limiting middleware the provider's endpoints rely on.</summary>
+    public static IApplicationBuilder UseComplianceOidc(this IApplicationBuilder app)
+    {
+        app.UseRateLimiter();
+        app.UseAuthentication();
+        return app;
+    }
+
+    /// <summary>Maps discovery, JWKS, authorize, PAR, token, userinfo, introspection, revocation, end-session and the pages.</summary>
+    public static IEndpointRouteBuilder MapComplianceOidc(this IEndpointRouteBuilder routes)
+    {
+        routes.MapDiscoveryEndpoints();
+        routes.MapAuthorizeEndpoint();
+        routes.MapConsentEndpoint();
+        routes.MapPushedAuthorizationEndpoint();
+        routes.MapTokenEndpoint();
+        routes.MapUserInfoEndpoint();
+        routes.MapIntrospectionEndpoint();
+        routes.MapRevocationEndpoint();
+        routes.MapEndSessionEndpoint();
+        routes.MapAccountEndpoints();
+        routes.MapGet(Html.StylesheetPath, (HttpContext context) =>
+        {
+            context.Response.Headers.CacheControl = "public, max-age=3600";
+            return Results.Text(Html.Stylesheet, "text/css; charset=utf-8");
+        }).ExcludeFromDescription();
+        routes.MapGet(AccountEndpoints.SignedInPath, (HttpContext context) =>
+        {
+            var language = UiLanguage.From(context.Request);
+            return Html.Page(context, language, UiText.Get("signin.title", language), "<p id=\"signed-in\">✓</p>");
+        }).ExcludeFromDescription();
+        return routes;
+    }
+
+    private static void AddIdentity(IServiceCollection services, IConfiguration configuration)
+    {
+        var oidc = configuration.GetSection(OidcOptions.SectionName);
+        services.AddIdentityCore<Account>(identity =>
+            {
+                identity.User.RequireUniqueEmail = false;
+                identity.User.AllowedUserNameCharacters = "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789-._";
+
+                // Length over composition rules, as ANSSI and NIST advise.
+                identity.Password.RequiredLength = 12;
+                identity.Password.RequireDigit = false;
+                identity.Password.RequireLowercase = false;
+                identity.Password.RequireUppercase = false;
+                identity.Password.RequireNonAlphanumeric = false;
+                identity.Lockout.AllowedForNewUsers = true;
+                identity.Lockout.MaxFailedAccessAttempts = oidc.GetValue(nameof(OidcOptions.MaxFailedSignIns), 5);
+                identity.Lockout.DefaultLockoutTimeSpan = TimeSpan.FromMinutes(oidc.GetValue(nameof(OidcOptions.LockoutMinutes), 15));
+                identity.SignIn.RequireConfirmedAccount = false;
+            })
+            .AddUserStore<UserOnlyStore<Account, ComplianceDbContext, Guid>>()
+            .AddSignInManager();
+    }
+
+    private static void AddSessionCookie(IServiceCollection services)
+    {
+        services.AddDataProtection().SetApplicationName("Compliance");
+        services.AddAntiforgery(antiforgery =>
+        {
+            antiforgery.Cookie.Name = "compliance-antiforgery";
+            antiforgery.Cookie.SecurePolicy = CookieSecurePolicy.SameAsRequest;
+            antiforgery.Cookie.SameSite = SameSiteMode.Strict;
+        });
+        services.AddAuthentication(Session.Scheme).AddCookie(Session.Scheme, cookie =>
+        {
+            cookie.Cookie.Name = Session.DevelopmentCookieName;
+            cookie.Cookie.HttpOnly = true;
+            cookie.Cookie.SecurePolicy = CookieSecurePolicy.SameAsRequest;
+
+            // Lax: the partner's top-level redirect to /connect/authorize must carry the session.
+            cookie.Cookie.SameSite = SameSiteMode.Lax;
+            cookie.SlidingExpiration = true;
+            cookie.LoginPath = AccountEndpoints.SignInPath;
+            cookie.Events = new CookieAuthenticationEvents
+            {
+                OnRedirectToLogin = context =>
+                {
+                    context.Response.StatusCode = StatusCodes.Status401Unauthorized;
+                    return Task.CompletedTask;
+                },
+            };
+        });
+        services.AddOptions<CookieAuthenticationOptions>(Session.Scheme).Configure<IOptions<OidcOptions>>((cookie, oidc) =>
+        {
+            cookie.ExpireTimeSpan = TimeSpan.FromMinutes(Math.Clamp(oidc.Value.SessionIdleMinutes, 1, 720));
+
+            // Over HTTPS the __Host- prefix pins the cookie to this exact origin.
+            if (Uri.TryCreate(oidc.Value.Issuer, UriKind.Absolute, out var issuer) && issuer.Scheme == Uri.UriSchemeHttps)
+            {
+                cookie.Cookie.Name = Session.CookieName;
+                cookie.Cookie.SecurePolicy = CookieSecurePolicy.Always;
+            }
+        });
+        services.AddAuthorization();
+    }
+
+    private static void AddRateLimits(IServiceCollection services, IConfiguration configuration)
+    {
+        var oidc = configuration.GetSection(OidcOptions.SectionName);
+        var interactivePerMinute = Math.Clamp(oidc.GetValue(nameof(OidcOptions.InteractiveRequestsPerMinute), 20), 1, 10_000);
+        var tokenPerSecond = Math.Clamp(oidc.GetValue(nameof(OidcOptions.TokenRequestsPerSecond), 200), 1, 1_000_000);
+        services.AddRateLimiter(limiter =>
+        {
+            limiter.RejectionStatusCode = StatusCodes.Status429TooManyRequests;
+            limiter.AddPolicy(OidcRateLimits.Interactive, context => RateLimitPartition.GetFixedWindowLimiter(
+                context.Connection.RemoteIpAddress?.ToString() ?? "unknown",
+                _ => new FixedWindowRateLimiterOptions { PermitLimit = interactivePerMinute, Window = TimeSpan.FromMinutes(1), QueueLimit = 0 }));
+            limiter.AddPolicy(OidcRateLimits.Token, context => RateLimitPartition.GetTokenBucketLimiter(
+                context.Connection.RemoteIpAddress?.ToString() ?? "unknown",
+                _ => new TokenBucketRateLimiterOptions
+                {
+                    TokenLimit = tokenPerSecond,
+                    TokensPerPeriod = tokenPerSecond,
+                    ReplenishmentPeriod = TimeSpan.FromSeconds(1),
+                    QueueLimit = 0,
+                }));
+        });
+    }
+
+    private sealed class OidcMarker;
+}

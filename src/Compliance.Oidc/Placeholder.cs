@@ -1,3 +1,0 @@
-namespace Compliance.Oidc;
-
-internal static class Placeholder;

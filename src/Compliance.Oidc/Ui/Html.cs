@@ -1,0 +1,62 @@
+using System.Text;
+using System.Text.Encodings.Web;
+using Microsoft.AspNetCore.Antiforgery;
+using Microsoft.AspNetCore.Http;
+
+namespace Compliance.Oidc.Ui;
+
+/// <summary>
+/// Renders the few pages of the sign-in flow as plain, encoded HTML: no scripts, no inline styles (the CSP forbids
+/// them), one stylesheet. Every dynamic value goes through <see cref="E"/>.
+/// </summary>
+internal static class Html
+{
+    public const string StylesheetPath = "/assets/compliance.css";
+
+    public static string E(string? value) => HtmlEncoder.Default.Encode(value ?? "");
+
+    public static IResult Page(HttpContext context, string language, string title, string body, int status = 200)
+    {
+        ArgumentNullException.ThrowIfNull(context);
+        context.Response.Headers.CacheControl = "no-store";
+        var html = new StringBuilder()
+            .Append("<!DOCTYPE html><html lang=\"").Append(language).Append("\"><head><meta charset=\"utf-8\">")
+            .Append("<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">")
+            .Append("<meta name=\"referrer\" content=\"no-referrer\">")
+            .Append("<title>").Append(E(title)).Append(" · ").Append(E(UiText.Get("service", language))).Append("</title>")
+            .Append("<link rel=\"stylesheet\" href=\"").Append(StylesheetPath).Append("\"></head><body><main>")
+            .Append("<p class=\"service\">").Append(E(UiText.Get("service", language))).Append("</p>")
+            .Append("<h1>").Append(E(title)).Append("</h1>")
+            .Append(body)
+            .Append("</main></body></html>")
+            .ToString();
+        return Results.Content(html, "text/html; charset=utf-8", Encoding.UTF8, status);
+    }
+
+    public static string Antiforgery(IAntiforgery antiforgery, HttpContext context)
+    {
+        ArgumentNullException.ThrowIfNull(antiforgery);
+        var tokens = antiforgery.GetAndStoreTokens(context);
+        return Hidden(tokens.FormFieldName, tokens.RequestToken);
+    }
+
+    public static string Hidden(string name, string? value) => $"<input type=\"hidden\" name=\"{E(name)}\" value=\"{E(value)}\">";
+
+    public static string Alert(string? message) => message is null ? "" : $"<p class=\"alert\" role=\"alert\">{E(message)}</p>";
+
+    public const string Stylesheet = """
+        :root { color-scheme: light dark; font-family: system-ui, sans-serif; }
+        body { margin: 0; background: #f4f6f8; color: #1b1f23; }
+        main { max-width: 28rem; margin: 3rem auto; padding: 2rem; background: #fff; border-radius: .75rem; box-shadow: 0 1px 4px rgba(0,0,0,.12); }
+        .service { color: #4a5560; font-size: .9rem; margin: 0 0 .5rem; }
+        h1 { font-size: 1.4rem; margin: 0 0 1rem; }
+        label { display: block; margin: 1rem 0 .25rem; font-weight: 600; }
+        input[type=text], input[type=password] { width: 100%; box-sizing: border-box; padding: .6rem; font-size: 1rem; border: 1px solid #9aa5b1; border-radius: .4rem; }
+        button { margin-top: 1.25rem; padding: .65rem 1.2rem; font-size: 1rem; border-radius: .4rem; border: 1px solid #1d4ed8; background: #1d4ed8; color: #fff; cursor: pointer; }
+        button.secondary { background: #fff; color: #1d4ed8; }
+        .actions { display: flex; gap: .75rem; flex-wrap: wrap; }
+        .alert { background: #fdecea; color: #8a1c1c; padding: .6rem .8rem; border-radius: .4rem; }
+        ul.scopes li { margin: .5rem 0; }
+        @media (prefers-color-scheme: dark) { body { background: #111418; color: #e6e9ec; } main { background: #1b1f24; } .service { color: #a9b3bd; } }
+        """;
+}

@@ -1,0 +1,155 @@
+using System.Security.Cryptography;
+using System.Text;
+using Compliance.Keys.Encryption;
+using Compliance.Keys.Hashing;
+using Compliance.Testing;
+using Microsoft.EntityFrameworkCore;
+using Microsoft.Extensions.DependencyInjection;
+
+namespace Compliance.Keys.Tests.Hashing;
+
+public abstract class KeyedHashTests<TStores>(TStores stores) : IAsyncLifetime
+    where TStores : StoreFixture
+{
+    private static readonly byte[] Data = Encoding.UTF8.GetBytes("client.example.fr\u00000191b5a2-7c1e-7000-8000-000000000001");
+
+    private readonly KeysNodes _nodes = new(stores);
+
+    public async Task InitializeAsync() => await _nodes.ClearStoreAsync();
+
+    public async Task DisposeAsync() => await _nodes.DisposeAsync();
+
+    [Fact]
+    public async Task ComputeAsync_SamePurposeAndData_IsDeterministicAnd32Bytes()
+    {
+        var hash = Hash(_nodes.Node());
+
+        var first = await hash.ComputeAsync("pairwise-subject", Data, CancellationToken.None);
+        var second = await hash.ComputeAsync("pairwise-subject", Data, CancellationToken.None);
+
+        first.Length.ShouldBe(32);
+        second.ShouldBe(first);
+        second.ShouldNotBeSameAs(first);
+    }
+
+    [Fact]
+    public async Task ComputeAsync_OtherData_Differs()
+    {
+        var hash = Hash(_nodes.Node());
+
+        var first = await hash.ComputeAsync("pairwise-subject", Data, CancellationToken.None);
+        var other = await hash.ComputeAsync("pairwise-subject", Data.Append((byte)1).ToArray(), CancellationToken.None);
+
+        other.ShouldNotBe(first);
+    }
+
+    [Fact]
+    public async Task ComputeAsync_DifferentPurposes_DifferAndEachHasItsOwnSecret()
+    {
+        var hash = Hash(_nodes.Node());
+
+        var pairwise = await hash.ComputeAsync("pairwise-subject", Data, CancellationToken.None);
+        var blindIndex = await hash.ComputeAsync("vault.blind-index", Data, CancellationToken.None);
+
+        blindIndex.ShouldNotBe(pairwise);
+        var purposes = await _nodes.WithStoreAsync(db => db.Set<KeyedHashSecret>().Select(s => s.Purpose).OrderBy(p => p).ToListAsync());
+        purposes.ShouldBe(["pairwise-subject", "vault.blind-index"]);
+    }
+
+    [Fact]
+    public async Task ComputeAsync_TwoNodesOnOneDatabase_GiveTheSameHash()
+    {
+        var first = await Hash(_nodes.Node()).ComputeAsync("pairwise-subject", Data, CancellationToken.None);
+
+        var second = await Hash(_nodes.Node()).ComputeAsync("pairwise-subject", Data, CancellationToken.None);
+
+        second.ShouldBe(first);
+    }
+
+    [Fact]
+    public async Task ComputeAsync_ManyNodesFirstUseAtOnce_AgreeOnOneSecret()
+    {
+        var hashes = Enumerable.Range(0, 6).Select(_ => Hash(_nodes.Node())).ToList();
+
+        var results = await Task.WhenAll(hashes.Select(h => Task.Run(async () => await h.ComputeAsync("pairwise-subject", Data, CancellationToken.None))));
+
+        results.Select(Convert.ToHexString).Distinct().Count().ShouldBe(1);
+        (await _nodes.WithStoreAsync(db => db.Set<KeyedHashSecret>().CountAsync())).ShouldBe(1);
+    }
+
+    [Fact]
+    public async Task ComputeAsync_Always_IsHmacSha256UnderTheStoredSecretWhichIsOnlyStoredWrapped()
+    {
+        var node = _nodes.Node();
+        var hash = await Hash(node).ComputeAsync("pairwise-subject", Data, CancellationToken.None);
+        var stored = await _nodes.WithStoreAsync(db => db.Set<KeyedHashSecret>().SingleAsync());
+        var kek = node.GetRequiredService<IKeyEncryptionKey>();
+
+        var secret = KeyEnvelope.Open(
+            await kek.UnwrapAsync(new WrappedKey(stored.KekId, stored.KekAlgorithm, stored.WrappedSecret), CancellationToken.None),
+            "compliance-keyed-hash|pairwise-subject",
+            "test");
+
+        secret.Length.ShouldBe(32);
+        HMACSHA256.HashData(secret, Data).ShouldBe(hash);
+        stored.WrappedSecret.AsSpan().IndexOf(secret).ShouldBe(-1);
+    }
+
+    [Fact]
+    public async Task ComputeAsync_NodeWithAnotherKek_FailsAndNeverReplacesTheSecret()
+    {
+        var original = await Hash(_nodes.Node()).ComputeAsync("pairwise-subject", Data, CancellationToken.None);
+        var stranger = Hash(_nodes.Node(Path.Combine(_nodes.Directory, "stranger.key")));
+
+        await Should.ThrowAsync<KeyCustodyException>(async () => await stranger.ComputeAsync("pairwise-subject", Data, CancellationToken.None));
+
+        (await Hash(_nodes.Node()).ComputeAsync("pairwise-subject", Data, CancellationToken.None)).ShouldBe(original);
+        (await _nodes.WithStoreAsync(db => db.Set<KeyedHashSecret>().CountAsync())).ShouldBe(1);
+    }
+
+    [Fact]
+    public async Task ComputeAsync_SecretMovedToAnotherPurpose_IsRejected()
+    {
+        var hash = Hash(_nodes.Node());
+        await hash.ComputeAsync("pairwise-subject", Data, CancellationToken.None);
+        await hash.ComputeAsync("vault.blind-index", Data, CancellationToken.None);
+        var pairwise = await _nodes.WithStoreAsync(db => db.Set<KeyedHashSecret>().SingleAsync(s => s.Purpose == "pairwise-subject"));
+
+        // Copying one purpose's wrapped secret onto another would let the two hashes be joined.
+        await _nodes.WithStoreAsync(db => db.Set<KeyedHashSecret>().Where(s => s.Purpose == "vault.blind-index")
+            .ExecuteUpdateAsync(s => s.SetProperty(x => x.WrappedSecret, pairwise.WrappedSecret)));
+
+        await Should.ThrowAsync<KeyCustodyException>(async () => await Hash(_nodes.Node()).ComputeAsync("vault.blind-index", Data, CancellationToken.None));
+    }
+
+    [Fact]
+    public async Task ComputeAsync_AfterTheCacheExpires_StillGivesTheSameHash()
+    {
+        var hash = Hash(_nodes.Node());
+        var first = await hash.ComputeAsync("pairwise-subject", Data, CancellationToken.None);
+
+        _nodes.Time.Advance(TimeSpan.FromHours(1));
+        var later = await hash.ComputeAsync("pairwise-subject", Data, CancellationToken.None);
+
+        later.ShouldBe(first);
+    }
+
+    [Theory]
+    [InlineData("")]
+    [InlineData("Pairwise")]
+    [InlineData("pairwise subject")]
+    [InlineData("pairwise/subject")]
+    [InlineData("aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa")]
+    public async Task ComputeAsync_InvalidPurpose_Throws(string purpose)
+    {
+        var hash = Hash(_nodes.Node());
+
+        await Should.ThrowAsync<ArgumentException>(async () => await hash.ComputeAsync(purpose, Data, CancellationToken.None));
+    }
+
+    private static IKeyedHash Hash(IServiceProvider node) => node.GetRequiredService<IKeyedHash>();
+}
+
+public sealed class KeyedHashTests_Sqlite(SqliteStores stores) : KeyedHashTests<SqliteStores>(stores), IClassFixture<SqliteStores>;
+
+public sealed class KeyedHashTests_Postgres(PostgresStores stores) : KeyedHashTests<PostgresStores>(stores), IClassFixture<PostgresStores>;
