@@ -98,6 +98,7 @@ export class ComplianceServer {
     if (options.requirePar) args.push('--require-par');
     if (options.minAcr) args.push('--min-acr', options.minAcr);
     if (options.idTokenAlg) args.push('--id-token-alg', options.idTokenAlg);
+    if (options.sectorIdentifierUri) args.push('--sector-identifier-uri', options.sectorIdentifierUri);
     return JSON.parse((await this.cli(args)).trim());
   }
 
