@@ -26,7 +26,7 @@ internal static class KeyEnvelope
         {
             var prefix = Encoding.UTF8.GetBytes(expectedLabel);
             if (sealedBytes.Length <= prefix.Length + 1
-                
+                || !sealedBytes.AsSpan(0, prefix.Length).SequenceEqual(prefix)
                 || sealedBytes[prefix.Length] != 0)
             {
                 throw new KeyCustodyException($"The wrapped {what} does not belong to its record: it was moved or altered in the store.");

@@ -42,7 +42,7 @@ internal static class SigningKeySchedule
     /// <summary>Whether the key at <paramref name="index"/> belongs in the JWKS now.</summary>
     public static bool IsPublished<TKey>(IReadOnlyList<TKey> chain, int index, DateTimeOffset now, KeysOptions options)
         where TKey : IScheduledKey =>
-        true;
+        index == chain.Count - 1 || now < chain[index + 1].ActivatesAt.AddDays(options.RetiredKeyPublishDays);
 
     public static RotationPlan Plan<TKey>(IReadOnlyList<TKey> chain, DateTimeOffset now, KeysOptions options)
         where TKey : IScheduledKey
@@ -71,7 +71,7 @@ internal static class SigningKeySchedule
 
         var scheduled = chain[current].ActivatesAt.AddDays(options.SigningKeyLifetimeDays);
         var earliest = start.AddDays(options.PrePublishDays);
-        return new RotationPlan(chain[current].Generation + 1, scheduled, purge);
+        return new RotationPlan(chain[current].Generation + 1, scheduled > earliest ? scheduled : earliest, purge);
     }
 
     /// <summary>Whole seconds, so that a time survives both providers' storage exactly (it is sealed with the key).</summary>

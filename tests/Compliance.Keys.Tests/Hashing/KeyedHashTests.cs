@@ -49,11 +49,11 @@ public abstract class KeyedHashTests<TStores>(TStores stores) : IAsyncLifetime
         var hash = Hash(_nodes.Node());
 
         var pairwise = await hash.ComputeAsync("pairwise-subject", Data, CancellationToken.None);
-        var blindIndex = await hash.ComputeAsync("vault.blind-index", Data, CancellationToken.None);
+        var blindIndex = await hash.ComputeAsync("vault.blindindex", Data, CancellationToken.None);
 
         blindIndex.ShouldNotBe(pairwise);
         var purposes = await _nodes.WithStoreAsync(db => db.Set<KeyedHashSecret>().Select(s => s.Purpose).OrderBy(p => p).ToListAsync());
-        purposes.ShouldBe(["pairwise-subject", "vault.blind-index"]);
+        purposes.ShouldBe(["pairwise-subject", "vault.blindindex"]);
     }
 
     [Fact]
@@ -112,14 +112,14 @@ public abstract class KeyedHashTests<TStores>(TStores stores) : IAsyncLifetime
     {
         var hash = Hash(_nodes.Node());
         await hash.ComputeAsync("pairwise-subject", Data, CancellationToken.None);
-        await hash.ComputeAsync("vault.blind-index", Data, CancellationToken.None);
+        await hash.ComputeAsync("vault.blindindex", Data, CancellationToken.None);
         var pairwise = await _nodes.WithStoreAsync(db => db.Set<KeyedHashSecret>().SingleAsync(s => s.Purpose == "pairwise-subject"));
 
         // Copying one purpose's wrapped secret onto another would let the two hashes be joined.
-        await _nodes.WithStoreAsync(db => db.Set<KeyedHashSecret>().Where(s => s.Purpose == "vault.blind-index")
+        await _nodes.WithStoreAsync(db => db.Set<KeyedHashSecret>().Where(s => s.Purpose == "vault.blindindex")
             .ExecuteUpdateAsync(s => s.SetProperty(x => x.WrappedSecret, pairwise.WrappedSecret)));
 
-        await Should.ThrowAsync<KeyCustodyException>(async () => await Hash(_nodes.Node()).ComputeAsync("vault.blind-index", Data, CancellationToken.None));
+        await Should.ThrowAsync<KeyCustodyException>(async () => await Hash(_nodes.Node()).ComputeAsync("vault.blindindex", Data, CancellationToken.None));
     }
 
     [Fact]
