@@ -35,7 +35,16 @@ internal sealed class KeyRotationService(ISigningKeys keys, TimeProvider time, I
             return;
         }
 
-        await _stopping.CancelAsync();
+        try
+        {
+            await _stopping.CancelAsync();
+        }
+        catch (ObjectDisposedException)
+        {
+            // The host was disposed before it was stopped: the loop is already gone with it.
+            return;
+        }
+
         await _loop.WaitAsync(cancellationToken).ConfigureAwait(ConfigureAwaitOptions.SuppressThrowing);
     }
 

@@ -1,4 +1,5 @@
 using Compliance.Data.Migrations;
+using Compliance.Keys;
 using Compliance.Policies;
 using Microsoft.Extensions.Options;
 
@@ -17,6 +18,7 @@ internal static class StartupFailure
         PolicyValidationException policies => policies.Message.ReplaceLineEndings(" "),
         SchemaNotReadyException schema => schema.Message,
         StoreUnavailableException store => store.Message,
+        KeyCustodyException keys => keys.Message,
         // The configuration binder names the key it could not convert, e.g. "Hosting:ShutdownTimeoutSeconds".
         InvalidOperationException binder when binder.Message.StartsWith("Failed to convert configuration value", StringComparison.Ordinal)
             => binder.Message,

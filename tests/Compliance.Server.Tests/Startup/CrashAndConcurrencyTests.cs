@@ -77,7 +77,8 @@ public sealed class CrashAndConcurrencyTests : IAsyncLifetime
 
         await ShouldBeExactlyMigratedAsync(new StoreConnection(Store.Compliance, DatabaseProvider.PostgreSQL, settings["Storage:ComplianceConnectionString"]!));
         await ShouldBeExactlyMigratedAsync(new StoreConnection(Store.Vault, DatabaseProvider.PostgreSQL, settings["Storage:VaultConnectionString"]!));
-        (first.StandardOutput + second.StandardOutput).Split("\"EventId\":1000,").Length.ShouldBe(3, "each of the two migrations runs on exactly one node");
+        var shipped = Compliance.Migrations.MigrationCatalog.For("compliance", "postgresql").Count + Compliance.Migrations.MigrationCatalog.For("vault", "postgresql").Count;
+        (first.StandardOutput + second.StandardOutput).Split("\"EventId\":1000,").Length.ShouldBe(shipped + 1, "each migration runs on exactly one node");
     }
 
     [Fact]

@@ -82,6 +82,25 @@ public sealed class StartupRefusalTests : IDisposable
     }
 
     [Fact]
+    public async Task Start_KeyFileReadableByOthers_StopsNamingTheSetting()
+    {
+        var kek = Path.Combine(_dataDirectory, "kek.key");
+        await using (var first = ServerProcess.Start(new Dictionary<string, string?> { ["Storage:DataDirectory"] = _dataDirectory }))
+        {
+            await first.WaitUntilReadyAsync();
+        }
+
+        File.SetUnixFileMode(kek, UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.OtherRead);
+        await using var server = ServerProcess.Start(new Dictionary<string, string?> { ["Storage:DataDirectory"] = _dataDirectory });
+
+        var exitCode = await server.WaitForExitAsync();
+
+        exitCode.ShouldBe(78);
+        server.StandardError.ShouldContain("Keys:LocalKekPath");
+        ShouldHaveNoStackTrace(server);
+    }
+
+    [Fact]
     public async Task Start_BrokenPolicyFile_StopsNamingFileAndLine()
     {
         var policies = CopyShippedPolicies();
