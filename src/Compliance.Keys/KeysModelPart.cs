@@ -9,5 +9,6 @@ internal sealed class KeysModelPart : IComplianceModelPart
 {
     public void Configure(ModelBuilder modelBuilder) => modelBuilder
         .ApplyConfiguration(new SigningKeyConfiguration())
-        .ApplyConfiguration(new KeyedHashSecretConfiguration());
+        .ApplyConfiguration(new KeyedHashSecretConfiguration())
+        .ApplyConfiguration(new DataProtection.DataProtectionKeyConfiguration());
 }

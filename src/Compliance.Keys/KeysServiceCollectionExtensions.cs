@@ -1,7 +1,10 @@
 using Compliance.Data;
+using Compliance.Keys.DataProtection;
 using Compliance.Keys.Encryption;
 using Compliance.Keys.Hashing;
 using Compliance.Keys.Signing;
+using Microsoft.AspNetCore.DataProtection;
+using Microsoft.AspNetCore.DataProtection.KeyManagement;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.DependencyInjection.Extensions;
@@ -36,6 +39,15 @@ public static class KeysServiceCollectionExtensions
         services.TryAddSingleton<ISigningKeys, SigningKeyRing>();
         services.TryAddSingleton<IKeyedHash, KeyedHash>();
         services.AddHostedService<KeyRotationService>();
+
+        // The Data Protection key ring (session cookies, antiforgery, interaction tokens): shared by every node
+        // through the compliance store, each key wrapped by the KEK.
+        services.AddDataProtection().SetApplicationName("Compliance");
+        services.AddOptions<KeyManagementOptions>().Configure<IServiceScopeFactory, IKeyEncryptionKey, TimeProvider>((options, scopes, kek, time) =>
+        {
+            options.XmlRepository = new StoreXmlRepository(scopes, time);
+            options.XmlEncryptor = new KekXmlEncryptor(kek);
+        });
         return services;
     }
 
