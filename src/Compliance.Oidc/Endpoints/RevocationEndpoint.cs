@@ -40,8 +40,27 @@ internal static class RevocationEndpoint
                 if (access is not null && access.ClientId == client.ClientId)
                 {
                     var now = time.GetUtcNow();
-                    await db.Set<IssuedToken>().Where(t => t.TokenId == access.TokenId && t.RevokedAt == null)
+                    var updated = await db.Set<IssuedToken>().Where(t => t.TokenId == access.TokenId && t.RevokedAt == null)
                         .ExecuteUpdateAsync(s => s.SetProperty(t => t.RevokedAt, now), context.RequestAborted);
+                    if (updated == 0 && access.IsMachineToken)
+                    {
+                        // Machine tokens are not recorded when issued; revoking one records it, revoked, until it expires.
+                        db.Add(new IssuedToken
+                        {
+                            TokenId = access.TokenId,
+                            ClientId = access.ClientId,
+                            ExpiresAt = new DateTimeOffset(access.Token.ValidTo, TimeSpan.Zero),
+                            RevokedAt = now,
+                        });
+                        try
+                        {
+                            await db.SaveChangesAsync(context.RequestAborted);
+                        }
+                        catch (DbUpdateException)
+                        {
+                            // Revoked concurrently by another request: the outcome is the same.
+                        }
+                    }
                 }
             }
             else

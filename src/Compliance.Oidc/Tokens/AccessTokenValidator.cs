@@ -9,12 +9,16 @@ using Microsoft.IdentityModel.Tokens;
 namespace Compliance.Oidc.Tokens;
 
 /// <summary>An access token that is ours, correctly signed, unexpired, and not revoked.</summary>
-internal sealed record ValidAccessToken(JsonWebToken Token, string TokenId, string ClientId, string Subject, Guid? SubjectId, string Scope);
+internal sealed record ValidAccessToken(JsonWebToken Token, string TokenId, string ClientId, string Subject, Guid? SubjectId, string Scope, bool IsMachineToken);
 
 /// <summary>Validates our own RFC 9068 access tokens, then checks their record for revocation.</summary>
 internal sealed class AccessTokenValidator(ISigningKeys keys, ComplianceDbContext db, Clients.ClientRegistry clients, IOptions<OidcOptions> options, TimeProvider time)
 {
     private static readonly JsonWebTokenHandler Handler = new() { MapInboundClaims = false };
+
+    /// <summary>A client-credentials token: its subject is its client, and no sign-in session stands behind it.</summary>
+    public static bool IsMachineToken(JsonWebToken token, string clientId) =>
+        token.Subject == clientId && !token.TryGetPayloadValue<string>("sid", out _) && !token.TryGetPayloadValue<long>("auth_time", out _);
 
     public async Task<ValidAccessToken?> ValidateAsync(string token, CancellationToken cancellationToken)
     {
@@ -43,14 +47,17 @@ internal sealed class AccessTokenValidator(ISigningKeys keys, ComplianceDbContex
             return null;
         }
 
+        // A user-bound token must have its record (so that revocation reaches it); a machine token (client
+        // credentials: sub is the client, no session) has one only once it was revoked.
         var record = await db.Set<IssuedToken>().AsNoTracking().FirstOrDefaultAsync(t => t.TokenId == tokenId, cancellationToken);
-        if (record is null || record.RevokedAt is not null || record.ClientId != clientId
+        var machine = IsMachineToken(jwt, clientId);
+        if ((record is null && !machine) || record?.RevokedAt is not null || (record is not null && record.ClientId != clientId)
             || await clients.FindAsync(clientId, cancellationToken) is null)
         {
             return null;
         }
 
         jwt.TryGetPayloadValue<string>("scope", out var scope);
-        return new ValidAccessToken(jwt, tokenId, clientId, jwt.Subject, record.SubjectId, scope ?? "");
+        return new ValidAccessToken(jwt, tokenId, clientId, jwt.Subject, record?.SubjectId, scope ?? "", machine);
     }
 }

@@ -179,6 +179,10 @@ test('client credentials: an ES256 at+jwt whose subject is the client', async ()
   assert.equal(access.scope, 'reports.read');
   assert.equal(jose.decodeProtectedHeader(tokens.access_token).typ, 'at+jwt');
   assert.equal((await client.tokenIntrospection(config, tokens.access_token)).active, true);
+  await client.tokenRevocation(config, tokens.access_token);
+  assert.equal((await client.tokenIntrospection(config, tokens.access_token)).active, false, 'a revoked machine token is inactive');
+  const userinfo = await fetch(config.serverMetadata().userinfo_endpoint, { headers: { authorization: `Bearer ${(await client.clientCredentialsGrant(config, { scope: 'reports.read' })).access_token}` } });
+  assert.equal(userinfo.status, 401, 'a machine token speaks for no patient');
 });
 
 test('private_key_jwt: a client authenticates with a signed assertion; a replayed assertion is refused', async () => {

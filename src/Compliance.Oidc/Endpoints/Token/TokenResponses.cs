@@ -76,9 +76,10 @@ internal sealed class TokenResponses(TokenIssuer issuer, IPairwiseSubjects subje
     public async Task<Dictionary<string, object>> ForClientAsync(Client client, string scope, CancellationToken cancellationToken)
     {
         var subject = new TokenSubject(client.ClientId, null, null, null, [], null);
-        var (accessToken, tokenId, expiresAt) = await issuer.CreateAccessTokenAsync(client.ClientId, subject, scope, client.AccessTokenLifetimeSeconds, cancellationToken);
-        db.Add(new IssuedToken { TokenId = tokenId, ClientId = client.ClientId, ExpiresAt = expiresAt });
-        await db.SaveChangesAsync(cancellationToken);
+        // A machine token rests on no patient's consent, so nothing has to reach it in bulk: it is not recorded at
+        // issuance (no write on the hot path). It dies with its 5-minute lifetime or its client, and revoking it
+        // records it then (see AccessTokenValidator).
+        var (accessToken, _, _) = await issuer.CreateAccessTokenAsync(client.ClientId, subject, scope, client.AccessTokenLifetimeSeconds, cancellationToken);
         var response = new Dictionary<string, object>(StringComparer.Ordinal)
         {
             ["access_token"] = accessToken,
