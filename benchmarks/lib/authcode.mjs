@@ -1,0 +1,208 @@
+// Authorization-code exchange rate, for either server.
+//
+//   node lib/authcode.mjs --target ours|peer --base http://127.0.0.1:PORT --codes N --concurrency C [--warmup W] [--pid SERVER_PID]
+//
+// 1. Signs in once like a browser (scripted login form, then the consent form) and keeps the session cookie.
+// 2. Collects a pool of codes: one GET of the authorization endpoint each, with the session cookie, a fresh PKCE
+//    S256 pair, state and nonce; the server answers the redirect with a code at once (untimed).
+// 3. Exchanges the whole pool at a fixed concurrency over keep-alive connections (timed): POST token endpoint,
+//    grant_type=authorization_code, code, redirect_uri, code_verifier, HTTP Basic.
+// Prints one JSON line: { codes, ok, failed, seconds, rps, p50, p99, cpuMs (server CPU per exchange), collectSeconds, sample }.
+// Codes live 60 s on both servers, so the pool is sized to be collected and exchanged well inside that.
+import http from 'node:http';
+import { createHash, randomBytes } from 'node:crypto';
+import { readFileSync } from 'node:fs';
+
+const args = Object.fromEntries(process.argv.slice(2).reduce((acc, a, i, all) => {
+  if (a.startsWith('--')) acc.push([a.slice(2), all[i + 1]]);
+  return acc;
+}, []));
+const target = args.target;
+const base = new URL(args.base);
+const codes = Number(args.codes ?? 1000);
+const concurrency = Number(args.concurrency ?? 32);
+const warmup = Number(args.warmup ?? 0);
+const pid = args.pid; // optional: the server's process id, to report its CPU time per exchange (Linux /proc)
+const CLK_TCK = 100; // USER_HZ, 100 on every Linux architecture that matters here
+const cpuSeconds = () => {
+  if (!pid) return null;
+  const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1].split(' ');
+  return (Number(fields[11]) + Number(fields[12])) / CLK_TCK; // utime, stime (fields 14 and 15 of stat)
+};
+
+const CLIENT_ID = 'demo-client';
+const CLIENT_SECRET = 'demo-client-secret-for-local-tries-only';
+const REDIRECT_URI = 'http://127.0.0.1:5081/callback';
+const BASIC = 'Basic ' + Buffer.from(`${encodeURIComponent(CLIENT_ID)}:${encodeURIComponent(CLIENT_SECRET)}`).toString('base64');
+const paths = target === 'ours'
+  ? { authorize: '/connect/authorize', token: '/connect/token' }
+  : { authorize: '/auth', token: '/token' };
+
+const agent = new http.Agent({ keepAlive: true, maxSockets: Math.max(concurrency, 8) });
+const jar = new Map(); // a browser's cookie jar, simplified: by name only (both servers' flows never need two paths at once)
+
+function request(method, pathOrUrl, { headers = {}, body, cookies = false } = {}) {
+  const url = new URL(pathOrUrl, base);
+  const h = { ...headers };
+  if (cookies && jar.size) h.cookie = [...jar].map(([k, v]) => `${k}=${v}`).join('; ');
+  if (body !== undefined) {
+    h['content-type'] = 'application/x-www-form-urlencoded';
+    h['content-length'] = Buffer.byteLength(body);
+  }
+  return new Promise((resolve, reject) => {
+    const req = http.request(url, { method, headers: h, agent }, (res) => {
+      const chunks = [];
+      res.on('data', (c) => chunks.push(c));
+      res.on('end', () => {
+        if (cookies) {
+          for (const line of res.headers['set-cookie'] ?? []) {
+            const [pair, ...attrs] = line.split(';');
+            const eq = pair.indexOf('=');
+            const name = pair.slice(0, eq).trim();
+            const value = pair.slice(eq + 1).trim();
+            const expired = attrs.some((a) => /^\s*max-age=0\s*$/i.test(a) || /^\s*expires=Thu, 01 Jan 1970/i.test(a));
+            if (expired || value === '') jar.delete(name); else jar.set(name, value);
+          }
+        }
+        resolve({ status: res.statusCode, headers: res.headers, body: Buffer.concat(chunks).toString('utf8') });
+      });
+    });
+    req.on('error', reject);
+    if (body !== undefined) req.write(body);
+    req.end();
+  });
+}
+
+const decode = (s) => s.replace(/&#x([0-9a-f]+);/gi, (_, h) => String.fromCodePoint(parseInt(h, 16)))
+  .replace(/&#(\d+);/g, (_, d) => String.fromCodePoint(Number(d)))
+  .replace(/&quot;/g, '"').replace(/&#39;/g, "'").replace(/&lt;/g, '<').replace(/&gt;/g, '>').replace(/&amp;/g, '&');
+
+/** The first POST form of a page: its action and its hidden inputs. */
+function form(html, pageUrl) {
+  const f = /<form\b[^>]*>([\s\S]*?)<\/form>/i.exec(html);
+  if (!f) throw new Error(`no form on ${pageUrl}: ${html.slice(0, 300)}`);
+  const action = /action="([^"]*)"/i.exec(f[0])?.[1];
+  const fields = {};
+  for (const input of f[1].matchAll(/<input\b[^>]*>/gi)) {
+    if (!/type="hidden"/i.test(input[0])) continue;
+    const name = /name="([^"]*)"/i.exec(input[0])?.[1];
+    const value = /value="([^"]*)"/i.exec(input[0])?.[1] ?? '';
+    if (name) fields[decode(name)] = decode(value);
+  }
+  return { action: new URL(decode(action || pageUrl), new URL(pageUrl, base)).toString(), fields };
+}
+
+function pkce() {
+  const verifier = randomBytes(32).toString('base64url');
+  const challenge = createHash('sha256').update(verifier).digest('base64url');
+  return { verifier, challenge };
+}
+
+function authorizeUrl(challenge) {
+  const q = new URLSearchParams({
+    response_type: 'code', client_id: CLIENT_ID, redirect_uri: REDIRECT_URI, scope: 'openid',
+    state: randomBytes(12).toString('base64url'), nonce: randomBytes(12).toString('base64url'),
+    code_challenge: challenge, code_challenge_method: 'S256',
+  });
+  return `${paths.authorize}?${q}`;
+}
+
+const codeOf = (location) => {
+  const u = new URL(location, base);
+  return u.origin + u.pathname === REDIRECT_URI ? u.searchParams.get('code') : null;
+};
+
+/** Follows redirects like a browser until the client's redirect URI (returns the code) or an HTML page. */
+async function follow(start) {
+  let res = start;
+  let url = null;
+  for (let hops = 0; hops < 10 && res.status >= 300 && res.status < 400; hops++) {
+    const code = codeOf(res.headers.location);
+    if (code) return { code };
+    url = new URL(res.headers.location, base).toString();
+    res = await request('GET', url, { cookies: true });
+  }
+  return { page: res, url };
+}
+
+/** Signs in and consents once; afterwards the session cookie alone yields codes. */
+async function signIn() {
+  const { challenge } = pkce();
+  let step = await follow(await request('GET', authorizeUrl(challenge), { cookies: true }));
+  for (let i = 0; i < 4 && !step.code; i++) {
+    const { page, url } = step;
+    if (page.status !== 200) throw new Error(`sign-in: ${url} answered ${page.status}: ${page.body.slice(0, 300)}`);
+    const { action, fields } = form(page.body, url);
+    if (target === 'ours') {
+      if (/name="password"/.test(page.body)) Object.assign(fields, { pseudonym: 'demo', password: 'demo-password-2026' });
+      else Object.assign(fields, { decision: 'allow' });
+    } else if (fields.prompt === 'login') {
+      Object.assign(fields, { login: 'demo', password: 'demo-password-2026' });
+    }
+    const res = await request('POST', action, { body: new URLSearchParams(fields).toString(), cookies: true });
+    step = await follow(res);
+  }
+  if (!step.code) throw new Error('sign-in did not end with a code');
+}
+
+async function collect(n) {
+  const pool = [];
+  let next = 0;
+  const worker = async () => {
+    while (next < n) {
+      next++;
+      const { verifier, challenge } = pkce();
+      const res = await request('GET', authorizeUrl(challenge), { cookies: true });
+      const code = res.status >= 300 && res.status < 400 ? codeOf(res.headers.location) : null;
+      if (!code) throw new Error(`authorize answered ${res.status} ${res.headers.location ?? res.body.slice(0, 300)}`);
+      pool.push({ code, verifier });
+    }
+  };
+  await Promise.all(Array.from({ length: 4 }, worker));
+  return pool;
+}
+
+async function exchange(pool) {
+  const latencies = [];
+  let ok = 0;
+  let failed = 0;
+  let sample = null;
+  let next = 0;
+  const worker = async () => {
+    while (next < pool.length) {
+      const { code, verifier } = pool[next++];
+      const body = new URLSearchParams({ grant_type: 'authorization_code', code, redirect_uri: REDIRECT_URI, code_verifier: verifier }).toString();
+      const t0 = process.hrtime.bigint();
+      const res = await request('POST', paths.token, { body, headers: { authorization: BASIC } });
+      latencies.push(Number(process.hrtime.bigint() - t0) / 1e6);
+      if (res.status === 200) {
+        ok++;
+        if (!sample) {
+          const json = JSON.parse(res.body);
+          const header = JSON.parse(Buffer.from(json.access_token.split('.')[0], 'base64url').toString());
+          sample = { keys: Object.keys(json).sort(), accessTokenHeader: header };
+        }
+      } else {
+        failed++;
+        if (failed <= 3) console.error(`exchange ${res.status}: ${res.body.slice(0, 200)}`);
+      }
+    }
+  };
+  const cpu0 = cpuSeconds();
+  const t0 = process.hrtime.bigint();
+  await Promise.all(Array.from({ length: concurrency }, worker));
+  const seconds = Number(process.hrtime.bigint() - t0) / 1e9;
+  const cpuMs = cpu0 == null || ok === 0 ? null : ((cpuSeconds() - cpu0) * 1000) / ok;
+  latencies.sort((a, b) => a - b);
+  const pct = (p) => latencies[Math.min(latencies.length - 1, Math.floor((p / 100) * latencies.length))];
+  return { ok, failed, seconds, rps: ok / seconds, p50: pct(50), p99: pct(99), cpuMs, sample };
+}
+
+await signIn();
+if (warmup > 0) await exchange(await collect(warmup));
+const c0 = process.hrtime.bigint();
+const pool = await collect(codes);
+const collectSeconds = Number(process.hrtime.bigint() - c0) / 1e9;
+const result = await exchange(pool);
+console.log(JSON.stringify({ target, codes, concurrency, collectSeconds, ...result }));
+agent.destroy();
