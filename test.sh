@@ -65,6 +65,10 @@ log "PostgreSQL $("$PGBIN/postgres" --version | awk '{print $3}') on 127.0.0.1:$
 export COMPLIANCE_TEST_POSTGRES="Host=127.0.0.1;Port=$PORT;Username=postgres;Database=postgres;Maximum Pool Size=20"
 export COMPLIANCE_TEST_PGBIN="$PGBIN"
 
+# --- Browsers for the page tests (Debian's Chromium and its driver; never a downloaded browser) ---------------
+install_if_missing /usr/bin/chromium chromium
+install_if_missing /usr/bin/chromedriver chromium-driver
+
 # --- .NET -------------------------------------------------------------------------------------------------
 export DOTNET_CLI_TELEMETRY_OPTOUT=1 DOTNET_NOLOGO=1 DOTNET_SKIP_FIRST_TIME_EXPERIENCE=1
 cd "$ROOT"

@@ -33,7 +33,7 @@ internal static partial class AccountEndpoints
         var language = UiLanguage.From(context.Request);
         var request = interactions.Unprotect(interaction);
         var clientName = request is null ? null : (await clients.FindAsync(request.ClientId, context.RequestAborted))?.DisplayName;
-        return SignInForm(context, antiforgery, language, interaction, clientName, error: null);
+        return SignInForm(context, antiforgery, language, interaction, request?.RedirectUri, clientName, error: null);
     }
 
     private static async Task<IResult> SignInAsync(
@@ -60,20 +60,20 @@ internal static partial class AccountEndpoints
             // Spend the time a real check would, so that response times do not tell which pseudonyms exist.
             users.PasswordHasher.VerifyHashedPassword(new Account(), DummyHash, password);
             OidcLog.SignInFailed(logger);
-            return SignInForm(context, antiforgery, language, interaction, null, UiText.Get("signin.failed", language), 401);
+            return SignInForm(context, antiforgery, language, interaction, interactions.Unprotect(interaction)?.RedirectUri, null, UiText.Get("signin.failed", language), 401);
         }
 
         var result = await signIn.CheckPasswordSignInAsync(account, password, lockoutOnFailure: true);
         if (result.IsLockedOut)
         {
             OidcLog.SignInLockedOut(logger);
-            return SignInForm(context, antiforgery, language, interaction, null, UiText.Get("signin.locked", language), 429);
+            return SignInForm(context, antiforgery, language, interaction, interactions.Unprotect(interaction)?.RedirectUri, null, UiText.Get("signin.locked", language), 429);
         }
 
         if (!result.Succeeded)
         {
             OidcLog.SignInFailed(logger);
-            return SignInForm(context, antiforgery, language, interaction, null, UiText.Get("signin.failed", language), 401);
+            return SignInForm(context, antiforgery, language, interaction, interactions.Unprotect(interaction)?.RedirectUri, null, UiText.Get("signin.failed", language), 401);
         }
 
         account.LastSignInAt = time.GetUtcNow();
@@ -83,8 +83,8 @@ internal static partial class AccountEndpoints
         return Continue(interactions, interaction);
     }
 
-    private static IResult SignUpPageAsync(HttpContext context, IAntiforgery antiforgery, string? interaction) =>
-        SignUpForm(context, antiforgery, UiLanguage.From(context.Request), interaction, error: null);
+    private static IResult SignUpPageAsync(HttpContext context, IAntiforgery antiforgery, InteractionProtector interactions, string? interaction) =>
+        SignUpForm(context, antiforgery, UiLanguage.From(context.Request), interaction, interactions.Unprotect(interaction)?.RedirectUri, error: null);
 
     private static async Task<IResult> SignUpAsync(
         HttpContext context,
@@ -105,12 +105,12 @@ internal static partial class AccountEndpoints
         var password = Field(form, "password") ?? "";
         if (!PseudonymPattern().IsMatch(pseudonym) || password.Length is < 12 or > 256)
         {
-            return SignUpForm(context, antiforgery, language, interaction, UiText.Get("signup.invalid", language), 400);
+            return SignUpForm(context, antiforgery, language, interaction, interactions.Unprotect(interaction)?.RedirectUri, UiText.Get("signup.invalid", language), 400);
         }
 
         if (password != Field(form, "password_confirm"))
         {
-            return SignUpForm(context, antiforgery, language, interaction, UiText.Get("signup.mismatch", language), 400);
+            return SignUpForm(context, antiforgery, language, interaction, interactions.Unprotect(interaction)?.RedirectUri, UiText.Get("signup.mismatch", language), 400);
         }
 
         var now = time.GetUtcNow();
@@ -119,7 +119,7 @@ internal static partial class AccountEndpoints
         if (!created.Succeeded)
         {
             var taken = created.Errors.Any(e => e.Code == nameof(IdentityErrorDescriber.DuplicateUserName));
-            return SignUpForm(context, antiforgery, language, interaction, UiText.Get(taken ? "signup.taken" : "signup.invalid", language), taken ? 409 : 400);
+            return SignUpForm(context, antiforgery, language, interaction, interactions.Unprotect(interaction)?.RedirectUri, UiText.Get(taken ? "signup.taken" : "signup.invalid", language), taken ? 409 : 400);
         }
 
         await context.SignInAsync(Session.Scheme, Session.NewPasswordSession(account.Id, now).ToPrincipal());
@@ -134,7 +134,7 @@ internal static partial class AccountEndpoints
 
     public const string SignedInPath = "/account";
 
-    private static IResult SignInForm(HttpContext context, IAntiforgery antiforgery, string language, string? interaction, string? clientName, string? error, int status = 200)
+    private static IResult SignInForm(HttpContext context, IAntiforgery antiforgery, string language, string? interaction, string? formTarget, string? clientName, string? error, int status = 200)
     {
         var body = $"""
             <p>{Html.E(UiText.Get("signin.intro", language))}</p>
@@ -150,10 +150,10 @@ internal static partial class AccountEndpoints
             </form>
             <p><a id="signup-link" href="{SignUpPath}?interaction={Uri.EscapeDataString(interaction ?? "")}">{Html.E(UiText.Get("signup.link", language))}</a></p>
             """;
-        return Html.Page(context, language, UiText.Get("signin.title", language), body, status);
+        return Html.Page(context, language, UiText.Get("signin.title", language), body, status, formTarget);
     }
 
-    private static IResult SignUpForm(HttpContext context, IAntiforgery antiforgery, string language, string? interaction, string? error, int status = 200)
+    private static IResult SignUpForm(HttpContext context, IAntiforgery antiforgery, string language, string? interaction, string? formTarget, string? error, int status = 200)
     {
         var body = $"""
             <p>{Html.E(UiText.Get("signup.intro", language))}</p>
@@ -169,7 +169,7 @@ internal static partial class AccountEndpoints
               <button type="submit" id="signup">{Html.E(UiText.Get("signup.submit", language))}</button>
             </form>
             """;
-        return Html.Page(context, language, UiText.Get("signup.title", language), body, status);
+        return Html.Page(context, language, UiText.Get("signup.title", language), body, status, formTarget);
     }
 
     /// <summary>The posted form, once its antiforgery token is checked; null when it is missing, forged or malformed.</summary>

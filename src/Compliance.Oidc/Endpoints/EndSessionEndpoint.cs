@@ -118,7 +118,7 @@ internal static class EndSessionEndpoint
                   <button type="submit" id="signout">{Html.E(UiText.Get("signout.submit", language))}</button>
                 </form>
                 """;
-            return Html.Page(context, language, UiText.Get("signout.title", language), body);
+            return Html.Page(context, language, UiText.Get("signout.title", language), body, formTarget: redirect);
         }
 
         await context.SignOutAsync(Session.Scheme);

@@ -13,12 +13,31 @@ internal static class Html
 {
     public const string StylesheetPath = "/assets/compliance.css";
 
+    /// <summary>The pages' policy: no script at all, our stylesheet only, forms to us (and the partner, see <see cref="Page"/>).</summary>
+    public static string ContentSecurityPolicy(string? formTarget)
+    {
+        var formAction = "'self'";
+        if (formTarget is not null && Uri.TryCreate(formTarget, UriKind.Absolute, out var target) && target.Scheme is "https" or "http")
+        {
+            formAction += " " + target.GetLeftPart(UriPartial.Authority);
+        }
+
+        return "default-src 'none'; script-src 'none'; style-src 'self'; img-src 'self' data:; object-src 'none'; "
+            + $"base-uri 'none'; frame-ancestors 'none'; form-action {formAction}";
+    }
+
     public static string E(string? value) => HtmlEncoder.Default.Encode(value ?? "");
 
-    public static IResult Page(HttpContext context, string language, string title, string body, int status = 200)
+    /// <summary>
+    /// Renders a page. <paramref name="formTarget"/> is the partner's redirect URI when a form of this page ends in a
+    /// redirect to it: browsers apply the CSP <c>form-action</c> to the whole redirect chain of a form submission, so
+    /// that one origin, and only it, is added to <c>'self'</c>.
+    /// </summary>
+    public static IResult Page(HttpContext context, string language, string title, string body, int status = 200, string? formTarget = null)
     {
         ArgumentNullException.ThrowIfNull(context);
         context.Response.Headers.CacheControl = "no-store";
+        context.Response.Headers.ContentSecurityPolicy = ContentSecurityPolicy(formTarget);
         var html = new StringBuilder()
             .Append("<!DOCTYPE html><html lang=\"").Append(language).Append("\"><head><meta charset=\"utf-8\">")
             .Append("<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">")

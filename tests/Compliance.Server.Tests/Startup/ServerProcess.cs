@@ -46,6 +46,7 @@ public sealed partial class ServerProcess : IAsyncDisposable
             WorkingDirectory = workingDirectory ?? Path.GetDirectoryName(ServerAssembly)!,
         };
         start.Environment["Urls"] = $"http://127.0.0.1:{port}";
+        start.Environment["Oidc__Issuer"] = $"http://127.0.0.1:{port}";
         start.Environment["DOTNET_ENVIRONMENT"] = "Production";
         start.Environment["ASPNETCORE_ENVIRONMENT"] = "Production";
         foreach (var (key, value) in settings)

@@ -59,7 +59,7 @@ internal static class ConsentEndpoint
               </div>
             </form>
             """;
-        return Html.Page(context, language, UiText.Get("consent.title", language, client.DisplayName), body);
+        return Html.Page(context, language, UiText.Get("consent.title", language, client.DisplayName), body, formTarget: request.RedirectUri);
     }
 
     private static async Task<IResult> DecideAsync(
