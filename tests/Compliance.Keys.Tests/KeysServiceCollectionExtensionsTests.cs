@@ -17,7 +17,7 @@ public class KeysServiceCollectionExtensionsTests
         services.Count(d => d.ServiceType == typeof(ISigningKeys)).ShouldBe(1);
         services.Count(d => d.ServiceType == typeof(IKeyedHash)).ShouldBe(1);
         services.Count(d => d.ServiceType == typeof(IKeyEncryptionKey)).ShouldBe(1);
-        services.Count(d => d.ServiceType == typeof(IHostedService)).ShouldBe(1);
+        services.Count(d => d.ServiceType == typeof(IHostedService) && d.ImplementationType == typeof(Compliance.Keys.Signing.KeyRotationService)).ShouldBe(1);
         services.Count(d => d.ServiceType == typeof(IComplianceModelPart)).ShouldBe(1);
     }
 

@@ -8,6 +8,7 @@ import { ComplianceServer, Browser, REDIRECT, POST_LOGOUT, uniquePseudonym } fro
 const PASSWORD = 'correct horse battery staple 42';
 let server;
 const secrets = [];
+const issuedTokens = [];
 
 before(async () => { server = await ComplianceServer.start(); });
 after(async () => { await server.stop(); server.cleanup(); });
@@ -97,6 +98,7 @@ test('code + PKCE: sign-up and consent through the real pages, ID token with eve
   assert.notEqual(refreshed.refresh_token, tokens.refresh_token, 'the refresh token rotates');
   assert.equal(refreshed.claims().sub, claims.sub);
   secrets.push(tokens.refresh_token, refreshed.refresh_token, flow.callback.searchParams.get('code'));
+  issuedTokens.push(tokens.id_token, tokens.access_token, refreshed.id_token, refreshed.access_token);
 
   const active = await client.tokenIntrospection(config, refreshed.access_token);
   assert.equal(active.active, true);
@@ -243,6 +245,11 @@ test('nothing in the pseudonymous store, its write-ahead log or the logs holds a
     assert.equal(logs.includes(needle), false, 'the logs contain a secret');
   }
   assert.equal(/eyJ[A-Za-z0-9_-]{10,}\.eyJ/.test(logs), false, 'the logs contain a JWT');
+  assert.ok(issuedTokens.length >= 4);
+  for (const jwt of issuedTokens) {
+    const decoded = JSON.stringify([jose.decodeProtectedHeader(jwt), jose.decodeJwt(jwt)]);
+    for (const needle of needles) assert.equal(decoded.includes(needle), false, 'a token carries a secret');
+  }
   server.launch();
   await server.ready();
 });
