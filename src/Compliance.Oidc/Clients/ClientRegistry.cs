@@ -25,8 +25,13 @@ internal sealed class ClientRegistry(ComplianceDbContext db, IMemoryCache cache)
             return cached;
         }
 
+        // Unknown ids are not cached: a flood of random ids must not grow the cache (the rate limits bound the queries).
         var client = await db.Set<Client>().AsNoTracking().FirstOrDefaultAsync(c => c.ClientId == clientId, cancellationToken);
-        cache.Set(key, client, CacheFor);
+        if (client is not null)
+        {
+            cache.Set(key, client, CacheFor);
+        }
+
         return client;
     }
 }
