@@ -9,6 +9,7 @@ using Compliance.Oidc.Ui;
 using Microsoft.AspNetCore.Authentication;
 using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.WebUtilities;
+using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
 
@@ -29,6 +30,13 @@ internal sealed class AuthorizationFlow(
     public async Task<IResult> ContinueAsync(HttpContext context, AuthorizationRequest request, Client client)
     {
         var session = Session.From((await context.AuthenticateAsync(Session.Scheme)).Principal);
+        if (session is not null && !await db.Set<Account>().AnyAsync(a => a.Id == session.SubjectId, context.RequestAborted))
+        {
+            // The account is gone (erased): its session must not reach anything.
+            await context.SignOutAsync(Session.Scheme);
+            session = null;
+        }
+
         var now = time.GetUtcNow();
         var mustSignIn = session is null
             || (request.Prompts("login") && session.AuthTime < request.ReceivedAt.AddSeconds(-1))
