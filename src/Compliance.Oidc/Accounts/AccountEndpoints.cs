@@ -48,7 +48,7 @@ internal static partial class AccountEndpoints
         var language = UiLanguage.From(context.Request);
         if (await ReadFormAsync(context, antiforgery) is not { } form)
         {
-            return Html.Page(context, language, UiText.Get("error.title", language), Html.Alert(UiText.Get("error.form", language)), 400);
+            return Html.ErrorPage(context, language, "error.form");
         }
 
         var interaction = Field(form, "interaction");
@@ -97,7 +97,7 @@ internal static partial class AccountEndpoints
         var language = UiLanguage.From(context.Request);
         if (await ReadFormAsync(context, antiforgery) is not { } form)
         {
-            return Html.Page(context, language, UiText.Get("error.title", language), Html.Alert(UiText.Get("error.form", language)), 400);
+            return Html.ErrorPage(context, language, "error.form");
         }
 
         var interaction = Field(form, "interaction");

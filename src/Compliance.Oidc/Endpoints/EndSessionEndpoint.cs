@@ -62,7 +62,7 @@ internal static class EndSessionEndpoint
             {
                 if (await Accounts.AccountEndpoints.ReadFormAsync(context, antiforgery) is null)
                 {
-                    return Html.Page(context, language, UiText.Get("error.title", language), Html.Alert(UiText.Get("error.form", language)), 400);
+                    return Html.ErrorPage(context, language, "error.form");
                 }
 
                 confirmed = true;

@@ -52,6 +52,10 @@ internal static class Html
         return Results.Content(html, "text/html; charset=utf-8", Encoding.UTF8, status);
     }
 
+    /// <summary>A 400 page with one of the <c>error.*</c> sentences; it never echoes the request.</summary>
+    public static IResult ErrorPage(HttpContext context, string language, string messageKey) =>
+        Page(context, language, UiText.Get("error.title", language), Alert(UiText.Get(messageKey, language)), StatusCodes.Status400BadRequest);
+
     public static string Antiforgery(IAntiforgery antiforgery, HttpContext context)
     {
         ArgumentNullException.ThrowIfNull(antiforgery);

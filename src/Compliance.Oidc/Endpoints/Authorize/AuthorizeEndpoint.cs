@@ -44,7 +44,7 @@ internal static class AuthorizeEndpoint
         if (request is null || client is null || !client.RedirectUriList.Contains(request.RedirectUri, StringComparer.Ordinal))
         {
             var language = Ui.UiLanguage.From(context.Request);
-            return Ui.Html.Page(context, language, Ui.UiText.Get("error.title", language), Ui.Html.Alert(Ui.UiText.Get("error.expired", language)), 400);
+            return Ui.Html.ErrorPage(context, language, "error.expired");
         }
 
         return await flow.ContinueAsync(context, request, client);

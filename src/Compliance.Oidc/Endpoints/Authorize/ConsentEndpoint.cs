@@ -32,7 +32,7 @@ internal static class ConsentEndpoint
         var (request, client, session) = await LoadAsync(context, interactions, clients, interaction);
         if (request is null || client is null)
         {
-            return Html.Page(context, language, UiText.Get("error.title", language), Html.Alert(UiText.Get("error.expired", language)), 400);
+            return Html.ErrorPage(context, language, "error.expired");
         }
 
         if (session is null)
@@ -79,7 +79,7 @@ internal static class ConsentEndpoint
         var (request, client, session) = await LoadAsync(context, interactions, clients, interaction);
         if (form is null || request is null || client is null || session is null || decision is not ("allow" or "deny"))
         {
-            return Html.Page(context, language, UiText.Get("error.title", language), Html.Alert(UiText.Get("error.form", language)), 400);
+            return Html.ErrorPage(context, language, "error.form");
         }
 
         var allowed = decision == "allow";
