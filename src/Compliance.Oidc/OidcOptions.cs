@@ -37,6 +37,12 @@ public sealed class OidcOptions
     /// <summary>Token, introspection and revocation requests allowed per client address per second. Default 200; 1 to 1000000.</summary>
     public int TokenRequestsPerSecond { get; set; } = 200;
 
+    /// <summary>
+    /// Allow plain-http <c>jwks_uri</c> and <c>sector_identifier_uri</c> on loopback addresses, for local development
+    /// and tests. Default <c>false</c>: the service fetches partner documents over https only, and never follows redirects.
+    /// </summary>
+    public bool AllowLoopbackHttpFetch { get; set; }
+
     /// <summary>Load the demo client and demo account. Default: only in the Development environment.</summary>
     public bool? SeedDemo { get; set; }
 

@@ -47,11 +47,14 @@ public static class OidcServiceCollectionExtensions
         services.TryAddEnumerable(ServiceDescriptor.Singleton<IValidateOptions<OidcOptions>, OidcOptionsValidator>());
         services.TryAddSingleton(TimeProvider.System);
         services.AddMemoryCache();
+        // Partner documents (JWKS, sector identifiers): short, small, and no redirects, which could lead a fetch
+        // from an https URL to an internal address.
         services.AddHttpClient("compliance-fetch", client =>
-        {
-            client.Timeout = TimeSpan.FromSeconds(5);
-            client.MaxResponseContentBufferSize = 256 * 1024;
-        });
+            {
+                client.Timeout = TimeSpan.FromSeconds(5);
+                client.MaxResponseContentBufferSize = 256 * 1024;
+            })
+            .ConfigurePrimaryHttpMessageHandler(() => new SocketsHttpHandler { AllowAutoRedirect = false, UseCookies = false });
 
         AddIdentity(services, configuration);
         AddSessionCookie(services);

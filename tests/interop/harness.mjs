@@ -44,6 +44,7 @@ export class ComplianceServer {
       Oidc__InteractiveRequestsPerMinute: '10000',
       Oidc__TokenRequestsPerSecond: '10000',
       Oidc__AuthorizationCodeLifetimeSeconds: '10',
+      Oidc__AllowLoopbackHttpFetch: 'true',
       ...extraEnv,
     };
     const server = new ComplianceServer(port, issuer, dataDirectory, env);
@@ -76,8 +77,8 @@ export class ComplianceServer {
     throw new Error(`server not ready\n${this.logs}`);
   }
 
-  async cli(args) {
-    const { stdout } = await promisify(execFile)('dotnet', [cliDll, ...args], { env: this.env });
+  async cli(args, extraEnv = {}) {
+    const { stdout } = await promisify(execFile)('dotnet', [cliDll, ...args], { env: { ...this.env, ...extraEnv } });
     return stdout;
   }
 

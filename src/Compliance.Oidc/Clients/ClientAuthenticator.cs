@@ -154,6 +154,11 @@ internal sealed class ClientAuthenticator(
             return keys;
         }
 
+        if (!ClientAdministration.IsFetchable(client.JwksUri, options.Value.AllowLoopbackHttpFetch))
+        {
+            throw Invalid("The client's jwks_uri is not an https URL.");
+        }
+
         try
         {
             using var httpClient = http.CreateClient("compliance-fetch");

@@ -30,7 +30,7 @@ public sealed record ClientRequest(
 public sealed record RegisteredClient(Client Client, string? Secret);
 
 /// <summary>Registers, lists and removes clients, checking everything a partner could get wrong.</summary>
-public sealed partial class ClientAdministration(ComplianceDbContext db, IHttpClientFactory http, TimeProvider time)
+public sealed partial class ClientAdministration(ComplianceDbContext db, IHttpClientFactory http, Microsoft.Extensions.Options.IOptions<OidcOptions> options, TimeProvider time)
 {
     public static readonly IReadOnlySet<string> SupportedScopes = new HashSet<string>(StringComparer.Ordinal) { "openid", "offline_access" };
 
@@ -40,7 +40,7 @@ public sealed partial class ClientAdministration(ComplianceDbContext db, IHttpCl
     public async Task<RegisteredClient> AddAsync(ClientRequest request, CancellationToken cancellationToken, string? fixedSecret = null)
     {
         ArgumentNullException.ThrowIfNull(request);
-        var errors = Validate(request);
+        var errors = Validate(request, options.Value.AllowLoopbackHttpFetch);
         var sector = errors.Count == 0 ? await ResolveSectorAsync(request, errors, cancellationToken) : null;
         if (errors.Count > 0 || sector is null)
         {
@@ -91,7 +91,7 @@ public sealed partial class ClientAdministration(ComplianceDbContext db, IHttpCl
     public async Task<bool> RemoveAsync(string clientId, CancellationToken cancellationToken) =>
         await db.Set<Client>().Where(c => c.ClientId == clientId).ExecuteDeleteAsync(cancellationToken) > 0;
 
-    private static List<string> Validate(ClientRequest request)
+    private static List<string> Validate(ClientRequest request, bool allowLoopbackHttp)
     {
         var errors = new List<string>();
         if (request.ClientId.Length is < 3 or > 100 || !request.ClientId.All(c => char.IsAsciiLetterOrDigit(c) || c is '-' or '_' or '.'))
@@ -125,7 +125,7 @@ public sealed partial class ClientAdministration(ComplianceDbContext db, IHttpCl
             {
                 errors.Add("jwks: not a JWKS of public signing keys.");
             }
-            else if (request.JwksUri is not null && !IsSafeFetchUri(request.JwksUri))
+            else if (request.JwksUri is not null && !IsFetchable(request.JwksUri, allowLoopbackHttp))
             {
                 errors.Add("jwks_uri: must be an https URL.");
             }
@@ -202,7 +202,7 @@ public sealed partial class ClientAdministration(ComplianceDbContext db, IHttpCl
             return null;
         }
 
-        if (!IsSafeFetchUri(request.SectorIdentifierUri))
+        if (!IsFetchable(request.SectorIdentifierUri, options.Value.AllowLoopbackHttpFetch))
         {
             errors.Add("sector_identifier_uri: must be an https URL.");
             return null;
@@ -234,8 +234,10 @@ public sealed partial class ClientAdministration(ComplianceDbContext db, IHttpCl
         && (uri.Scheme == Uri.UriSchemeHttps || (uri.Scheme == Uri.UriSchemeHttp && uri.IsLoopback))
         && string.IsNullOrEmpty(uri.Fragment) && string.IsNullOrEmpty(uri.UserInfo) && value.Length <= 2000;
 
-    private static bool IsSafeFetchUri(string value) =>
-        Uri.TryCreate(value, UriKind.Absolute, out var uri) && (uri.Scheme == Uri.UriSchemeHttps || uri.IsLoopback);
+    /// <summary>Partner documents are fetched over https only (http on loopback when the setting allows it, for tests).</summary>
+    internal static bool IsFetchable(string? value, bool allowLoopbackHttp) =>
+        Uri.TryCreate(value, UriKind.Absolute, out var uri) && string.IsNullOrEmpty(uri.UserInfo)
+        && (uri.Scheme == Uri.UriSchemeHttps || (allowLoopbackHttp && uri.Scheme == Uri.UriSchemeHttp && uri.IsLoopback));
 
     [System.Text.RegularExpressions.GeneratedRegex("^[a-z][a-z0-9._:-]{0,63}$")]
     private static partial System.Text.RegularExpressions.Regex ScopePattern();

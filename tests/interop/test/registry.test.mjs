@@ -15,6 +15,11 @@ const served = new Map();
 before(async () => {
   // The partner's own web server, on loopback: sector identifier documents and a JWKS.
   documents = createServer((request, response) => {
+    if (request.url === '/moved.json') {
+      response.writeHead(302, { location: '/sector.json' });
+      response.end();
+      return;
+    }
     const body = served.get(request.url);
     response.writeHead(body ? 200 : 404, { 'content-type': 'application/json' });
     response.end(body ?? '{}');
@@ -51,6 +56,17 @@ test('sector_identifier_uri: redirect URIs on several hosts share one sector whe
     '--redirect-uri', 'https://app.two.example/cb', '--sector-identifier-uri', `${documentsUrl}/partial.json`]).catch((e) => e);
   assert.ok(refused instanceof Error);
   assert.match(String(refused.stderr), /does not list https:\/\/app.two.example\/cb/);
+});
+
+test('partner documents: http is refused unless explicitly allowed on loopback, and redirects are never followed', async () => {
+  served.set('/sector.json', JSON.stringify(['https://app.one.example/cb', 'https://app.two.example/cb']));
+  const args = ['clients', 'add', '--name', 'Multi', '--redirect-uri', 'https://app.one.example/cb', '--redirect-uri', 'https://app.two.example/cb'];
+  const insecure = await server.cli([...args, '--id', 'http-sector', '--sector-identifier-uri', `${documentsUrl}/sector.json`], { Oidc__AllowLoopbackHttpFetch: 'false' }).catch((e) => e);
+  assert.ok(insecure instanceof Error);
+  assert.match(String(insecure.stderr), /sector_identifier_uri: must be an https URL/);
+  const moved = await server.cli([...args, '--id', 'moved-sector', '--sector-identifier-uri', `${documentsUrl}/moved.json`]).catch((e) => e);
+  assert.ok(moved instanceof Error, 'a redirect is not followed');
+  assert.match(String(moved.stderr), /could not be fetched/);
 });
 
 test('RS256 per client: the ID token is signed RS256 with a key from the JWKS', async () => {
