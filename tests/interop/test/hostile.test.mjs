@@ -186,3 +186,24 @@ test('bearer tokens that are forged, foreign or missing: 401 at userinfo', async
   const inQuery = await fetch(`${server.issuer}/connect/userinfo?access_token=abc`);
   assert.equal(inQuery.status, 401, 'tokens in URLs are not accepted');
 });
+
+test('pages: forms without their antiforgery token, tampered interactions and hostile values get an error page, never a 500', async () => {
+  const noToken = await fetch(`${server.issuer}/account/login`, { method: 'POST', body: new URLSearchParams({ pseudonym: 'a', password: 'b' }), redirect: 'manual' });
+  assert.equal(noToken.status, 400);
+  const consentForged = await fetch(`${server.issuer}/connect/consent`, { method: 'POST', body: new URLSearchParams({ interaction: 'CfDJ8forged', decision: 'allow' }), redirect: 'manual' });
+  assert.equal(consentForged.status, 400);
+  assert.equal(consentForged.headers.get('location'), null);
+  const tampered = await fetch(`${server.issuer}/connect/authorize/resume?interaction=CfDJ8${'A'.repeat(200)}`, { redirect: 'manual' });
+  assert.equal(tampered.status, 400);
+  const consentPage = await fetch(`${server.issuer}/connect/consent?interaction=${'x'.repeat(20_000)}`, { redirect: 'manual' });
+  assert.ok([400, 414].includes(consentPage.status), `got ${consentPage.status}`);
+
+  const fresh = new Browser(server.issuer);
+  const page = await fresh.navigate('/account/signup');
+  const hostile = await fresh.submit(page, { pseudonym: '<script>alert(1)</script>', password: 'x'.repeat(20), password_confirm: 'x'.repeat(20) });
+  assert.equal(hostile.response.status, 400);
+  assert.equal(hostile.html.includes('<script>'), false, 'nothing of the input is echoed unencoded');
+  const csp = hostile.response.headers.get('content-security-policy');
+  assert.match(csp, /script-src 'none'/);
+  assert.match(csp, /frame-ancestors 'none'/);
+});
