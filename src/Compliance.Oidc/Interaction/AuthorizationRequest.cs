@@ -13,5 +13,11 @@ internal sealed record AuthorizationRequest(
     IReadOnlyList<string> AcrValues,
     DateTimeOffset ReceivedAt)
 {
+    /// <summary>Set once <c>prompt=login</c> has sent the patient to the sign-in page.</summary>
+    public bool LoginPrompted { get; init; }
+
+    /// <summary>The session present when <c>prompt=login</c> was honoured: it does not count as the new sign-in.</summary>
+    public string? SessionBeforeLogin { get; init; }
+
     public bool Prompts(string value) => Prompt.Contains(value, StringComparer.Ordinal);
 }

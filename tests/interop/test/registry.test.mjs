@@ -99,7 +99,7 @@ test('tokens carry no pseudonym: partners get pairwise identifiers only', async 
   }
 });
 
-test('max_age: an older sign-in must sign in again', async () => {
+test('max_age and prompt=login: the patient must sign in again', async () => {
   const { client_id, client_secret } = await server.addClient('max-age');
   const config = await client.discovery(new URL(server.issuer), client_id, { id_token_signed_response_alg: 'ES256' },
     client.ClientSecretBasic(client_secret), { execute: [client.allowInsecureRequests] });
@@ -110,6 +110,11 @@ test('max_age: an older sign-in must sign in again', async () => {
   const url = client.buildAuthorizationUrl(config, { redirect_uri: REDIRECT, scope: 'openid', max_age: '1', code_challenge: await client.calculatePKCECodeChallenge(client.randomPKCECodeVerifier()), code_challenge_method: 'S256' });
   const page = await browser.navigate(url.toString());
   assert.match(page.html ?? '', /id="signin"/, 'asked to sign in again');
+
+  const fresh = new Browser(server.issuer);
+  await flow(config, fresh, REDIRECT, uniquePseudonym());
+  const forced = client.buildAuthorizationUrl(config, { redirect_uri: REDIRECT, scope: 'openid', prompt: 'login', code_challenge: await client.calculatePKCECodeChallenge(client.randomPKCECodeVerifier()), code_challenge_method: 'S256' });
+  assert.match((await fresh.navigate(forced.toString())).html ?? '', /id="signin"/, 'prompt=login asks again even with a fresh session');
 });
 
 test('lockout: after repeated wrong passwords even the right one is refused for a while', async () => {

@@ -38,14 +38,22 @@ internal sealed class AuthorizationFlow(
         }
 
         var now = time.GetUtcNow();
+        // prompt=login: a new sign-in, that is a session other than the one present when the request came.
+        var loginStillDue = request.Prompts("login") && (!request.LoginPrompted || session?.SessionId == request.SessionBeforeLogin);
         var mustSignIn = session is null
-            || (request.Prompts("login") && session.AuthTime < request.ReceivedAt.AddSeconds(-1))
+            || loginStillDue
             || (request.MaxAge is { } maxAge && session.AuthTime.AddSeconds(maxAge) < now);
         if (mustSignIn)
         {
-            return request.Prompts("none")
-                ? Error(request, OAuthErrors.LoginRequired, "The patient is not signed in.")
-                : Results.Redirect($"{AccountEndpoints.SignInPath}?interaction={Uri.EscapeDataString(interactions.Protect(request))}");
+            if (request.Prompts("none"))
+            {
+                return Error(request, OAuthErrors.LoginRequired, "The patient is not signed in.");
+            }
+
+            var pending = request.Prompts("login") && !request.LoginPrompted
+                ? request with { LoginPrompted = true, SessionBeforeLogin = session?.SessionId }
+                : request;
+            return Results.Redirect($"{AccountEndpoints.SignInPath}?interaction={Uri.EscapeDataString(interactions.Protect(pending))}");
         }
 
         if (!Session.Satisfies(session!.Acr, client.MinimumAcr))
