@@ -30,6 +30,8 @@ before(async () => {
 });
 after(async () => { await server.stop(); server.cleanup(); documents.close(); });
 
+const pseudonymOf = (browser) => browser.pseudonym;
+
 async function flow(config, browser, redirect, pseudonym, { signUp = true, extra = {} } = {}) {
   const verifier = client.randomPKCECodeVerifier();
   const url = client.buildAuthorizationUrl(config, {
@@ -112,9 +114,20 @@ test('max_age and prompt=login: the patient must sign in again', async () => {
   assert.match(page.html ?? '', /id="signin"/, 'asked to sign in again');
 
   const fresh = new Browser(server.issuer);
-  await flow(config, fresh, REDIRECT, uniquePseudonym());
+  fresh.pseudonym = uniquePseudonym();
+  await flow(config, fresh, REDIRECT, fresh.pseudonym);
   const forced = client.buildAuthorizationUrl(config, { redirect_uri: REDIRECT, scope: 'openid', prompt: 'login', code_challenge: await client.calculatePKCECodeChallenge(client.randomPKCECodeVerifier()), code_challenge_method: 'S256' });
   assert.match((await fresh.navigate(forced.toString())).html ?? '', /id="signin"/, 'prompt=login asks again even with a fresh session');
+
+  // max_age=0 means "sign in now": once signed in again, the flow must complete rather than loop.
+  const verifier = client.randomPKCECodeVerifier();
+  const zero = client.buildAuthorizationUrl(config, { redirect_uri: REDIRECT, scope: 'openid', max_age: '0', nonce: 'z', code_challenge: await client.calculatePKCECodeChallenge(verifier), code_challenge_method: 'S256' });
+  const signInAgain = await fresh.navigate(zero.toString());
+  assert.match(signInAgain.html ?? '', /id="signin"/);
+  const done = await fresh.signIn(signInAgain, pseudonymOf(fresh), PASSWORD);
+  assert.ok(done.url.startsWith(REDIRECT), `max_age=0 completes after a new sign-in, got ${done.url}`);
+  const tokens = await client.authorizationCodeGrant(config, new URL(done.url), { pkceCodeVerifier: verifier, expectedNonce: 'z', maxAge: 0 });
+  assert.ok(tokens.claims().auth_time >= Math.floor(Date.now() / 1000) - 5);
 });
 
 test('lockout: after repeated wrong passwords even the right one is refused for a while', async () => {

@@ -38,11 +38,12 @@ internal sealed class AuthorizationFlow(
         }
 
         var now = time.GetUtcNow();
-        // prompt=login: a new sign-in, that is a session other than the one present when the request came.
-        var loginStillDue = request.Prompts("login") && (!request.LoginPrompted || session?.SessionId == request.SessionBeforeLogin);
-        var mustSignIn = session is null
-            || loginStillDue
-            || (request.MaxAge is { } maxAge && session.AuthTime.AddSeconds(maxAge) < now);
+        // prompt=login and an exceeded max_age demand a fresh sign-in. Once the patient was sent to sign in for that,
+        // a session other than the one present then satisfies it (auth_time has a one-second grain, max_age may be 0).
+        var freshSignInDue = request.LoginPrompted
+            ? session is null || session.SessionId == request.SessionBeforeLogin
+            : request.Prompts("login") || (request.MaxAge is { } maxAge && session is not null && session.AuthTime.AddSeconds(maxAge) < now);
+        var mustSignIn = session is null || freshSignInDue;
         if (mustSignIn)
         {
             if (request.Prompts("none"))
@@ -50,7 +51,7 @@ internal sealed class AuthorizationFlow(
                 return Error(request, OAuthErrors.LoginRequired, "The patient is not signed in.");
             }
 
-            var pending = request.Prompts("login") && !request.LoginPrompted
+            var pending = freshSignInDue && !request.LoginPrompted
                 ? request with { LoginPrompted = true, SessionBeforeLogin = session?.SessionId }
                 : request;
             return Results.Redirect($"{AccountEndpoints.SignInPath}?interaction={Uri.EscapeDataString(interactions.Protect(pending))}");
