@@ -16,6 +16,9 @@ public sealed class StartupRefusalTests : IDisposable
     [InlineData("Hosting:ShutdownTimeoutSeconds", "soon", "'Hosting:ShutdownTimeoutSeconds'")]
     [InlineData("Hosting:MaxRequestBodyBytes", "10", "Hosting:MaxRequestBodyBytes: 10 is out of range")]
     [InlineData("Hosting:TrustedProxies:0", "not-an-ip", "Hosting:TrustedProxies:0: 'not-an-ip' is not an IP address")]
+    [InlineData("Oidc:Issuer", "http://public.example", "Oidc:Issuer: must be an absolute https URL")]
+    [InlineData("Oidc:AuthorizationCodeLifetimeSeconds", "3600", "Oidc:AuthorizationCodeLifetimeSeconds: 3600 is out of range")]
+    [InlineData("Keys:SigningKeyLifetimeDays", "1", "Keys:SigningKeyLifetimeDays")]
     [InlineData("Storage:ComplianceConnectionString", "Data Source=", "Storage:ComplianceConnectionString: a SQLite connection string must name a database file")]
     public async Task Start_WrongSetting_StopsNamingTheSettingAndReason(string setting, string value, string expected)
     {
