@@ -36,13 +36,17 @@ internal static class ClientsCommand
         var sector = new Option<string?>("--sector-identifier-uri") { Description = "A JSON array of the redirect URIs, fetched and checked; its host is the pairwise sector." };
         var alg = new Option<string>("--id-token-alg") { Description = "ES256 or RS256.", DefaultValueFactory = _ => "ES256" };
         var accessLifetime = new Option<int>("--access-token-lifetime") { Description = "Seconds (30 to 3600).", DefaultValueFactory = _ => 300 };
+        var idLifetime = new Option<int>("--id-token-lifetime") { Description = "Seconds (30 to 3600).", DefaultValueFactory = _ => 300 };
+        var refreshSliding = new Option<int>("--refresh-sliding-lifetime") { Description = "Seconds a refresh token stays valid unused (at least 60).", DefaultValueFactory = _ => 86_400 };
+        var refreshAbsolute = new Option<int>("--refresh-absolute-lifetime") { Description = "Seconds a refresh family lives at most (up to one year).", DefaultValueFactory = _ => 2_592_000 };
         var requirePar = new Option<bool>("--require-par") { Description = "Refuse authorization requests not pushed first (RFC 9126)." };
         var noConsent = new Option<bool>("--no-consent") { Description = "Skip the consent screen (first-party clients only)." };
         var minAcr = new Option<string?>("--min-acr") { Description = "eidas1, eidas2 or eidas3." };
         var json = new Option<bool>("--json") { Description = "Print the client (and secret) as JSON." };
         var command = new Command("add", "Register a client. For client_secret_basic the secret is printed once and stored only as a hash.")
         {
-            id, name, type, auth, redirect, postLogout, scope, grant, jwks, jwksUri, sector, alg, accessLifetime, requirePar, noConsent, minAcr, json,
+            id, name, type, auth, redirect, postLogout, scope, grant, jwks, jwksUri, sector, alg, accessLifetime, idLifetime, refreshSliding, refreshAbsolute,
+            requirePar, noConsent, minAcr, json,
         };
         command.SetAction((parse, cancellationToken) => CliRun.GuardAsync(parse.InvocationConfiguration.Error, async () =>
         {
@@ -60,6 +64,9 @@ internal static class ClientsCommand
                 parse.GetValue(sector),
                 parse.GetValue(alg)!,
                 parse.GetValue(accessLifetime),
+                parse.GetValue(refreshSliding),
+                parse.GetValue(refreshAbsolute),
+                parse.GetValue(idLifetime),
                 RequireConsent: !parse.GetValue(noConsent),
                 RequirePushedAuthorizationRequests: parse.GetValue(requirePar),
                 MinimumAcr: parse.GetValue(minAcr));

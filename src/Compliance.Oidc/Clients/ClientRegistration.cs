@@ -22,6 +22,7 @@ public sealed record ClientRequest(
     int AccessTokenLifetimeSeconds = 300,
     int RefreshTokenSlidingLifetimeSeconds = 86_400,
     int RefreshTokenAbsoluteLifetimeSeconds = 2_592_000,
+    int IdTokenLifetimeSeconds = 300,
     bool RequireConsent = true,
     bool RequirePushedAuthorizationRequests = false,
     string? MinimumAcr = null);
@@ -72,6 +73,7 @@ public sealed partial class ClientAdministration(ComplianceDbContext db, IHttpCl
             AccessTokenLifetimeSeconds = request.AccessTokenLifetimeSeconds,
             RefreshTokenSlidingLifetimeSeconds = request.RefreshTokenSlidingLifetimeSeconds,
             RefreshTokenAbsoluteLifetimeSeconds = request.RefreshTokenAbsoluteLifetimeSeconds,
+            IdTokenLifetimeSeconds = request.IdTokenLifetimeSeconds,
             RequireConsent = request.RequireConsent,
             RequirePushedAuthorizationRequests = request.RequirePushedAuthorizationRequests,
             MinimumAcr = request.MinimumAcr,
@@ -167,6 +169,11 @@ public sealed partial class ClientAdministration(ComplianceDbContext db, IHttpCl
         if (request.AccessTokenLifetimeSeconds is < 30 or > 3600)
         {
             errors.Add("access token lifetime: 30 to 3600 seconds.");
+        }
+
+        if (request.IdTokenLifetimeSeconds is < 30 or > 3600)
+        {
+            errors.Add("ID token lifetime: 30 to 3600 seconds.");
         }
 
         if (request.RefreshTokenSlidingLifetimeSeconds < 60 || request.RefreshTokenAbsoluteLifetimeSeconds < request.RefreshTokenSlidingLifetimeSeconds

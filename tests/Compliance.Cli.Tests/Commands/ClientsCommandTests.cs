@@ -59,6 +59,25 @@ public abstract class ClientsCommandTests<TStores>(TStores stores)
     }
 
     [Fact]
+    public async Task Add_Lifetimes_AreStoredOrRefusedOutOfRange()
+    {
+        var (exitCode, _, _) = await CliRunner.RunAsync(["clients", "add", "--id", "lifetimes", "--name", "L", "--redirect-uri", "https://l.example/cb",
+            "--access-token-lifetime", "120", "--id-token-lifetime", "600", "--refresh-sliding-lifetime", "3600", "--refresh-absolute-lifetime", "86400", .. Settings]);
+        exitCode.ShouldBe(0);
+        var shown = JsonDocument.Parse((await CliRunner.RunAsync(["clients", "show", "lifetimes", .. Settings])).Output).RootElement;
+        shown.GetProperty("AccessTokenLifetimeSeconds").GetInt32().ShouldBe(120);
+        shown.GetProperty("IdTokenLifetimeSeconds").GetInt32().ShouldBe(600);
+        shown.GetProperty("RefreshTokenSlidingLifetimeSeconds").GetInt32().ShouldBe(3600);
+        shown.GetProperty("RefreshTokenAbsoluteLifetimeSeconds").GetInt32().ShouldBe(86400);
+
+        var refused = await CliRunner.RunAsync(["clients", "add", "--id", "lifetimes-2", "--name", "L", "--redirect-uri", "https://l.example/cb",
+            "--refresh-sliding-lifetime", "7200", "--refresh-absolute-lifetime", "3600", "--id-token-lifetime", "5", .. Settings]);
+        refused.ExitCode.ShouldBe(1);
+        refused.Error.ShouldContain("refresh token lifetimes");
+        refused.Error.ShouldContain("ID token lifetime");
+    }
+
+    [Fact]
     public async Task Add_SameIdTwice_IsRefused()
     {
         await CliRunner.RunAsync(["clients", "add", "--id", "twice", "--name", "Twice", "--redirect-uri", "https://t.example/cb", .. Settings]);
