@@ -11,7 +11,4 @@ internal static partial class HostingLog
 
     [LoggerMessage(EventId = 1202, Level = LogLevel.Information, Message = "Stopping: finishing in-flight work (up to {TimeoutSeconds} s)")]
     public static partial void Stopping(ILogger logger, int timeoutSeconds);
-
-    [LoggerMessage(EventId = 1203, Level = LogLevel.Error, Message = "Unhandled error while serving {Method} {Path}")]
-    public static partial void UnhandledError(ILogger logger, string method, string path, Exception exception);
 }

@@ -43,7 +43,9 @@ internal static class ConsentEndpoint
         var scopes = new StringBuilder();
         foreach (var scope in request.Scopes)
         {
-            scopes.Append("<li>").Append(Html.E(UiText.Get("scope." + scope, language, client.DisplayName))).Append("</li>");
+            // Every scope a patient can be asked for has its sentence; an unknown one is shown as is rather than hidden.
+            var sentence = UiText.Has("scope." + scope) ? UiText.Get("scope." + scope, language, client.DisplayName) : scope;
+            scopes.Append("<li>").Append(Html.E(sentence)).Append("</li>");
         }
 
         var body = $"""
