@@ -41,6 +41,9 @@ internal static partial class OidcLog
     [LoggerMessage(EventId = 2030, Level = LogLevel.Information, Message = "Consent {Decision} for {ClientId}")]
     public static partial void ConsentDecided(ILogger logger, string clientId, string decision);
 
+    [LoggerMessage(EventId = 2031, Level = LogLevel.Information, Message = "Consent withdrawn by the patient for {ClientId}; its grants and tokens are revoked")]
+    public static partial void ConsentWithdrawn(ILogger logger, string clientId);
+
     [LoggerMessage(EventId = 2040, Level = LogLevel.Information, Message = "Signed out (client {ClientId})")]
     public static partial void SignedOut(ILogger logger, string clientId);
 }

@@ -106,11 +106,7 @@ public static class OidcServiceCollectionExtensions
             context.Response.Headers.CacheControl = "public, max-age=3600";
             return Results.Text(Html.Stylesheet, "text/css; charset=utf-8");
         }).ExcludeFromDescription();
-        routes.MapGet(AccountEndpoints.SignedInPath, (HttpContext context) =>
-        {
-            var language = UiLanguage.From(context.Request);
-            return Html.Page(context, language, UiText.Get("signin.title", language), "<p id=\"signed-in\">✓</p>");
-        }).ExcludeFromDescription();
+        routes.MapAuthorizationsPage();
         return routes;
     }
 

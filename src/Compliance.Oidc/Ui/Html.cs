@@ -26,7 +26,10 @@ internal static class Html
             + $"base-uri 'none'; frame-ancestors 'none'; form-action {formAction}";
     }
 
-    public static string E(string? value) => HtmlEncoder.Default.Encode(value ?? "");
+    // Accented French stays readable in the source; the characters that matter to HTML are still encoded.
+    private static readonly HtmlEncoder Encoder = HtmlEncoder.Create(System.Text.Unicode.UnicodeRanges.All);
+
+    public static string E(string? value) => Encoder.Encode(value ?? "");
 
     /// <summary>
     /// Renders a page. <paramref name="formTarget"/> is the partner's redirect URI when a form of this page ends in a
@@ -79,6 +82,9 @@ internal static class Html
         button.secondary { background: #fff; color: #1d4ed8; }
         .actions { display: flex; gap: .75rem; flex-wrap: wrap; }
         .alert { background: #fdecea; color: #8a1c1c; padding: .6rem .8rem; border-radius: .4rem; }
+        .notice { background: #e8f5e9; color: #1b5e20; padding: .6rem .8rem; border-radius: .4rem; }
+        section.authorization { border-top: 1px solid #d0d7de; margin-top: 1rem; }
+        h2 { font-size: 1.1rem; margin: 1rem 0 .25rem; }
         ul.scopes li { margin: .5rem 0; }
         @media (prefers-color-scheme: dark) { body { background: #111418; color: #e6e9ec; } main { background: #1b1f24; } .service { color: #a9b3bd; } }
         """;

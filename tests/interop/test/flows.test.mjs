@@ -148,6 +148,27 @@ test('consent is remembered; prompt=consent asks again; prompt=none without a gr
   assert.equal(new URL(none.url).searchParams.get('error'), 'consent_required');
 });
 
+test('withdrawal: one click on the patient\'s own page revokes the partner\'s tokens and its consent', async () => {
+  const { client_id, client_secret } = await registered('withdrawn-partner', { name: 'Clinique Retirée' });
+  const config = await configFor(client_id, client_secret);
+  const browser = new Browser(server.issuer);
+  const tokens = await exchange(config, await authorize(config, browser, { pseudonym: uniquePseudonym() }));
+
+  const page = await browser.navigate('/account');
+  assert.match(page.html, /Clinique Retirée/);
+  const form = /<form method="post" action="\/account\/authorizations\/withdraw">([\s\S]*?)<\/form>/.exec(page.html);
+  const after = await browser.submit({ html: `<form method="post" action="/account/authorizations/withdraw">${form[1]}</form>` }, {});
+  assert.match(after.html, /id="withdrawn"/);
+  assert.doesNotMatch(after.html, /Clinique Retirée/);
+
+  assert.equal((await client.tokenIntrospection(config, tokens.access_token)).active, false);
+  await assert.rejects(client.refreshTokenGrant(config, tokens.refresh_token), (e) => e.error === 'invalid_grant');
+  const again = await browser.navigate(client.buildAuthorizationUrl(config, {
+    redirect_uri: REDIRECT, scope: 'openid', code_challenge: await client.calculatePKCECodeChallenge(client.randomPKCECodeVerifier()), code_challenge_method: 'S256',
+  }).toString());
+  assert.match(again.html, /id="allow"/, 'the partner must ask again');
+});
+
 test('pairwise subjects: different sectors see different subs, one sector sees one sub, for the same account', async () => {
   const a = await registered('sector-a', { redirectUris: ['https://a.example/callback'] });
   const b = await registered('sector-b', { redirectUris: ['https://b.example/callback'] });
