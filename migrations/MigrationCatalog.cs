@@ -1,3 +1,4 @@
+using System.Collections.Concurrent;
 using System.Globalization;
 using System.Reflection;
 
@@ -14,8 +15,14 @@ public static class MigrationCatalog
     /// <summary>The providers that have scripts: <c>postgresql</c> and <c>sqlite</c>.</summary>
     public static IReadOnlyList<string> Providers { get; } = ["postgresql", "sqlite"];
 
+    // Read once per store and provider: the readiness probe asks on every call.
+    private static readonly ConcurrentDictionary<(string Store, string Provider), IReadOnlyList<MigrationScript>> Cache = new();
+
     /// <summary>The ordered migrations of a store for a provider.</summary>
-    public static IReadOnlyList<MigrationScript> For(string store, string provider)
+    public static IReadOnlyList<MigrationScript> For(string store, string provider) =>
+        Cache.GetOrAdd((store, provider), static key => Load(key.Store, key.Provider));
+
+    private static System.Collections.ObjectModel.ReadOnlyCollection<MigrationScript> Load(string store, string provider)
     {
         var prefix = $"{store}/{provider}/";
         var assembly = typeof(MigrationCatalog).Assembly;
@@ -31,7 +38,7 @@ public static class MigrationCatalog
             throw new InvalidOperationException($"Two migrations of {store}/{provider} share version {duplicate.Key}.");
         }
 
-        return scripts;
+        return scripts.AsReadOnly();
     }
 
     private static MigrationScript Read(Assembly assembly, string resource, string fileName)

@@ -12,16 +12,15 @@ namespace Compliance.Data.Migrations;
 internal sealed class SchemaStartupGate(
     IOptions<StorageOptions> options,
     TimeProvider time,
-    ILoggerFactory loggers) : IHostedLifecycleService
+    ILogger<SchemaMigrator> logger) : IHostedLifecycleService
 {
     public async Task StartingAsync(CancellationToken cancellationToken)
     {
         var storage = options.Value;
-        var logger = loggers.CreateLogger<SchemaMigrator>();
         foreach (var store in Enum.GetValues<Store>())
         {
             var connection = storage.ConnectionFor(store);
-            var migrator = new SchemaMigrator(connection, time, loggers.CreateLogger<SchemaMigrator>());
+            var migrator = new SchemaMigrator(connection, time, logger);
             try
             {
                 if (storage.ShouldMigrateOnStart)

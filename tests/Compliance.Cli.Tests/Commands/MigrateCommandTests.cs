@@ -3,9 +3,7 @@ using Compliance.Data.Migrations;
 using Compliance.Data.Storage;
 using Compliance.Migrations;
 using Compliance.Testing;
-using Microsoft.Data.Sqlite;
 using Microsoft.Extensions.Logging.Abstractions;
-using Npgsql;
 
 namespace Compliance.Cli.Tests.Commands;
 
@@ -86,27 +84,11 @@ public abstract class MigrateCommandTests(DatabaseProvider provider) : IAsyncLif
         provider,
         _settings[store == Store.Compliance ? "Storage:ComplianceConnectionString" : "Storage:VaultConnectionString"]!);
 
-    private async Task<long> CountAuditEventsAsync(int eventId)
-    {
-        await using var connection = Open(Store.Compliance);
-        await connection.OpenAsync();
-        await using var command = connection.CreateCommand();
-        command.CommandText = $"SELECT count(*) FROM audit_events WHERE event_id = {eventId}";
-        return Convert.ToInt64(await command.ExecuteScalarAsync());
-    }
+    private Task<long> CountAuditEventsAsync(int eventId) =>
+        StoreSql.CountAsync(Connection(Store.Compliance), $"SELECT count(*) FROM audit_events WHERE event_id = {eventId}");
 
-    private async Task ExecuteAsync(Store store, string sql)
-    {
-        await using var connection = Open(store);
-        await connection.OpenAsync();
-        await using var command = connection.CreateCommand();
-        command.CommandText = provider == DatabaseProvider.PostgreSQL ? sql.Replace("'2030-01-01T00:00:00Z'", "now()") : sql;
-        await command.ExecuteNonQueryAsync();
-    }
-
-    private System.Data.Common.DbConnection Open(Store store) => provider == DatabaseProvider.PostgreSQL
-        ? new NpgsqlConnection(Connection(store).ConnectionString)
-        : new SqliteConnection(Connection(store).ConnectionString);
+    private Task ExecuteAsync(Store store, string sql) =>
+        StoreSql.ExecuteAsync(Connection(store), provider == DatabaseProvider.PostgreSQL ? sql.Replace("'2030-01-01T00:00:00Z'", "now()") : sql);
 }
 
 public sealed class MigrateCommandTests_Sqlite() : MigrateCommandTests(DatabaseProvider.Sqlite);

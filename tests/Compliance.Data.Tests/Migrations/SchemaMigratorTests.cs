@@ -1,11 +1,8 @@
-using System.Data.Common;
 using Compliance.Data.Migrations;
 using Compliance.Data.Storage;
 using Compliance.Migrations;
 using Compliance.Testing;
-using Microsoft.Data.Sqlite;
 using Microsoft.Extensions.Logging.Abstractions;
-using Npgsql;
 
 namespace Compliance.Data.Tests.Migrations;
 
@@ -95,7 +92,7 @@ public abstract class SchemaMigratorTests(DatabaseProvider provider) : IAsyncLif
         var broken = new MigrationScript(2, "broken",
             "CREATE TABLE half (id integer NOT NULL PRIMARY KEY);\nINSERT INTO no_such_table (id) VALUES (1);");
 
-        await Should.ThrowAsync<DbException>(() => Migrator(connection, good, broken).MigrateAsync(CancellationToken.None));
+        await Should.ThrowAsync<System.Data.Common.DbException>(() => Migrator(connection, good, broken).MigrateAsync(CancellationToken.None));
 
         (await HistoryAsync(connection)).Select(h => h.Version).ShouldBe([1]);
         (await TableExistsAsync(connection, "good")).ShouldBeTrue();
@@ -140,7 +137,7 @@ public abstract class SchemaMigratorTests(DatabaseProvider provider) : IAsyncLif
 
     private static async Task<List<(int Version, string Checksum)>> HistoryAsync(StoreConnection connection)
     {
-        await using var db = Open(connection);
+        await using var db = StoreSql.Connect(connection);
         await db.OpenAsync();
         await using var command = db.CreateCommand();
         command.CommandText = "SELECT version, checksum FROM schema_history ORDER BY version";
@@ -154,20 +151,10 @@ public abstract class SchemaMigratorTests(DatabaseProvider provider) : IAsyncLif
         return rows;
     }
 
-    private static async Task<bool> TableExistsAsync(StoreConnection connection, string table)
-    {
-        await using var db = Open(connection);
-        await db.OpenAsync();
-        await using var command = db.CreateCommand();
-        command.CommandText = connection.Provider == DatabaseProvider.PostgreSQL
+    private static async Task<bool> TableExistsAsync(StoreConnection connection, string table) =>
+        await StoreSql.CountAsync(connection, connection.Provider == DatabaseProvider.PostgreSQL
             ? $"SELECT count(*) FROM information_schema.tables WHERE table_name = '{table}'"
-            : $"SELECT count(*) FROM sqlite_master WHERE type = 'table' AND name = '{table}'";
-        return Convert.ToInt64(await command.ExecuteScalarAsync()) > 0;
-    }
-
-    private static DbConnection Open(StoreConnection connection) => connection.Provider == DatabaseProvider.PostgreSQL
-        ? new NpgsqlConnection(connection.ConnectionString)
-        : new SqliteConnection(connection.ConnectionString);
+            : $"SELECT count(*) FROM sqlite_master WHERE type = 'table' AND name = '{table}'") > 0;
 }
 
 public sealed class SchemaMigratorTests_Sqlite() : SchemaMigratorTests(DatabaseProvider.Sqlite);

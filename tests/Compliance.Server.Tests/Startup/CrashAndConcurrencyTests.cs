@@ -6,7 +6,6 @@ using Compliance.Data.Storage;
 using Compliance.Testing;
 using Microsoft.Data.Sqlite;
 using Microsoft.Extensions.Logging.Abstractions;
-using Npgsql;
 
 namespace Compliance.Server.Tests.Startup;
 
@@ -184,16 +183,8 @@ public sealed class CrashAndConcurrencyTests : IAsyncLifetime
         await HistoryShouldHaveNoDuplicatesAsync(store);
     }
 
-    private static async Task HistoryShouldHaveNoDuplicatesAsync(StoreConnection store)
-    {
-        await using var connection = store.Provider == DatabaseProvider.PostgreSQL
-            ? (System.Data.Common.DbConnection)new NpgsqlConnection(store.ConnectionString)
-            : new SqliteConnection(store.ConnectionString);
-        await connection.OpenAsync();
-        await using var command = connection.CreateCommand();
-        command.CommandText = "SELECT count(*) - count(DISTINCT version) FROM schema_history";
-        Convert.ToInt64(await command.ExecuteScalarAsync()).ShouldBe(0);
-    }
+    private static async Task HistoryShouldHaveNoDuplicatesAsync(StoreConnection store) =>
+        (await StoreSql.CountAsync(store, "SELECT count(*) - count(DISTINCT version) FROM schema_history")).ShouldBe(0);
 
     private static async Task<int> SendRawAsync(int port, string request)
     {
