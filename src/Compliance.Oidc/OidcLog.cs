@@ -46,4 +46,19 @@ internal static partial class OidcLog
 
     [LoggerMessage(EventId = 2040, Level = LogLevel.Information, Message = "Signed out (client {ClientId})")]
     public static partial void SignedOut(ILogger logger, string clientId);
+
+    [LoggerMessage(EventId = 2041, Level = LogLevel.Information, Message = "{Count} sign-in sessions ended ({Reason})")]
+    public static partial void SessionsEnded(ILogger logger, int count, string reason);
+
+    [LoggerMessage(EventId = 2042, Level = LogLevel.Information, Message = "Back-channel logout delivered to {ClientId}")]
+    public static partial void LogoutDelivered(ILogger logger, string clientId);
+
+    [LoggerMessage(EventId = 2043, Level = LogLevel.Warning, Message = "Back-channel logout to {ClientId} failed (attempt {Attempt}: {Error}); given up: {GivenUp}")]
+    public static partial void LogoutDeliveryFailed(ILogger logger, string clientId, int attempt, string error, bool givenUp);
+
+    [LoggerMessage(EventId = 2044, Level = LogLevel.Error, Message = "The back-channel logout loop failed; it will retry")]
+    public static partial void LogoutLoopFailed(ILogger logger, Exception exception);
+
+    [LoggerMessage(EventId = 2045, Level = LogLevel.Warning, Message = "A session cookie was refused: its session has ended or expired")]
+    public static partial void SessionRefused(ILogger logger);
 }

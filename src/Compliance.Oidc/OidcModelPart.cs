@@ -2,6 +2,7 @@ using Compliance.Data.Model;
 using Compliance.Oidc.Accounts;
 using Compliance.Oidc.Clients;
 using Compliance.Oidc.Grants;
+using Compliance.Oidc.Sessions;
 using Microsoft.EntityFrameworkCore;
 
 namespace Compliance.Oidc;
@@ -19,5 +20,9 @@ internal sealed class OidcModelPart : IComplianceModelPart
         modelBuilder.ApplyConfiguration(new PushedRequestConfiguration());
         modelBuilder.ApplyConfiguration(new PairwiseSubjectConfiguration());
         modelBuilder.ApplyConfiguration(new UsedAssertionConfiguration());
+        modelBuilder.ApplyConfiguration(new TokenFamilyConfiguration());
+        modelBuilder.ApplyConfiguration(new BrowserSessionConfiguration());
+        modelBuilder.ApplyConfiguration(new SessionClientConfiguration());
+        modelBuilder.ApplyConfiguration(new LogoutDeliveryConfiguration());
     }
 }

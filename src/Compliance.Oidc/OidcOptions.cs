@@ -25,6 +25,12 @@ public sealed class OidcOptions
     /// <summary>How long the sign-in session cookie lives without activity. Default 30 min; 1 to 720.</summary>
     public int SessionIdleMinutes { get; set; } = 30;
 
+    /// <summary>
+    /// How long a sign-in session lives at most, however active: then the patient signs in again. Default 12 h;
+    /// 1 to 168.
+    /// </summary>
+    public int SessionAbsoluteHours { get; set; } = 12;
+
     /// <summary>Failed passwords before an account is locked. Default 5; 3 to 20.</summary>
     public int MaxFailedSignIns { get; set; } = 5;
 
@@ -66,6 +72,7 @@ internal sealed class OidcOptionsValidator : IValidateOptions<OidcOptions>
         Range(failures, "Oidc:PushedRequestLifetimeSeconds", options.PushedRequestLifetimeSeconds, 10, 600);
         Range(failures, "Oidc:InteractionLifetimeMinutes", options.InteractionLifetimeMinutes, 1, 60);
         Range(failures, "Oidc:SessionIdleMinutes", options.SessionIdleMinutes, 1, 720);
+        Range(failures, "Oidc:SessionAbsoluteHours", options.SessionAbsoluteHours, 1, 168);
         Range(failures, "Oidc:MaxFailedSignIns", options.MaxFailedSignIns, 3, 20);
         Range(failures, "Oidc:LockoutMinutes", options.LockoutMinutes, 1, 1440);
         Range(failures, "Oidc:InteractiveRequestsPerMinute", options.InteractiveRequestsPerMinute, 1, 10_000);

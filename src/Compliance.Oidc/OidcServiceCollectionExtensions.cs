@@ -8,9 +8,11 @@ using Compliance.Oidc.Endpoints.Authorize;
 using Compliance.Oidc.Endpoints.Token;
 using Compliance.Oidc.Grants;
 using Compliance.Oidc.Interaction;
+using Compliance.Oidc.Sessions;
 using Compliance.Oidc.Subjects;
 using Compliance.Oidc.Tokens;
 using Compliance.Oidc.Ui;
+using Microsoft.AspNetCore.Authentication;
 using Microsoft.AspNetCore.Authentication.Cookies;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.DataProtection;
@@ -21,6 +23,7 @@ using Microsoft.AspNetCore.Routing;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.DependencyInjection.Extensions;
+using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
 
 namespace Compliance.Oidc;
@@ -76,6 +79,12 @@ public static class OidcServiceCollectionExtensions
         services.AddScoped<AuthorizationCodeGrant>();
         services.AddScoped<RefreshTokenGrant>();
         services.AddScoped<ClientCredentialsGrant>();
+        services.AddScoped<PairwiseSessions>();
+        services.AddScoped<SessionStore>();
+        services.AddScoped<ISessionTermination>(provider => provider.GetRequiredService<SessionStore>());
+        services.AddSingleton<LogoutSignal>();
+        services.AddScoped<LogoutDeliveries>();
+        services.AddHostedService<LogoutDeliveryWorker>();
         services.AddHostedService<DemoSeed>();
         return services;
     }
@@ -158,6 +167,20 @@ public static class OidcServiceCollectionExtensions
                 {
                     context.Response.StatusCode = StatusCodes.Status401Unauthorized;
                     return Task.CompletedTask;
+                },
+
+                // The cookie only proves which session it was issued for; the server-side row decides whether that
+                // session is still open, on every node and on every request.
+                OnValidatePrincipal = async context =>
+                {
+                    var session = Session.From(context.Principal);
+                    var store = context.HttpContext.RequestServices.GetRequiredService<SessionStore>();
+                    if (session is null || !await store.IsOpenAsync(session, context.HttpContext.RequestAborted))
+                    {
+                        context.RejectPrincipal();
+                        await context.HttpContext.SignOutAsync(Session.Scheme);
+                        OidcLog.SessionRefused(context.HttpContext.RequestServices.GetRequiredService<ILogger<SessionStore>>());
+                    }
                 },
             };
         });

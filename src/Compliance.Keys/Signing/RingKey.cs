@@ -77,6 +77,10 @@ internal sealed class RingKey : IScheduledKey
             throw new KeyCustodyException("its key id is not the thumbprint of its key: the record was altered in the store.");
         }
 
+        // A factory of its own: IdentityModel's shared factory caches signature providers by key thumbprint, so a
+        // second instance of the same key (another host in the process, a key re-opened after a refresh) would be
+        // handed the provider of a disposed instance.
+        privateSecurityKey.CryptoProviderFactory = new CryptoProviderFactory();
         var key = new RingKey(row.KeyId, row.Algorithm, row.Generation, row.ActivatesAt)
         {
             Public = publicJwk,

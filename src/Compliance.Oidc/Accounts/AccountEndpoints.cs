@@ -2,13 +2,14 @@ using System.Text.RegularExpressions;
 using Compliance.Oidc.Clients;
 using Compliance.Oidc.Endpoints.Authorize;
 using Compliance.Oidc.Interaction;
+using Compliance.Oidc.Sessions;
 using Compliance.Oidc.Ui;
 using Microsoft.AspNetCore.Antiforgery;
-using Microsoft.AspNetCore.Authentication;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.Identity;
 using Microsoft.AspNetCore.Routing;
+using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging;
 
 namespace Compliance.Oidc.Accounts;
@@ -78,7 +79,7 @@ internal static partial class AccountEndpoints
 
         account.LastSignInAt = time.GetUtcNow();
         await users.UpdateAsync(account);
-        await context.SignInAsync(Session.Scheme, Session.NewPasswordSession(account.Id, time.GetUtcNow()).ToPrincipal());
+        await context.RequestServices.GetRequiredService<SessionStore>().StartAsync(context, Session.NewPasswordSession(account.Id, time.GetUtcNow()));
         OidcLog.SignedIn(logger);
         return Continue(interactions, interaction);
     }
@@ -122,7 +123,7 @@ internal static partial class AccountEndpoints
             return SignUpForm(context, antiforgery, language, interaction, interactions.Unprotect(interaction)?.RedirectUri, UiText.Get(taken ? "signup.taken" : "signup.invalid", language), taken ? 409 : 400);
         }
 
-        await context.SignInAsync(Session.Scheme, Session.NewPasswordSession(account.Id, now).ToPrincipal());
+        await context.RequestServices.GetRequiredService<SessionStore>().StartAsync(context, Session.NewPasswordSession(account.Id, now));
         OidcLog.AccountCreated(logger);
         return Continue(interactions, interaction);
     }

@@ -27,6 +27,9 @@ public sealed class Client
 
     public string PostLogoutRedirectUris { get; set; } = "";
 
+    /// <summary>Where the client receives OIDC Back-Channel Logout tokens, or null.</summary>
+    public string? BackchannelLogoutUri { get; set; }
+
     /// <summary>Space-separated scopes the client may ask for.</summary>
     public required string AllowedScopes { get; set; }
 

@@ -22,6 +22,7 @@ internal sealed class ClientConfiguration : IEntityTypeConfiguration<Client>
         builder.Property(c => c.AllowedGrantTypes).HasColumnName("allowed_grant_types").HasMaxLength(200);
         builder.Property(c => c.SectorIdentifierUri).HasColumnName("sector_identifier_uri").HasMaxLength(2000);
         builder.Property(c => c.Sector).HasColumnName("sector").HasMaxLength(255);
+        builder.Property(c => c.BackchannelLogoutUri).HasColumnName("backchannel_logout_uri").HasMaxLength(2000);
         builder.Property(c => c.IdTokenSignedResponseAlg).HasColumnName("id_token_signed_response_alg").HasMaxLength(16);
         builder.Property(c => c.AccessTokenLifetimeSeconds).HasColumnName("access_token_lifetime_seconds");
         builder.Property(c => c.IdTokenLifetimeSeconds).HasColumnName("id_token_lifetime_seconds");

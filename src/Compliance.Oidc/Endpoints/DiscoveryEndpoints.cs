@@ -56,6 +56,8 @@ internal static class DiscoveryEndpoints
             ["request_uri_parameter_supported"] = false,
             ["claims_parameter_supported"] = false,
             ["ui_locales_supported"] = UiLocales,
+            ["backchannel_logout_supported"] = true,
+            ["backchannel_logout_session_supported"] = true,
         });
     }
 

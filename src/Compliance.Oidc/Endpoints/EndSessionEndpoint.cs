@@ -2,6 +2,8 @@ using Compliance.Keys;
 using Compliance.Oidc.Accounts;
 using Compliance.Oidc.Clients;
 using Compliance.Oidc.Protocol;
+using Compliance.Oidc.Sessions;
+using Compliance.Oidc.Subjects;
 using Compliance.Oidc.Ui;
 using Microsoft.AspNetCore.Antiforgery;
 using Microsoft.AspNetCore.Authentication;
@@ -17,8 +19,9 @@ using Microsoft.IdentityModel.Tokens;
 namespace Compliance.Oidc.Endpoints;
 
 /// <summary>
-/// RP-Initiated Logout 1.0. With a valid <c>id_token_hint</c> the session ends at once; without one the patient
-/// confirms first, so that a third-party page cannot sign them out. <c>post_logout_redirect_uri</c> must be one of
+/// RP-Initiated Logout 1.0. With an ID token of the current session as <c>id_token_hint</c> the session ends at
+/// once; otherwise the patient confirms first, so that a third-party page cannot sign them out. Ending the session
+/// ends it on the server, for every node, and tells each partner that received an ID token in it (back-channel). <c>post_logout_redirect_uri</c> must be one of
 /// the client's registered URIs, exactly, or there is no redirect.
 /// </summary>
 internal static class EndSessionEndpoint
@@ -49,6 +52,9 @@ internal static class EndSessionEndpoint
         IAntiforgery antiforgery,
         ISigningKeys keys,
         ClientRegistry clients,
+        SessionStore store,
+        PairwiseSessions sessions,
+        IPairwiseSubjects subjects,
         IOptions<OidcOptions> options,
         ILogger<ClientRegistry> logger)
     {
@@ -75,26 +81,27 @@ internal static class EndSessionEndpoint
             return Endpoints.Authorize.AuthorizationFlow.Untrusted(context, e.Error, e.Description);
         }
 
-        string? hintClient = null;
-        var hintValid = false;
+        var current = Session.From((await context.AuthenticateAsync(Session.Scheme)).Principal);
+        JsonWebToken? idToken = null;
         if (parameters["id_token_hint"] is { } hint)
         {
-            var result = await Handler.ValidateTokenAsync(hint, new TokenValidationParameters
+            var result = hint.Length > 8192 ? null : await Handler.ValidateTokenAsync(hint, new TokenValidationParameters
             {
                 ValidIssuer = options.Value.IssuerUri,
                 ValidateAudience = false,
                 ValidateLifetime = false,
                 IssuerSigningKeys = await keys.GetValidationKeysAsync(context.RequestAborted),
             });
-            if (!result.IsValid || result.SecurityToken is not JsonWebToken idToken)
+            if (result is null || !result.IsValid || result.SecurityToken is not JsonWebToken token)
             {
                 return Endpoints.Authorize.AuthorizationFlow.Untrusted(context, OAuthErrors.InvalidRequest, "id_token_hint is not a valid ID token from this provider.");
             }
 
-            hintClient = idToken.Audiences.FirstOrDefault();
-            hintValid = true;
+            // Only an ID token names a client (its single audience); an access token or a logout token does not.
+            idToken = token.Typ == "JWT" && token.Audiences.Count() == 1 ? token : null;
         }
 
+        var hintClient = idToken?.Audiences.Single();
         var clientId = parameters["client_id"] ?? hintClient;
         if (hintClient is not null && parameters["client_id"] is { } given && given != hintClient)
         {
@@ -108,7 +115,14 @@ internal static class EndSessionEndpoint
             return Endpoints.Authorize.AuthorizationFlow.Untrusted(context, OAuthErrors.InvalidRequest, "post_logout_redirect_uri is not registered for this client.");
         }
 
-        if (!hintValid && !confirmed)
+        // The hint ends the session without asking only if it is an ID token issued in this very session, for this
+        // patient: another patient's token, or one from an earlier session, leads to the confirmation page.
+        var hintValid = current is not null && idToken is not null && client is not null && client.ClientId == hintClient
+            && idToken.TryGetPayloadValue<string>("sid", out var sid) && idToken.Subject is { Length: > 0 }
+            && sid == await sessions.SessionForAsync(current.SessionId, client.Sector, context.RequestAborted)
+            && idToken.Subject == await subjects.SubjectForAsync(current.SubjectId, client.Sector, context.RequestAborted);
+
+        if (current is not null && !hintValid && !confirmed)
         {
             var hidden = string.Concat(parameters.All.Select(p => Html.Hidden(p.Key, p.Value)));
             var body = $"""
@@ -119,6 +133,11 @@ internal static class EndSessionEndpoint
                 </form>
                 """;
             return Html.Page(context, language, UiText.Get("signout.title", language), body, formTarget: redirect);
+        }
+
+        if (current is not null)
+        {
+            await store.EndAsync(current.SessionId, SessionEndReasons.SignedOut, context.RequestAborted);
         }
 
         await context.SignOutAsync(Session.Scheme);

@@ -131,3 +131,18 @@ internal sealed class UsedAssertionConfiguration : IEntityTypeConfiguration<Used
         builder.HasIndex(a => a.ExpiresAt).HasDatabaseName("ix_oidc_used_assertions_expires_at");
     }
 }
+
+internal sealed class TokenFamilyConfiguration : IEntityTypeConfiguration<TokenFamily>
+{
+    public void Configure(EntityTypeBuilder<TokenFamily> builder)
+    {
+        builder.ToTable("oidc_token_families");
+        builder.HasKey(f => f.FamilyId);
+        builder.Property(f => f.FamilyId).HasColumnName("family_id");
+        builder.Property(f => f.ClientId).HasColumnName("client_id").HasMaxLength(100);
+        builder.Property(f => f.SubjectId).HasColumnName("subject_id");
+        builder.Property(f => f.CreatedAt).HasColumnName("created_at");
+        builder.Property(f => f.RevokedAt).HasColumnName("revoked_at");
+        builder.HasIndex(f => new { f.SubjectId, f.ClientId }).HasDatabaseName("ix_oidc_token_families_subject_client");
+    }
+}

@@ -137,3 +137,22 @@ public sealed class UsedAssertion
 
     public DateTimeOffset ExpiresAt { get; set; }
 }
+
+/// <summary>
+/// Everything issued from one authorization code: its refresh-token rotations and access tokens. Created with the
+/// code. Every issuance into a family first updates this row under the condition that it is not revoked, and every
+/// revocation updates this row first: so a token is never inserted into a revoked family, and a revocation sees
+/// every token issued before it (the row lock orders them on PostgreSQL; SQLite has one writer).
+/// </summary>
+public sealed class TokenFamily
+{
+    public Guid FamilyId { get; set; }
+
+    public required string ClientId { get; set; }
+
+    public Guid SubjectId { get; set; }
+
+    public DateTimeOffset CreatedAt { get; set; }
+
+    public DateTimeOffset? RevokedAt { get; set; }
+}

@@ -1,4 +1,5 @@
 using Compliance.Data.Model;
+using Compliance.Oidc.Sessions;
 using Microsoft.EntityFrameworkCore;
 
 namespace Compliance.Oidc.Grants;
@@ -16,22 +17,34 @@ public interface IGrantRevocation
     Task<int> RevokeSubjectClientAsync(Guid subjectId, string clientId, CancellationToken cancellationToken);
 }
 
-internal sealed class GrantRevocation(ComplianceDbContext db, TimeProvider time) : IGrantRevocation
+internal sealed class GrantRevocation(ComplianceDbContext db, ISessionTermination sessions, TimeProvider time) : IGrantRevocation
 {
-    public Task<int> RevokeSubjectAsync(Guid subjectId, CancellationToken cancellationToken) =>
-        RevokeAsync(subjectId, clientId: null, cancellationToken);
+    /// <summary>Also ends the subject's sign-in sessions (erasure): partners are told by back-channel logout.</summary>
+    public async Task<int> RevokeSubjectAsync(Guid subjectId, CancellationToken cancellationToken)
+    {
+        var count = await RevokeAsync(subjectId, clientId: null, cancellationToken);
+        return count + await sessions.EndSubjectSessionsAsync(subjectId, SessionEndReasons.Erased, cancellationToken);
+    }
 
     public Task<int> RevokeSubjectClientAsync(Guid subjectId, string clientId, CancellationToken cancellationToken) =>
         RevokeAsync(subjectId, clientId, cancellationToken);
 
-    /// <summary>Revokes the refresh tokens and access tokens of one family (what one code led to).</summary>
+    /// <summary>
+    /// Revokes the refresh tokens and access tokens of one family (what one code led to). The family row is revoked
+    /// first: an issuance in progress holds it, so this waits for it and then finds its tokens; a later issuance finds
+    /// the family revoked and issues nothing.
+    /// </summary>
     public async Task<int> RevokeFamilyAsync(Guid familyId, CancellationToken cancellationToken)
     {
         var now = time.GetUtcNow();
+        await using var transaction = await db.Database.BeginTransactionAsync(cancellationToken);
+        await db.Set<TokenFamily>().Where(f => f.FamilyId == familyId && f.RevokedAt == null)
+            .ExecuteUpdateAsync(s => s.SetProperty(f => f.RevokedAt, now), cancellationToken);
         var count = await db.Set<RefreshToken>().Where(t => t.FamilyId == familyId && t.RevokedAt == null)
             .ExecuteUpdateAsync(s => s.SetProperty(t => t.RevokedAt, now), cancellationToken);
         count += await db.Set<IssuedToken>().Where(t => t.FamilyId == familyId && t.RevokedAt == null)
             .ExecuteUpdateAsync(s => s.SetProperty(t => t.RevokedAt, now), cancellationToken);
+        await transaction.CommitAsync(cancellationToken);
         return count;
     }
 
@@ -39,6 +52,11 @@ internal sealed class GrantRevocation(ComplianceDbContext db, TimeProvider time)
     {
         var now = time.GetUtcNow();
         await using var transaction = await db.Database.BeginTransactionAsync(cancellationToken);
+
+        // Families first, for the same reason as in RevokeFamilyAsync.
+        await db.Set<TokenFamily>()
+            .Where(f => f.SubjectId == subjectId && (clientId == null || f.ClientId == clientId) && f.RevokedAt == null)
+            .ExecuteUpdateAsync(s => s.SetProperty(f => f.RevokedAt, now), cancellationToken);
         var count = await db.Set<ConsentGrant>()
             .Where(g => g.SubjectId == subjectId && (clientId == null || g.ClientId == clientId) && g.RevokedAt == null)
             .ExecuteUpdateAsync(s => s.SetProperty(g => g.RevokedAt, now), cancellationToken);

@@ -19,5 +19,14 @@ internal sealed record AuthorizationRequest(
     /// <summary>The session present when <c>prompt=login</c> was honoured: it does not count as the new sign-in.</summary>
     public string? SessionBeforeLogin { get; init; }
 
+    /// <summary>On the consent stage: the session whose sign-in was checked before the consent page was shown.</summary>
+    public string? ConsentSessionId { get; init; }
+
+    /// <summary>The <c>id_token_hint</c> as received, until the flow has checked it and kept its subject.</summary>
+    public string? IdTokenHint { get; init; }
+
+    /// <summary>The pairwise <c>sub</c> of a valid <c>id_token_hint</c>: the patient the partner expects.</summary>
+    public string? HintSubject { get; init; }
+
     public bool Prompts(string value) => Prompt.Contains(value, StringComparer.Ordinal);
 }

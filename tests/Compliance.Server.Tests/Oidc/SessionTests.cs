@@ -3,6 +3,7 @@ using System.Text.RegularExpressions;
 using Compliance.Data.Model;
 using Compliance.Oidc.Accounts;
 using Compliance.Oidc.Clients;
+using Compliance.Oidc.Sessions;
 using Compliance.Testing;
 using Microsoft.AspNetCore.Mvc.Testing;
 using Microsoft.EntityFrameworkCore;
@@ -61,6 +62,94 @@ public abstract class SessionTests<TStores>(TStores stores) : IDisposable
         afterErasure.StatusCode.ShouldBe(HttpStatusCode.Redirect);
         afterErasure.Headers.Location!.ToString().ShouldStartWith("/account/login?interaction=");
     }
+
+    [Fact]
+    public async Task SignOut_CopiedCookieTakenBefore_NoLongerOpensTheAccountNorGetsACode()
+    {
+        var clientId = await RegisterAsync(requireConsent: false);
+        using var patient = new PatientBrowser(_factory.Server.CreateHandler(), new Uri("http://localhost"));
+        using var thief = new PatientBrowser(_factory.Server.CreateHandler(), new Uri("http://localhost"));
+        (await patient.SignUpAsync("copied-" + Guid.NewGuid().ToString("N")[..8], "a long enough password")).StatusCode.ShouldBe(HttpStatusCode.Redirect);
+        patient.CopyCookiesTo(thief);
+        (await thief.GetAsync("/account")).StatusCode.ShouldBe(HttpStatusCode.OK, "the copied cookie works while the session is open");
+
+        var confirm = await (await patient.GetAsync("/connect/endsession")).Content.ReadAsStringAsync();
+        var signedOut = await patient.PostFormAsync("/connect/endsession", new Dictionary<string, string>
+        {
+            ["__RequestVerificationToken"] = PatientBrowser.Hidden(confirm, "__RequestVerificationToken"),
+            ["confirm"] = "1",
+        });
+
+        signedOut.StatusCode.ShouldBe(HttpStatusCode.OK);
+        var account = await thief.GetAsync("/account");
+        account.StatusCode.ShouldBe(HttpStatusCode.Redirect);
+        account.Headers.Location!.ToString().ShouldStartWith("/account/login");
+        var authorize = await thief.GetAsync(AuthorizeUrl(clientId) + "&prompt=none");
+        authorize.Headers.Location!.ToString().ShouldContain("error=login_required");
+    }
+
+    [Fact]
+    public async Task Session_PastItsAbsoluteLifetime_IsRefusedHoweverActive()
+    {
+        using var patient = new PatientBrowser(_factory.Server.CreateHandler(), new Uri("http://localhost"));
+        var pseudonym = "absolute-" + Guid.NewGuid().ToString("N")[..8];
+        await patient.SignUpAsync(pseudonym, "a long enough password");
+        (await patient.GetAsync("/account")).StatusCode.ShouldBe(HttpStatusCode.OK);
+
+        // Twelve hours pass while the patient stays active: only the absolute end moves into the past.
+        await using (var scope = _factory.Services.CreateAsyncScope())
+        {
+            var db = scope.ServiceProvider.GetRequiredService<ComplianceDbContext>();
+            var subject = await db.Set<Account>().Where(a => a.UserName == pseudonym).Select(a => a.Id).SingleAsync();
+            await db.Set<BrowserSession>().Where(s => s.SubjectId == subject)
+                .ExecuteUpdateAsync(s => s.SetProperty(b => b.AbsoluteExpiresAt, DateTimeOffset.UtcNow.AddSeconds(-1)));
+        }
+
+        var account = await patient.GetAsync("/account");
+        account.StatusCode.ShouldBe(HttpStatusCode.Redirect);
+        account.Headers.Location!.ToString().ShouldStartWith("/account/login");
+    }
+
+    [Fact]
+    public async Task ConsentPost_AfterTheAccountWasDeleted_GivesNoCode()
+    {
+        var clientId = await RegisterAsync(requireConsent: true);
+        using var patient = new PatientBrowser(_factory.Server.CreateHandler(), new Uri("http://localhost"));
+        var toSignIn = await patient.GetAsync(AuthorizeUrl(clientId));
+        var interaction = Uri.UnescapeDataString(toSignIn.Headers.Location!.OriginalString.Split("interaction=")[1]);
+        var pseudonym = "deleted-" + Guid.NewGuid().ToString("N")[..8];
+        var consentPage = await patient.FollowAsync(await patient.SignUpAsync(pseudonym, "a long enough password", interaction));
+        var html = await consentPage.Content.ReadAsStringAsync();
+        html.ShouldContain("id=\"allow\"");
+
+        await using (var scope = _factory.Services.CreateAsyncScope())
+        {
+            await scope.ServiceProvider.GetRequiredService<ComplianceDbContext>().Set<Account>().Where(a => a.UserName == pseudonym).ExecuteDeleteAsync();
+        }
+
+        var decided = await patient.PostFormAsync("/connect/consent", new Dictionary<string, string>
+        {
+            ["__RequestVerificationToken"] = PatientBrowser.Hidden(html, "__RequestVerificationToken"),
+            ["interaction"] = PatientBrowser.Hidden(html, "interaction"),
+            ["decision"] = "allow",
+        });
+
+        (decided.Headers.Location?.ToString() ?? "").ShouldNotContain("code=");
+    }
+
+    private async Task<string> RegisterAsync(bool requireConsent)
+    {
+        var clientId = "session-" + Guid.NewGuid().ToString("N")[..8];
+        await using var scope = _factory.Services.CreateAsyncScope();
+        await scope.ServiceProvider.GetRequiredService<ClientAdministration>().AddAsync(
+            new ClientRequest(clientId, "Partner", ClientTypes.Confidential, ClientAuthMethods.SecretBasic, [Redirect], [], ["openid"], ["authorization_code"], RequireConsent: requireConsent),
+            CancellationToken.None);
+        return clientId;
+    }
+
+    private static string AuthorizeUrl(string clientId) =>
+        $"/connect/authorize?response_type=code&client_id={clientId}&redirect_uri={Uri.EscapeDataString(Redirect)}&scope=openid"
+        + "&code_challenge=E9Melhoa2OwvFrEMTJguCHaoeK1t8URWbuGJSstw-cM&code_challenge_method=S256";
 
     private static string Hidden(string html, string name) =>
         System.Net.WebUtility.HtmlDecode(Regex.Match(html, $"name=\"{Regex.Escape(name)}\" value=\"([^\"]*)\"").Groups[1].Value);

@@ -1,17 +1,21 @@
 using Compliance.Data.Model;
+using Compliance.Keys;
 using Compliance.Oidc.Accounts;
 using Compliance.Oidc.Clients;
 using Compliance.Oidc.Grants;
 using Compliance.Oidc.Interaction;
 using Compliance.Oidc.Protocol;
+using Compliance.Oidc.Sessions;
+using Compliance.Oidc.Subjects;
 using Compliance.Oidc.Tokens;
 using Compliance.Oidc.Ui;
 using Microsoft.AspNetCore.Authentication;
 using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.WebUtilities;
-using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
+using Microsoft.IdentityModel.JsonWebTokens;
+using Microsoft.IdentityModel.Tokens;
 
 namespace Compliance.Oidc.Endpoints.Authorize;
 
@@ -22,29 +26,59 @@ namespace Compliance.Oidc.Endpoints.Authorize;
 internal sealed class AuthorizationFlow(
     InteractionProtector interactions,
     IConsentDecisions consents,
+    IPairwiseSubjects subjects,
+    SessionStore sessions,
     ComplianceDbContext db,
+    ISigningKeys keys,
     IOptions<OidcOptions> options,
     TimeProvider time,
     ILogger<AuthorizationFlow> logger)
 {
-    public async Task<IResult> ContinueAsync(HttpContext context, AuthorizationRequest request, Client client)
+    private static readonly JsonWebTokenHandler HintHandler = new() { MapInboundClaims = false };
+
+    /// <summary>
+    /// The one decision that gates every authorization code, whichever page asks for it: the session is open on the
+    /// server and its account exists (checked when the cookie is read), <c>prompt</c>, <c>max_age</c> and
+    /// <c>id_token_hint</c> are honoured, the client's minimum <c>acr</c> is met, and the consent covers the scopes.
+    /// <paramref name="consentGiven"/> is true only when the consent page has just recorded the patient's yes for this
+    /// request in this session: it answers <c>prompt=consent</c>, nothing else.
+    /// </summary>
+    public async Task<IResult> ContinueAsync(HttpContext context, AuthorizationRequest request, Client client, bool consentGiven = false)
     {
-        var session = Session.From((await context.AuthenticateAsync(Session.Scheme)).Principal);
-        if (session is not null && !await db.Set<Account>().AnyAsync(a => a.Id == session.SubjectId, context.RequestAborted))
+        if (request.IdTokenHint is { } hint)
         {
-            // The account is gone (erased): its session must not reach anything.
-            await context.SignOutAsync(Session.Scheme);
-            session = null;
+            // Checked once; the later stages carry only the subject it names.
+            var hinted = await HintedSubjectAsync(hint, client, context.RequestAborted);
+            if (hinted is null)
+            {
+                return Error(request, OAuthErrors.InvalidRequest, "id_token_hint is not an ID token this provider issued to this client.");
+            }
+
+            request = request with { IdTokenHint = null, HintSubject = hinted };
         }
 
+        var session = Session.From((await context.AuthenticateAsync(Session.Scheme)).Principal);
         var now = time.GetUtcNow();
+
         // prompt=login and an exceeded max_age demand a fresh sign-in. Once the patient was sent to sign in for that,
         // a session other than the one present then satisfies it (auth_time has a one-second grain, max_age may be 0).
         var freshSignInDue = request.LoginPrompted
             ? session is null || session.SessionId == request.SessionBeforeLogin
             : request.Prompts("login") || (request.MaxAge is { } maxAge && session is not null && session.AuthTime.AddSeconds(maxAge) < now);
-        var mustSignIn = session is null || freshSignInDue;
-        if (mustSignIn)
+
+        // id_token_hint names the patient the partner expects: another patient's session does not answer for them.
+        if (!freshSignInDue && session is not null && request.HintSubject is not null && !request.LoginPrompted
+            && await subjects.SubjectForAsync(session.SubjectId, client.Sector, context.RequestAborted) != request.HintSubject)
+        {
+            if (request.Prompts("none"))
+            {
+                return Error(request, OAuthErrors.LoginRequired, "The signed-in patient is not the one id_token_hint names.");
+            }
+
+            freshSignInDue = true;
+        }
+
+        if (session is null || freshSignInDue)
         {
             if (request.Prompts("none"))
             {
@@ -57,7 +91,7 @@ internal sealed class AuthorizationFlow(
             return Results.Redirect($"{AccountEndpoints.SignInPath}?interaction={Uri.EscapeDataString(interactions.Protect(pending))}");
         }
 
-        if (!Session.Satisfies(session!.Acr, client.MinimumAcr))
+        if (!Session.Satisfies(session.Acr, client.MinimumAcr))
         {
             return Error(request, OAuthErrors.UnmetAuthenticationRequirements,
                 $"This client requires acr {client.MinimumAcr}; the sign-in reached {session.Acr}.");
@@ -66,25 +100,41 @@ internal sealed class AuthorizationFlow(
         if (client.RequireConsent)
         {
             var allowed = await consents.AllowedScopesAsync(session.SubjectId, client.ClientId, context.RequestAborted);
-            if (request.Prompts("consent") || !request.Scopes.All(allowed.Contains))
+            if (!request.Scopes.All(allowed.Contains) || (request.Prompts("consent") && !consentGiven))
             {
                 return request.Prompts("none")
                     ? Error(request, OAuthErrors.ConsentRequired, "The patient has not consented to these scopes.")
-                    : Results.Redirect($"{AuthorizeEndpointPaths.Consent}?interaction={Uri.EscapeDataString(interactions.Protect(request))}");
+                    : Results.Redirect($"{AuthorizeEndpointPaths.Consent}?interaction={Uri.EscapeDataString(interactions.ProtectForConsent(request, session.SessionId))}");
             }
         }
 
         return await IssueCodeAsync(request, session, context.RequestAborted);
     }
 
-    public async Task<IResult> IssueCodeAsync(AuthorizationRequest request, Session session, CancellationToken cancellationToken)
+    private async Task<string?> HintedSubjectAsync(string hint, Client client, CancellationToken cancellationToken)
+    {
+        var result = await HintHandler.ValidateTokenAsync(hint, new TokenValidationParameters
+        {
+            ValidIssuer = options.Value.IssuerUri,
+            ValidAudience = client.ClientId,
+            ValidateLifetime = false,
+            IssuerSigningKeys = await keys.GetValidationKeysAsync(cancellationToken),
+        });
+        return result.IsValid && result.SecurityToken is JsonWebToken { Typ: "JWT" } token && token.Subject is { Length: > 0 } sub ? sub : null;
+    }
+
+    /// <summary>The sign-in token that restarts this request's decision (after a stale or foreign consent page).</summary>
+    public string Restart(AuthorizationRequest request) => interactions.Protect(request with { ConsentSessionId = null });
+
+    private async Task<IResult> IssueCodeAsync(AuthorizationRequest request, Session session, CancellationToken cancellationToken)
     {
         var code = TokenIssuer.NewOpaque();
         var now = time.GetUtcNow();
+        var issuanceId = Guid.CreateVersion7(now);
         db.Add(new AuthorizationCode
         {
             CodeHash = TokenHashes.Of(code),
-            IssuanceId = Guid.CreateVersion7(now),
+            IssuanceId = issuanceId,
             ClientId = request.ClientId,
             SubjectId = session.SubjectId,
             RedirectUri = request.RedirectUri,
@@ -98,6 +148,15 @@ internal sealed class AuthorizationFlow(
             CreatedAt = now,
             ExpiresAt = now.AddSeconds(options.Value.AuthorizationCodeLifetimeSeconds),
         });
+
+        // The family exists from the code on, so that a withdrawal or a replay can revoke it before the exchange.
+        db.Add(new TokenFamily { FamilyId = issuanceId, ClientId = request.ClientId, SubjectId = session.SubjectId, CreatedAt = now });
+        if (request.Scopes.Contains("openid", StringComparer.Ordinal))
+        {
+            // This partner receives an ID token in this session: it is told when the session ends.
+            await sessions.RecordClientAsync(session.SessionId, request.ClientId, cancellationToken);
+        }
+
         await db.SaveChangesAsync(cancellationToken);
         OidcLog.CodeIssued(logger, request.ClientId);
         return Redirect(request.RedirectUri, new Dictionary<string, string?> { ["code"] = code, ["state"] = request.State, ["iss"] = options.Value.IssuerUri });

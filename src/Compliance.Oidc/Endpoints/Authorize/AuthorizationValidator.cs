@@ -159,6 +159,11 @@ internal sealed partial class AuthorizationValidator(ClientRegistry clients, Com
             return Fail(OAuthErrors.InvalidRequest, "nonce is too long.");
         }
 
+        if (parameters["id_token_hint"] is { Length: > 8192 })
+        {
+            return Fail(OAuthErrors.InvalidRequest, "id_token_hint is too long.");
+        }
+
         return new AuthorizationValidation.Valid(
             new AuthorizationRequest(
                 client.ClientId,
@@ -170,7 +175,7 @@ internal sealed partial class AuthorizationValidator(ClientRegistry clients, Com
                 prompt,
                 maxAge,
                 parameters.List("acr_values"),
-                time.GetUtcNow()),
+                time.GetUtcNow()) { IdTokenHint = parameters["id_token_hint"] },
             client);
     }
 

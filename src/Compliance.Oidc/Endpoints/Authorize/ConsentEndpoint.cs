@@ -26,7 +26,7 @@ internal static class ConsentEndpoint
         routes.MapPost(AuthorizeEndpointPaths.Consent, DecideAsync).ExcludeFromDescription().RequireRateLimiting(OidcRateLimits.Interactive);
     }
 
-    private static async Task<IResult> ShowAsync(HttpContext context, IAntiforgery antiforgery, InteractionProtector interactions, ClientRegistry clients, string? interaction)
+    private static async Task<IResult> ShowAsync(HttpContext context, IAntiforgery antiforgery, InteractionProtector interactions, ClientRegistry clients, AuthorizationFlow flow, string? interaction)
     {
         var language = UiLanguage.From(context.Request);
         var (request, client, session) = await LoadAsync(context, interactions, clients, interaction);
@@ -35,9 +35,10 @@ internal static class ConsentEndpoint
             return Html.ErrorPage(context, language, "error.expired");
         }
 
-        if (session is null)
+        if (session is null || session.SessionId != request.ConsentSessionId)
         {
-            return Results.Redirect($"{AccountEndpoints.SignInPath}?interaction={Uri.EscapeDataString(interaction!)}");
+            // Signed out, or another sign-in since this page was prepared: the decision starts over.
+            return Results.Redirect($"{AuthorizeEndpointPaths.Resume}?interaction={Uri.EscapeDataString(flow.Restart(request))}");
         }
 
         var scopes = new StringBuilder();
@@ -79,7 +80,11 @@ internal static class ConsentEndpoint
         var interaction = form is null ? null : AccountEndpoints.Field(form, "interaction");
         var decision = form is null ? null : AccountEndpoints.Field(form, "decision");
         var (request, client, session) = await LoadAsync(context, interactions, clients, interaction);
-        if (form is null || request is null || client is null || session is null || decision is not ("allow" or "deny"))
+
+        // The token must be a consent-stage token, checked for this very session: a sign-in token, or a consent page
+        // prepared for another session, cannot decide anything.
+        if (form is null || request is null || client is null || session is null || session.SessionId != request.ConsentSessionId
+            || decision is not ("allow" or "deny"))
         {
             return Html.ErrorPage(context, language, "error.form");
         }
@@ -89,15 +94,17 @@ internal static class ConsentEndpoint
             new ConsentDecision(session.SubjectId, client.ClientId, request.Scopes, allowed, language, time.GetUtcNow()),
             context.RequestAborted);
         OidcLog.ConsentDecided(logger, client.ClientId, decision);
+
+        // The code is still decided by the one function that gates every code.
         return allowed
-            ? await flow.IssueCodeAsync(request, session, context.RequestAborted)
+            ? await flow.ContinueAsync(context, request, client, consentGiven: true)
             : flow.Error(request, OAuthErrors.AccessDenied, "The patient refused.");
     }
 
     private static async Task<(AuthorizationRequest? Request, Client? Client, Session? Session)> LoadAsync(
         HttpContext context, InteractionProtector interactions, ClientRegistry clients, string? interaction)
     {
-        var request = interactions.Unprotect(interaction);
+        var request = interactions.UnprotectForConsent(interaction);
         var client = request is null ? null : await clients.FindAsync(request.ClientId, context.RequestAborted);
         if (client is not null && !client.RedirectUriList.Contains(request!.RedirectUri, StringComparer.Ordinal))
         {

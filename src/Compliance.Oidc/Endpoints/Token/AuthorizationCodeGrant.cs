@@ -11,7 +11,10 @@ namespace Compliance.Oidc.Endpoints.Token;
 
 /// <summary>
 /// <c>grant_type=authorization_code</c>: single use (a replay revokes everything issued from the code), bound to the
-/// client and the exact redirect URI, PKCE S256 verified.
+/// client and the exact redirect URI, PKCE S256 verified. Every refusal is the same <c>invalid_grant</c>, so that a
+/// client learns nothing about another client's codes, and a code is only consumed once everything else checks out.
+/// The claim, the family check and the token records commit together: a replay that loses the race finds the
+/// winner's tokens and revokes them.
 /// </summary>
 internal sealed partial class AuthorizationCodeGrant(
     ComplianceDbContext db,
@@ -33,69 +36,63 @@ internal sealed partial class AuthorizationCodeGrant(
         var hash = TokenHashes.Of(code);
         var now = time.GetUtcNow();
 
-        // The conditional update is the single-use guarantee, across requests and nodes.
-        var claimed = await db.Set<AuthorizationCode>()
-            .Where(c => c.CodeHash == hash && c.ConsumedAt == null)
-            .ExecuteUpdateAsync(s => s.SetProperty(c => c.ConsumedAt, now), cancellationToken);
-        var stored = await db.Set<AuthorizationCode>().AsNoTracking().FirstOrDefaultAsync(c => c.CodeHash == hash, cancellationToken);
-        if (stored is null)
+        // Another client's code is indistinguishable from an unknown one, and is left untouched.
+        var stored = await db.Set<AuthorizationCode>().AsNoTracking()
+            .FirstOrDefaultAsync(c => c.CodeHash == hash && c.ClientId == client.ClientId, cancellationToken);
+        if (stored is null || stored.ExpiresAt <= now || parameters["redirect_uri"] != stored.RedirectUri
+            || !TokenResponses.VerifierMatches(verifier, stored.CodeChallenge))
         {
-            throw new OAuthException(OAuthErrors.InvalidGrant, "The code is invalid.");
+            throw Refused();
         }
 
-        if (claimed == 0)
+        if (stored.ConsumedAt is null)
         {
-            if (stored.ClientId == client.ClientId)
+            // The consent behind the code was withdrawn since: the code is worthless (and the withdrawal revoked its family).
+            if (client.RequireConsent && !ConsentCovers(await consents.AllowedScopesAsync(stored.SubjectId, client.ClientId, cancellationToken), stored.Scope))
             {
-                var revoked = await revocation.RevokeFamilyAsync(stored.IssuanceId, cancellationToken);
-                OidcLog.CodeReplayed(logger, client.ClientId, revoked);
+                throw Refused();
             }
 
-            throw new OAuthException(OAuthErrors.InvalidGrant, "The code was already used; the tokens issued from it are revoked.");
-        }
+            var grant = new UserGrant(
+                stored.SubjectId,
+                stored.Scope,
+                stored.Scope,
+                stored.SessionId,
+                stored.AuthTime,
+                stored.Acr,
+                stored.Amr.Split(' ', StringSplitOptions.RemoveEmptyEntries),
+                stored.IssuanceId,
+                stored.Nonce,
+                RefreshAbsoluteExpiry: null);
+            var response = await responses.ForUserAsync(client, grant, includeIdToken: true, cancellationToken);
 
-        if (stored.ClientId != client.ClientId)
-        {
-            throw new OAuthException(OAuthErrors.InvalidGrant, "The code was issued to another client.");
-        }
-
-        if (stored.ExpiresAt <= now)
-        {
-            throw new OAuthException(OAuthErrors.InvalidGrant, "The code has expired.");
-        }
-
-        if (parameters["redirect_uri"] != stored.RedirectUri)
-        {
-            throw new OAuthException(OAuthErrors.InvalidGrant, "redirect_uri does not match the authorization request.");
-        }
-
-        if (!TokenResponses.VerifierMatches(verifier, stored.CodeChallenge))
-        {
-            throw new OAuthException(OAuthErrors.InvalidGrant, "code_verifier does not match the code_challenge.");
-        }
-
-        // Consent withdrawn between the code and its exchange: the code is worthless.
-        if (client.RequireConsent)
-        {
-            var allowed = await consents.AllowedScopesAsync(stored.SubjectId, client.ClientId, cancellationToken);
-            if (!stored.Scope.Split(' ').All(allowed.Contains))
+            // The conditional update is the single-use guarantee, across requests and nodes.
+            var outcome = await responses.CommitIntoFamilyAsync(stored.IssuanceId, async ct => await db.Set<AuthorizationCode>()
+                .Where(c => c.CodeHash == hash && c.ClientId == client.ClientId && c.ConsumedAt == null)
+                .ExecuteUpdateAsync(s => s.SetProperty(c => c.ConsumedAt, now), ct) == 1, cancellationToken);
+            if (outcome == IssueOutcome.Issued)
             {
-                throw new OAuthException(OAuthErrors.InvalidGrant, "The consent behind this code was withdrawn.");
+                return response;
+            }
+
+            if (outcome == IssueOutcome.FamilyRevoked)
+            {
+                throw Refused();
             }
         }
 
-        var grant = new UserGrant(
-            stored.SubjectId,
-            stored.Scope,
-            stored.SessionId,
-            stored.AuthTime,
-            stored.Acr,
-            stored.Amr.Split(' ', StringSplitOptions.RemoveEmptyEntries),
-            stored.IssuanceId,
-            stored.Nonce,
-            RefreshAbsoluteExpiry: null);
-        return await responses.ForUserAsync(client, grant, includeIdToken: true, cancellationToken);
+        // A replay, or the loser of a race: the winner has committed (its claim held the row until then), so its
+        // tokens are found and revoked.
+        var revoked = await revocation.RevokeFamilyAsync(stored.IssuanceId, cancellationToken);
+        OidcLog.CodeReplayed(logger, client.ClientId, revoked);
+        throw Refused();
     }
+
+    private static bool ConsentCovers(IReadOnlySet<string> allowed, string scope) =>
+        scope.Split(' ', StringSplitOptions.RemoveEmptyEntries).All(allowed.Contains);
+
+    private static OAuthException Refused() =>
+        new(OAuthErrors.InvalidGrant, "The code is invalid, expired, already used, or was not issued to this client for this redirect_uri and code_verifier.");
 
     [GeneratedRegex("^[A-Za-z0-9._~-]{43,128}$")]
     private static partial Regex VerifierPattern();

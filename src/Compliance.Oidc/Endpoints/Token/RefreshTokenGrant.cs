@@ -10,7 +10,9 @@ namespace Compliance.Oidc.Endpoints.Token;
 
 /// <summary>
 /// <c>grant_type=refresh_token</c>: each refresh token is exchanged once for a new one (rotation). Presenting a used
-/// one again means it leaked: the whole family is revoked (RFC 9700 §4.14.2).
+/// one again means it leaked: the whole family is revoked (RFC 9700 §4.14.2). The request is validated before the
+/// token is consumed, so a bad <c>scope</c> does not burn it. A narrowed <c>scope</c> applies to the new access token
+/// only; the rotated refresh token keeps the original grant (RFC 6749 §6).
 /// </summary>
 internal sealed class RefreshTokenGrant(
     ComplianceDbContext db,
@@ -23,61 +25,68 @@ internal sealed class RefreshTokenGrant(
     public async Task<Dictionary<string, object>> HandleAsync(Client client, ProtocolParameters parameters, CancellationToken cancellationToken)
     {
         var token = parameters["refresh_token"] ?? throw new OAuthException(OAuthErrors.InvalidRequest, "refresh_token is missing.");
+        var requested = parameters.List("scope");
         var hash = TokenHashes.Of(token);
         var now = time.GetUtcNow();
-        var claimed = await db.Set<RefreshToken>()
-            .Where(t => t.TokenHash == hash && t.ClientId == client.ClientId && t.ConsumedAt == null && t.RevokedAt == null)
-            .ExecuteUpdateAsync(s => s.SetProperty(t => t.ConsumedAt, now), cancellationToken);
-        var stored = await db.Set<RefreshToken>().AsNoTracking().FirstOrDefaultAsync(t => t.TokenHash == hash, cancellationToken);
-        if (stored is null || stored.ClientId != client.ClientId)
+        var stored = await db.Set<RefreshToken>().AsNoTracking()
+            .FirstOrDefaultAsync(t => t.TokenHash == hash && t.ClientId == client.ClientId, cancellationToken);
+        if (stored is null || stored.RevokedAt is not null)
         {
-            throw new OAuthException(OAuthErrors.InvalidGrant, "The refresh token is invalid.");
+            throw Refused();
         }
 
-        if (claimed == 0)
+        if (stored.ConsumedAt is null)
         {
-            if (stored.RevokedAt is null)
+            if (stored.ExpiresAt <= now || stored.AbsoluteExpiresAt <= now)
             {
-                var revoked = await revocation.RevokeFamilyAsync(stored.FamilyId, cancellationToken);
-                OidcLog.RefreshReused(logger, client.ClientId, revoked);
+                throw Refused();
             }
 
-            throw new OAuthException(OAuthErrors.InvalidGrant, "The refresh token was already used or revoked; its family is revoked.");
-        }
+            var granted = stored.Scope.Split(' ', StringSplitOptions.RemoveEmptyEntries);
+            if (requested.Any(s => !granted.Contains(s, StringComparer.Ordinal)))
+            {
+                throw new OAuthException(OAuthErrors.InvalidScope, "A refresh cannot widen the scope.");
+            }
 
-        if (stored.ExpiresAt <= now || stored.AbsoluteExpiresAt <= now)
-        {
-            throw new OAuthException(OAuthErrors.InvalidGrant, "The refresh token has expired.");
-        }
-
-        var granted = stored.Scope.Split(' ', StringSplitOptions.RemoveEmptyEntries);
-        var requested = parameters.List("scope");
-        if (requested.Any(s => !granted.Contains(s, StringComparer.Ordinal)))
-        {
-            throw new OAuthException(OAuthErrors.InvalidScope, "A refresh cannot widen the scope.");
-        }
-
-        if (client.RequireConsent)
-        {
-            var allowed = await consents.AllowedScopesAsync(stored.SubjectId, client.ClientId, cancellationToken);
-            if (!granted.All(allowed.Contains))
+            if (client.RequireConsent && !granted.All((await consents.AllowedScopesAsync(stored.SubjectId, client.ClientId, cancellationToken)).Contains))
             {
                 await revocation.RevokeFamilyAsync(stored.FamilyId, cancellationToken);
                 throw new OAuthException(OAuthErrors.InvalidGrant, "The consent behind this refresh token was withdrawn.");
             }
+
+            var grant = new UserGrant(
+                stored.SubjectId,
+                requested.Count > 0 ? string.Join(' ', requested) : stored.Scope,
+                stored.Scope,
+                stored.SessionId,
+                stored.AuthTime,
+                stored.Acr,
+                stored.Amr.Split(' ', StringSplitOptions.RemoveEmptyEntries),
+                stored.FamilyId,
+                Nonce: null,
+                RefreshAbsoluteExpiry: stored.AbsoluteExpiresAt);
+            var response = await responses.ForUserAsync(client, grant, includeIdToken: true, cancellationToken);
+            var outcome = await responses.CommitIntoFamilyAsync(stored.FamilyId, async ct => await db.Set<RefreshToken>()
+                .Where(t => t.TokenHash == hash && t.ConsumedAt == null && t.RevokedAt == null)
+                .ExecuteUpdateAsync(s => s.SetProperty(t => t.ConsumedAt, now), ct) == 1, cancellationToken);
+            if (outcome == IssueOutcome.Issued)
+            {
+                return response;
+            }
+
+            if (outcome == IssueOutcome.FamilyRevoked)
+            {
+                throw Refused();
+            }
         }
 
-        var scope = requested.Count > 0 ? string.Join(' ', requested) : stored.Scope;
-        var grant = new UserGrant(
-            stored.SubjectId,
-            scope,
-            stored.SessionId,
-            stored.AuthTime,
-            stored.Acr,
-            stored.Amr.Split(' ', StringSplitOptions.RemoveEmptyEntries),
-            stored.FamilyId,
-            Nonce: null,
-            RefreshAbsoluteExpiry: stored.AbsoluteExpiresAt);
-        return await responses.ForUserAsync(client, grant, includeIdToken: true, cancellationToken);
+        // Reused, or raced by a concurrent use of the same token: the winner has committed by now (its claim held the
+        // row), so its new tokens are revoked with the rest of the family.
+        var revoked = await revocation.RevokeFamilyAsync(stored.FamilyId, cancellationToken);
+        OidcLog.RefreshReused(logger, client.ClientId, revoked);
+        throw Refused();
     }
+
+    private static OAuthException Refused() =>
+        new(OAuthErrors.InvalidGrant, "The refresh token is invalid, expired, already used or revoked.");
 }

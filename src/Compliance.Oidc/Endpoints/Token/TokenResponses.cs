@@ -5,14 +5,20 @@ using Compliance.Oidc.Clients;
 using Compliance.Oidc.Grants;
 using Compliance.Oidc.Subjects;
 using Compliance.Oidc.Tokens;
+using Microsoft.EntityFrameworkCore;
 using Microsoft.IdentityModel.Tokens;
 
 namespace Compliance.Oidc.Endpoints.Token;
 
-/// <summary>What a user-bound grant hands to the response: the subject, the scope and where it came from.</summary>
+/// <summary>
+/// What a user-bound grant hands to the response: the subject, the scope of this access token, the scope granted to
+/// the family (kept by the rotated refresh token), and where it came from. <c>SessionId</c> is the internal session
+/// id; partners only ever see its pairwise form.
+/// </summary>
 internal sealed record UserGrant(
     Guid SubjectId,
     string Scope,
+    string GrantedScope,
     string SessionId,
     DateTimeOffset AuthTime,
     string Acr,
@@ -21,13 +27,57 @@ internal sealed record UserGrant(
     string? Nonce,
     DateTimeOffset? RefreshAbsoluteExpiry);
 
-/// <summary>Builds token responses: access token (recorded for introspection and revocation), ID token, rotated refresh token.</summary>
-internal sealed class TokenResponses(TokenIssuer issuer, IPairwiseSubjects subjects, ComplianceDbContext db, TimeProvider time)
+/// <summary>How a commit into a family ended.</summary>
+internal enum IssueOutcome
 {
+    Issued,
+
+    /// <summary>The code or refresh token was consumed by another request first.</summary>
+    ClaimLost,
+
+    /// <summary>The family was revoked (a replay, a withdrawal, a removed client).</summary>
+    FamilyRevoked,
+}
+
+/// <summary>Builds token responses: access token (recorded for introspection and revocation), ID token, rotated refresh token.</summary>
+internal sealed class TokenResponses(TokenIssuer issuer, IPairwiseSubjects subjects, PairwiseSessions sessions, ComplianceDbContext db, TimeProvider time)
+{
+    /// <summary>
+    /// Writes the tokens that <see cref="ForUserAsync"/> prepared, in one short transaction: first the claim (the
+    /// conditional update that makes a code or refresh token single use), then the family's row, taken under the
+    /// condition that it is not revoked, then the token records. A revocation updates the family row first, so either
+    /// it waits for this transaction and then finds its tokens, or this transaction finds the family revoked and
+    /// writes nothing. Signing and pairwise identifiers are computed before, outside the lock.
+    /// </summary>
+    public async Task<IssueOutcome> CommitIntoFamilyAsync(Guid familyId, Func<CancellationToken, Task<bool>> claim, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(claim);
+        await using var transaction = await db.Database.BeginTransactionAsync(cancellationToken);
+        var outcome = !await claim(cancellationToken) ? IssueOutcome.ClaimLost
+            : await db.Set<TokenFamily>()
+                .Where(f => f.FamilyId == familyId && f.RevokedAt == null)
+                .ExecuteUpdateAsync(s => s.SetProperty(f => f.RevokedAt, f => f.RevokedAt), cancellationToken) != 1 ? IssueOutcome.FamilyRevoked
+            : IssueOutcome.Issued;
+        if (outcome != IssueOutcome.Issued)
+        {
+            db.ChangeTracker.Clear();
+            return outcome;
+        }
+
+        await db.SaveChangesAsync(cancellationToken);
+        await transaction.CommitAsync(cancellationToken);
+        return outcome;
+    }
+
+    /// <summary>
+    /// Signs the tokens of a user-bound grant and stages their records; nothing is written until
+    /// <see cref="CommitIntoFamilyAsync"/>.
+    /// </summary>
     public async Task<Dictionary<string, object>> ForUserAsync(Client client, UserGrant grant, bool includeIdToken, CancellationToken cancellationToken)
     {
         var sub = await subjects.SubjectForAsync(grant.SubjectId, client.Sector, cancellationToken);
-        var subject = new TokenSubject(sub, grant.SubjectId, grant.AuthTime, grant.Acr, grant.Amr, grant.SessionId);
+        var sid = await sessions.SessionForAsync(grant.SessionId, client.Sector, cancellationToken);
+        var subject = new TokenSubject(sub, grant.SubjectId, grant.AuthTime, grant.Acr, grant.Amr, sid);
         var (accessToken, tokenId, expiresAt) = await issuer.CreateAccessTokenAsync(client.ClientId, subject, grant.Scope, client.AccessTokenLifetimeSeconds, cancellationToken);
         db.Add(new IssuedToken { TokenId = tokenId, FamilyId = grant.FamilyId, ClientId = client.ClientId, SubjectId = grant.SubjectId, ExpiresAt = expiresAt });
 
@@ -39,7 +89,8 @@ internal sealed class TokenResponses(TokenIssuer issuer, IPairwiseSubjects subje
             ["scope"] = grant.Scope,
         };
 
-        if (client.Allows("refresh_token"))
+        // OpenID Connect Core §11: a refresh token only for a consented offline_access.
+        if (client.Allows("refresh_token") && grant.GrantedScope.Split(' ').Contains("offline_access"))
         {
             var refresh = TokenIssuer.NewOpaque();
             var now = time.GetUtcNow();
@@ -51,7 +102,7 @@ internal sealed class TokenResponses(TokenIssuer issuer, IPairwiseSubjects subje
                 FamilyId = grant.FamilyId,
                 ClientId = client.ClientId,
                 SubjectId = grant.SubjectId,
-                Scope = grant.Scope,
+                Scope = grant.GrantedScope,
                 SessionId = grant.SessionId,
                 AuthTime = grant.AuthTime,
                 Acr = grant.Acr,
@@ -69,7 +120,6 @@ internal sealed class TokenResponses(TokenIssuer issuer, IPairwiseSubjects subje
             response["id_token"] = idToken;
         }
 
-        await db.SaveChangesAsync(cancellationToken);
         return response;
     }
 

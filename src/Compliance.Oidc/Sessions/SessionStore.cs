@@ -1,0 +1,154 @@
+using Compliance.Data.Model;
+using Compliance.Oidc.Accounts;
+using Compliance.Oidc.Clients;
+using Microsoft.AspNetCore.Authentication;
+using Microsoft.AspNetCore.Http;
+using Microsoft.EntityFrameworkCore;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Options;
+
+namespace Compliance.Oidc.Sessions;
+
+/// <summary>
+/// Ends a subject's sign-in sessions, on every node at once, and tells the partners that received an ID token in
+/// them (OIDC Back-Channel Logout). The rights module calls this on erasure and account deletion.
+/// </summary>
+public interface ISessionTermination
+{
+    /// <summary>Ends every open session of the subject. Returns the number ended.</summary>
+    Task<int> EndSubjectSessionsAsync(Guid subjectId, string reason, CancellationToken cancellationToken);
+}
+
+/// <summary>
+/// Server-side sessions. The cookie carries the session id and the sign-in facts; the row decides whether the
+/// session is still open: it ends at sign-out, on account deletion or erasure, after the idle lifetime, and at the
+/// absolute lifetime, whichever comes first, and every node reads the same row.
+/// </summary>
+internal sealed class SessionStore(
+    ComplianceDbContext db,
+    IOptions<OidcOptions> options,
+    LogoutSignal signal,
+    TimeProvider time,
+    ILogger<SessionStore> logger) : ISessionTermination
+{
+    // The idle clock is moved at most this often, so that a busy session does not write on every request.
+    private static readonly TimeSpan TouchEvery = TimeSpan.FromMinutes(1);
+
+    /// <summary>Records the new session, ends the one it replaces in this browser, and sets the cookie.</summary>
+    public async Task StartAsync(HttpContext context, Session session)
+    {
+        ArgumentNullException.ThrowIfNull(context);
+        ArgumentNullException.ThrowIfNull(session);
+        var previous = Session.From((await context.AuthenticateAsync(Session.Scheme)).Principal);
+        var now = time.GetUtcNow();
+        db.Add(new BrowserSession
+        {
+            Id = session.SessionId,
+            SubjectId = session.SubjectId,
+            AuthTime = session.AuthTime,
+            Acr = session.Acr,
+            Amr = string.Join(' ', session.Amr),
+            CreatedAt = now,
+            LastSeenAt = now,
+            AbsoluteExpiresAt = now.AddHours(options.Value.SessionAbsoluteHours),
+        });
+        await db.SaveChangesAsync(context.RequestAborted);
+        if (previous is not null)
+        {
+            await EndAsync(previous.SessionId, SessionEndReasons.Replaced, context.RequestAborted);
+        }
+
+        await context.SignInAsync(Session.Scheme, session.ToPrincipal());
+    }
+
+    /// <summary>Whether the cookie's session is still open, and its account still there. Moves the idle clock.</summary>
+    public async Task<bool> IsOpenAsync(Session session, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(session);
+        var now = time.GetUtcNow();
+        var idleSince = now.AddMinutes(-options.Value.SessionIdleMinutes);
+        var row = await db.Set<BrowserSession>().AsNoTracking()
+            .Where(s => s.Id == session.SessionId && s.SubjectId == session.SubjectId && s.EndedAt == null)
+            .Select(s => new { s.LastSeenAt, s.AbsoluteExpiresAt, AccountExists = db.Set<Account>().Any(a => a.Id == s.SubjectId) })
+            .FirstOrDefaultAsync(cancellationToken);
+        if (row is null || !row.AccountExists || row.AbsoluteExpiresAt <= now || row.LastSeenAt <= idleSince)
+        {
+            return false;
+        }
+
+        if (now - row.LastSeenAt >= TouchEvery)
+        {
+            await db.Set<BrowserSession>().Where(s => s.Id == session.SessionId && s.EndedAt == null)
+                .ExecuteUpdateAsync(s => s.SetProperty(b => b.LastSeenAt, now), cancellationToken);
+        }
+
+        return true;
+    }
+
+    /// <summary>Ends the session and queues a logout token for each partner that received an ID token in it.</summary>
+    public async Task<bool> EndAsync(string sessionId, string reason, CancellationToken cancellationToken)
+    {
+        var ended = await EndWhereAsync(db.Set<BrowserSession>().Where(s => s.Id == sessionId), reason, cancellationToken);
+        return ended > 0;
+    }
+
+    public Task<int> EndSubjectSessionsAsync(Guid subjectId, string reason, CancellationToken cancellationToken) =>
+        EndWhereAsync(db.Set<BrowserSession>().Where(s => s.SubjectId == subjectId), reason, cancellationToken);
+
+    /// <summary>Records that the client receives an ID token in this session, so that it is told when it ends.</summary>
+    public async Task RecordClientAsync(string sessionId, string clientId, CancellationToken cancellationToken)
+    {
+        // ON CONFLICT DO NOTHING: the pair is recorded once, whichever node or request comes first.
+        await db.Database.ExecuteSqlAsync(
+            $"INSERT INTO oidc_session_clients (session_id, client_id) VALUES ({sessionId}, {clientId}) ON CONFLICT DO NOTHING",
+            cancellationToken);
+    }
+
+    private async Task<int> EndWhereAsync(IQueryable<BrowserSession> sessions, string reason, CancellationToken cancellationToken)
+    {
+        var now = time.GetUtcNow();
+        await using var transaction = await db.Database.BeginTransactionAsync(cancellationToken);
+        var ids = await sessions.Where(s => s.EndedAt == null).Select(s => new { s.Id, s.SubjectId }).ToListAsync(cancellationToken);
+        if (ids.Count == 0)
+        {
+            return 0;
+        }
+
+        var ended = 0;
+        foreach (var session in ids)
+        {
+            // Conditional: when two nodes end the same session, only one queues its logout tokens.
+            if (await db.Set<BrowserSession>().Where(s => s.Id == session.Id && s.EndedAt == null)
+                    .ExecuteUpdateAsync(s => s.SetProperty(b => b.EndedAt, now).SetProperty(b => b.EndReason, reason), cancellationToken) == 0)
+            {
+                continue;
+            }
+
+            ended++;
+            var partners = await (
+                    from sessionClient in db.Set<SessionClient>()
+                    join client in db.Set<Client>() on sessionClient.ClientId equals client.ClientId
+                    where sessionClient.SessionId == session.Id && client.BackchannelLogoutUri != null
+                    select client.ClientId)
+                .ToListAsync(cancellationToken);
+            foreach (var clientId in partners)
+            {
+                db.Add(new LogoutDelivery
+                {
+                    Id = Guid.CreateVersion7(now),
+                    SessionId = session.Id,
+                    ClientId = clientId,
+                    SubjectId = session.SubjectId,
+                    CreatedAt = now,
+                    NextAttemptAt = now,
+                });
+            }
+        }
+
+        await db.SaveChangesAsync(cancellationToken);
+        await transaction.CommitAsync(cancellationToken);
+        OidcLog.SessionsEnded(logger, ended, reason);
+        signal.Notify();
+        return ended;
+    }
+}
