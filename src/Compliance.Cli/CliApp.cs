@@ -18,12 +18,14 @@ public static class CliApp
 
     public static async Task<int> RunAsync(string[] args, TextWriter output, TextWriter error)
     {
-        var root = new RootCommand("Compliance service administration: schema migrations, policies, OpenID clients.");
+        var root = new RootCommand("Compliance service administration: schema migrations, key custody, policies, OpenID clients.");
         root.Options.Add(CliSettings.ConfigOption);
         root.Options.Add(CliSettings.SetOption);
         root.Subcommands.Add(MigrateCommand.Create());
         root.Subcommands.Add(PoliciesCommand.Create());
         root.Subcommands.Add(ClientsCommand.Create());
+        root.Subcommands.Add(KeysCommand.Create());
+        root.Subcommands.Add(DemoCommand.Create());
 
         var parsed = root.Parse(args);
         var invocation = new InvocationConfiguration { Output = output, Error = error, EnableDefaultExceptionHandler = false };

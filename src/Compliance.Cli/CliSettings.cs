@@ -1,6 +1,7 @@
 using System.CommandLine;
 using Compliance.Audit;
 using Compliance.Data;
+using Compliance.Keys;
 using Compliance.Oidc;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
@@ -55,6 +56,7 @@ internal static class CliSettings
             .AddLogging(logging => logging.AddConsole(options => options.LogToStandardErrorThreshold = LogLevel.Trace).SetMinimumLevel(LogLevel.Warning))
             .AddComplianceData(configuration, gateStartup: false)
             .AddComplianceAudit()
+            .AddComplianceKeys(configuration)
             .AddComplianceOidc(configuration)
             .BuildServiceProvider();
 }

@@ -8,8 +8,8 @@ namespace Compliance.Keys;
 /// </summary>
 internal static partial class KeysLog
 {
-    [LoggerMessage(EventId = 1300, EventName = "LocalKekCreated", Level = LogLevel.Warning,
-        Message = "Created a new local key-encryption key {KekId} in {Path}; back this file up apart from the database, and give every node the same file")]
+    [LoggerMessage(EventId = 1300, EventName = "LocalKekCreated", Level = LogLevel.Information,
+        Message = "Created a new key-encryption key {KekId} at {Path}; back this file up apart from the database, and give every node the same file")]
     public static partial void LocalKekCreated(ILogger logger, string kekId, string path);
 
     [LoggerMessage(EventId = 1301, EventName = "LocalKekLoaded", Level = LogLevel.Information,

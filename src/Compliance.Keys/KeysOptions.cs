@@ -18,6 +18,15 @@ public sealed class KeysOptions
     /// </summary>
     public string? LocalKekPath { get; set; }
 
+    /// <summary>
+    /// Whether a start may create the local key-encryption key when its file is missing. Default (unset): only on the
+    /// embedded default, that is in the Development environment or on SQLite in the default data folder. Elsewhere
+    /// (production) the first key is created on purpose with <c>compliance keys init</c>, or by setting this to
+    /// <c>true</c>; <c>false</c> never creates one. Whatever the setting, a start never creates a key while the store
+    /// holds keys wrapped by a key-encryption key: it refuses, since a new key could not read them.
+    /// </summary>
+    public bool? CreateKekIfMissing { get; set; }
+
     /// <summary>How long a token signing key signs, in days. Default 90; 2 to 365; longer than <see cref="PrePublishDays"/>.</summary>
     public int SigningKeyLifetimeDays { get; set; } = 90;
 

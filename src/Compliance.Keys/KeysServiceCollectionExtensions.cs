@@ -18,8 +18,10 @@ public static class KeysServiceCollectionExtensions
     /// <summary>
     /// Registers key custody: <see cref="KeysOptions"/> (section <c>Keys</c>, validated at start-up), the local-file
     /// <see cref="IKeyEncryptionKey"/> (unless another KEK was registered before), the <see cref="ISigningKeys"/> ring,
-    /// the <see cref="IKeyedHash"/>, this module's tables in the compliance store, and a hosted service that ensures
-    /// and rotates the signing keys at start-up (after the schema gate) and every hour. Requires
+    /// the <see cref="IKeyedHash"/>, <see cref="IKekProvisioning"/>, this module's tables in the compliance store, a
+    /// start-up check that refuses a missing local KEK unless it may be created (see
+    /// <see cref="KeysOptions.CreateKekIfMissing"/>), and a hosted service that ensures and rotates the signing keys at
+    /// start-up (after the schema gate) and every hour. Requires
     /// <c>AddComplianceData</c>. Safe to call twice.
     /// </summary>
     public static IServiceCollection AddComplianceKeys(this IServiceCollection services, IConfiguration configuration)
@@ -38,6 +40,11 @@ public static class KeysServiceCollectionExtensions
         services.TryAddSingleton<IKeyEncryptionKey, LocalFileKeyEncryptionKey>();
         services.TryAddSingleton<ISigningKeys, SigningKeyRing>();
         services.TryAddSingleton<IKeyedHash, KeyedHash>();
+        services.TryAddSingleton<KekProvisioning>();
+        services.TryAddSingleton<IKekProvisioning>(provider => provider.GetRequiredService<KekProvisioning>());
+
+        // Registered before the rotation: its StartingAsync runs after the schema gate's and before any key is wrapped.
+        services.AddHostedService<KekStartupCheck>();
         services.AddHostedService<KeyRotationService>();
 
         // The Data Protection key ring (session cookies, antiforgery, interaction tokens): shared by every node

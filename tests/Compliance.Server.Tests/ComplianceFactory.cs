@@ -9,6 +9,9 @@ public sealed class ComplianceFactory(IReadOnlyDictionary<string, string?> setti
     protected override void ConfigureWebHost(IWebHostBuilder builder)
     {
         builder.UseEnvironment("Production");
+
+        // Production creates the first key-encryption key only on purpose; the tests' fresh stores say so.
+        builder.UseSetting("Keys:CreateKekIfMissing", "true");
         foreach (var (key, value) in settings)
         {
             builder.UseSetting(key, value);

@@ -49,6 +49,7 @@ export class ComplianceServer {
     };
     const server = new ComplianceServer(port, issuer, dataDirectory, env);
     await server.cli(['migrate']);
+    await server.cli(['keys', 'init']); // Production creates the key-encryption key only on purpose.
     server.launch();
     await server.ready();
     return server;

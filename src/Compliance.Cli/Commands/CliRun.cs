@@ -1,4 +1,5 @@
 using Compliance.Data.Migrations;
+using Compliance.Keys;
 using Compliance.Policies;
 using Microsoft.Extensions.Options;
 
@@ -22,6 +23,12 @@ internal static class CliRun
         {
             await error.WriteLineAsync(e.Message);
             return e is SchemaNotReadyException or PolicyValidationException ? CliApp.NotInOrder : CliApp.ConfigurationError;
+        }
+        catch (KeyCustodyException e)
+        {
+            // Its message names keys by id and files by path, never key material.
+            await error.WriteLineAsync(e.Message);
+            return CliApp.NotInOrder;
         }
         catch (InvalidOperationException e) when (e.Message.StartsWith("Failed to convert configuration value", StringComparison.Ordinal))
         {

@@ -64,7 +64,11 @@ internal abstract class MigrationDialect
 
     private sealed class SqliteDialect : MigrationDialect
     {
-        public override DbConnection CreateConnection(string connectionString) => new SqliteConnection(connectionString);
+        public override DbConnection CreateConnection(string connectionString)
+        {
+            SqliteDatabaseFile.EnsureOwnerOnly(connectionString);
+            return new SqliteConnection(connectionString);
+        }
 
         public override string CreateHistoryTableSql =>
             """

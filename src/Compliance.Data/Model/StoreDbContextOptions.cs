@@ -12,9 +12,16 @@ public static class StoreDbContextOptions
     {
         ArgumentNullException.ThrowIfNull(builder);
         ArgumentNullException.ThrowIfNull(store);
-        _ = store.Provider == DatabaseProvider.PostgreSQL
-            ? builder.UseNpgsql(store.ConnectionString)
-            : builder.UseSqlite(store.ConnectionString);
+        if (store.Provider == DatabaseProvider.PostgreSQL)
+        {
+            builder.UseNpgsql(store.ConnectionString);
+        }
+        else
+        {
+            SqliteDatabaseFile.EnsureOwnerOnly(store.ConnectionString, remember: true);
+            builder.UseSqlite(store.ConnectionString);
+        }
+
         builder.ReplaceService<IModelCacheKeyFactory, ComplianceModelCacheKeyFactory>();
         return builder;
     }

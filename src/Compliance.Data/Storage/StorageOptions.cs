@@ -15,7 +15,8 @@ public sealed class StorageOptions
 
     /// <summary>
     /// The folder of the two SQLite files. Default: <c>$XDG_DATA_HOME/compliance</c>, that is
-    /// <c>~/.local/share/compliance</c> on Linux. Created with owner-only permissions; it must be writable.
+    /// <c>~/.local/share/compliance</c> on Linux. Created with owner-only permissions (0700); it must be writable, and
+    /// a folder that other users may read or write is refused. The SQLite files are created owner-only (0600).
     /// </summary>
     public string? DataDirectory { get; set; }
 

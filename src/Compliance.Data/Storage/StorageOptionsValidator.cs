@@ -123,7 +123,13 @@ internal sealed class StorageOptionsValidator : IValidateOptions<StorageOptions>
         }
     }
 
-    /// <summary>Creates the folder owner-only if missing, then proves it is writable with a probe file.</summary>
+    private const UnixFileMode OpenToOthers =
+        UnixFileMode.GroupRead | UnixFileMode.GroupWrite | UnixFileMode.OtherRead | UnixFileMode.OtherWrite;
+
+    /// <summary>
+    /// Creates the folder owner-only if missing, refuses one that other users may read or write, then proves it is
+    /// writable with a probe file.
+    /// </summary>
     private static string? DataDirectoryProblem(string directory)
     {
         try
@@ -138,6 +144,14 @@ internal sealed class StorageOptionsValidator : IValidateOptions<StorageOptions>
                 {
                     Directory.CreateDirectory(directory, UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute);
                 }
+            }
+
+            // The folder holds the databases and, by default, the key-encryption key: other users may only traverse it.
+            if (!OperatingSystem.IsWindows() && (File.GetUnixFileMode(directory) & OpenToOthers) != 0)
+            {
+                var mode = File.GetUnixFileMode(directory) & (UnixFileMode)0x1FF;
+                return $"the folder '{directory}' is open to other users (mode {Convert.ToString((int)mode, 8)}); "
+                    + "restrict it to its owner (chmod 700): it holds the databases and the key-encryption key.";
             }
 
             var probe = Path.Combine(directory, $".write-probe-{Guid.NewGuid():N}");

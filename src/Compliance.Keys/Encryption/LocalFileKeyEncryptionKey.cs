@@ -39,6 +39,28 @@ internal sealed class LocalFileKeyEncryptionKey(
 
     public string KeyId => Load().KeyId;
 
+    /// <summary>Whether the key file exists (it may still be unreadable or malformed).</summary>
+    public bool FileExists => File.Exists(FilePath);
+
+    /// <summary>Creates the key file on purpose and returns the new key's id; refuses when the file exists.</summary>
+    public string Create()
+    {
+        lock (_gate)
+        {
+            var path = FilePath;
+            var key = _loaded is null && !File.Exists(path) ? TryCreate(path) : null;
+            if (key is null)
+            {
+                throw new KeyCustodyException(
+                    $"Keys:LocalKekPath: a key-encryption key already exists at '{path}'; it is never replaced, since the keys in the store depend on it.");
+            }
+
+            Volatile.Write(ref _loaded, new Loaded(key));
+            KeysLog.LocalKekCreated(logger, _loaded.KeyId, path);
+            return _loaded.KeyId;
+        }
+    }
+
     public Task<WrappedKey> WrapAsync(ReadOnlyMemory<byte> dataKey, CancellationToken cancellationToken)
     {
         if (dataKey.Length is 0 or > MaxDataKeyBytes)
@@ -110,9 +132,16 @@ internal sealed class LocalFileKeyEncryptionKey(
             if (_loaded is null)
             {
                 var path = FilePath;
-                var key = File.Exists(path) ? Read(path) : CreateOrRead(path);
-                Volatile.Write(ref _loaded, new Loaded(key));
-                KeysLog.LocalKekLoaded(logger, _loaded.KeyId, path);
+                var created = File.Exists(path) ? null : TryCreate(path);
+                Volatile.Write(ref _loaded, new Loaded(created ?? Read(path)));
+                if (created is null)
+                {
+                    KeysLog.LocalKekLoaded(logger, _loaded.KeyId, path);
+                }
+                else
+                {
+                    KeysLog.LocalKekCreated(logger, _loaded.KeyId, path);
+                }
             }
 
             return _loaded;
@@ -121,9 +150,9 @@ internal sealed class LocalFileKeyEncryptionKey(
 
     /// <summary>
     /// Writes a new key to a private temporary file and links it into place without overwriting, so that two
-    /// processes starting at once end up with the same key: the loser reads the winner's file.
+    /// processes starting at once end up with the same key: the loser gets null and reads the winner's file.
     /// </summary>
-    private byte[] CreateOrRead(string path)
+    private static byte[]? TryCreate(string path)
     {
         var directory = Path.GetDirectoryName(path) ?? throw new KeyCustodyException($"Keys:LocalKekPath: '{path}' has no folder.");
         var temporary = Path.Combine(directory, $".kek-{Guid.NewGuid():N}.tmp");
@@ -169,10 +198,9 @@ internal sealed class LocalFileKeyEncryptionKey(
             catch (IOException) when (File.Exists(path))
             {
                 CryptographicOperations.ZeroMemory(key);
-                return Read(path);
+                return null;
             }
 
-            KeysLog.LocalKekCreated(logger, new Loaded(key).KeyId, path);
             return key;
         }
         catch (Exception e) when (e is UnauthorizedAccessException or IOException)

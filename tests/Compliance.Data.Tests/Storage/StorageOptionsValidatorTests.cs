@@ -35,6 +35,28 @@ public class StorageOptionsValidatorTests
     }
 
     [Theory]
+    [InlineData(UnixFileMode.GroupRead)]
+    [InlineData(UnixFileMode.GroupWrite)]
+    [InlineData(UnixFileMode.OtherRead)]
+    [InlineData(UnixFileMode.OtherWrite)]
+    public void DataDirectory_OpenToOtherUsers_IsRefusedNamingTheFolderAndTheFix(UnixFileMode extra)
+    {
+        if (OperatingSystem.IsWindows())
+        {
+            return;
+        }
+
+        var directory = Directory.CreateTempSubdirectory().FullName;
+        File.SetUnixFileMode(directory, UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute | extra);
+
+        var result = _validator.Validate(null, new StorageOptions { DataDirectory = directory });
+
+        result.Failed.ShouldBeTrue();
+        result.FailureMessage.ShouldContain($"Storage:DataDirectory: the folder '{directory}' is open to other users");
+        result.FailureMessage.ShouldContain("chmod 700");
+    }
+
+    [Theory]
     [InlineData("MySql")]
     [InlineData("")]
     [InlineData("1")]

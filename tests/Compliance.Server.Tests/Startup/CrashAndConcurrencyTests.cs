@@ -106,7 +106,8 @@ public sealed class CrashAndConcurrencyTests : IAsyncLifetime
     public async Task NoConfiguration_StartsOnTheEmbeddedDefaultInTheUserDataFolder()
     {
         var dataHome = Path.Combine(_root, "xdg");
-        await using var server = ServerProcess.Start(new Dictionary<string, string?> { ["XDG_DATA_HOME"] = dataHome });
+        // No setting at all: not even the one that lets a production start create the key-encryption key.
+        await using var server = ServerProcess.Start(new Dictionary<string, string?> { ["XDG_DATA_HOME"] = dataHome, ["Keys:CreateKekIfMissing"] = null });
 
         await server.WaitUntilReadyAsync();
 

@@ -34,7 +34,10 @@ public sealed partial class ServerProcess : IAsyncDisposable
 
     public bool HasExited => _process.HasExited;
 
-    /// <summary>Starts the server with settings given as configuration keys (<c>Storage:Provider</c>).</summary>
+    /// <summary>
+    /// Starts the server in Production with settings given as configuration keys (<c>Storage:Provider</c>), and
+    /// <c>Keys:CreateKekIfMissing=true</c> unless a setting says otherwise (null removes it).
+    /// </summary>
     public static ServerProcess Start(IReadOnlyDictionary<string, string?> settings, string? workingDirectory = null)
     {
         var port = FreePort();
@@ -49,9 +52,21 @@ public sealed partial class ServerProcess : IAsyncDisposable
         start.Environment["Oidc__Issuer"] = $"http://127.0.0.1:{port}";
         start.Environment["DOTNET_ENVIRONMENT"] = "Production";
         start.Environment["ASPNETCORE_ENVIRONMENT"] = "Production";
+
+        // Production creates the first key-encryption key only on purpose; the tests' fresh stores say so. A setting
+        // given as null is removed, so that a test can start without it.
+        start.Environment["Keys__CreateKekIfMissing"] = "true";
         foreach (var (key, value) in settings)
         {
-            start.Environment[key.Replace(":", "__", StringComparison.Ordinal)] = value;
+            var variable = key.Replace(":", "__", StringComparison.Ordinal);
+            if (value is null)
+            {
+                start.Environment.Remove(variable);
+            }
+            else
+            {
+                start.Environment[variable] = value;
+            }
         }
 
         var process = new Process { StartInfo = start };

@@ -51,6 +51,22 @@ public sealed class StartupRefusalTests : IDisposable
     }
 
     [Fact]
+    public async Task Start_DataDirectoryOpenToOtherUsers_StopsNamingTheFolderAndTheFix()
+    {
+        File.SetUnixFileMode(_dataDirectory, UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute
+            | UnixFileMode.GroupRead | UnixFileMode.GroupExecute | UnixFileMode.OtherRead | UnixFileMode.OtherExecute);
+        await using var server = ServerProcess.Start(new Dictionary<string, string?> { ["Storage:DataDirectory"] = _dataDirectory });
+
+        var exitCode = await server.WaitForExitAsync();
+
+        exitCode.ShouldBe(78);
+        server.StandardError.ShouldContain($"Storage:DataDirectory: the folder '{_dataDirectory}' is open to other users (mode 755)");
+        server.StandardError.ShouldContain("chmod 700");
+        ShouldHaveNoStackTrace(server);
+        Directory.GetFiles(_dataDirectory).ShouldBeEmpty("a refused start must not create the stores");
+    }
+
+    [Fact]
     public async Task Start_PostgresPasswordInBadConnectionString_IsNeverEchoed()
     {
         await using var server = ServerProcess.Start(new Dictionary<string, string?>
