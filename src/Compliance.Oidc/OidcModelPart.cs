@@ -19,5 +19,6 @@ internal sealed class OidcModelPart : IComplianceModelPart
         modelBuilder.ApplyConfiguration(new PushedRequestConfiguration());
         modelBuilder.ApplyConfiguration(new PairwiseSubjectConfiguration());
         modelBuilder.ApplyConfiguration(new UsedAssertionConfiguration());
+        modelBuilder.ApplyConfiguration(new SignInThrottleEntryConfiguration());
     }
 }

@@ -18,7 +18,7 @@ internal sealed class DemoSeed(IServiceScopeFactory scopes, IOptions<OidcOptions
     public const string ClientSecret = "demo-client-secret-for-local-tries-only";
     public const string RedirectUri = "http://127.0.0.1:5081/callback";
     public const string Pseudonym = "demo";
-    public const string Password = "demo-password-2026";
+    public const string Password = "lavande-orage-2026";
 
     public async Task StartAsync(CancellationToken cancellationToken)
     {
