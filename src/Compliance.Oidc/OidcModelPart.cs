@@ -24,5 +24,6 @@ internal sealed class OidcModelPart : IComplianceModelPart
         modelBuilder.ApplyConfiguration(new BrowserSessionConfiguration());
         modelBuilder.ApplyConfiguration(new SessionClientConfiguration());
         modelBuilder.ApplyConfiguration(new LogoutDeliveryConfiguration());
+        modelBuilder.ApplyConfiguration(new SignInThrottleEntryConfiguration());
     }
 }

@@ -133,13 +133,18 @@ public static class OidcServiceCollectionExtensions
                 identity.Password.RequireLowercase = false;
                 identity.Password.RequireUppercase = false;
                 identity.Password.RequireNonAlphanumeric = false;
+                // The lockout is SignInThrottle's, counted atomically in the store per pseudonym (existing or not), because
+                // Identity's read-modify-write of access_failed_count loses counts under parallel attempts. The sign-in page
+                // checks passwords with lockoutOnFailure: false; these settings only keep Identity's view of the same limits.
                 identity.Lockout.AllowedForNewUsers = true;
                 identity.Lockout.MaxFailedAccessAttempts = oidc.GetValue(nameof(OidcOptions.MaxFailedSignIns), 5);
                 identity.Lockout.DefaultLockoutTimeSpan = TimeSpan.FromMinutes(oidc.GetValue(nameof(OidcOptions.LockoutMinutes), 15));
                 identity.SignIn.RequireConfirmedAccount = false;
             })
             .AddUserStore<UserOnlyStore<Account, ComplianceDbContext, Guid>>()
+            .AddPasswordValidator<PasswordPolicyValidator>()
             .AddSignInManager();
+        services.AddScoped<SignInThrottle>();
     }
 
     private static void AddSessionCookie(IServiceCollection services)
@@ -207,10 +212,10 @@ public static class OidcServiceCollectionExtensions
         {
             limiter.RejectionStatusCode = StatusCodes.Status429TooManyRequests;
             limiter.AddPolicy(OidcRateLimits.Interactive, context => RateLimitPartition.GetFixedWindowLimiter(
-                context.Connection.RemoteIpAddress?.ToString() ?? "unknown",
+                OidcRateLimits.PartitionKey(context.Connection.RemoteIpAddress),
                 _ => new FixedWindowRateLimiterOptions { PermitLimit = interactivePerMinute, Window = TimeSpan.FromMinutes(1), QueueLimit = 0 }));
             limiter.AddPolicy(OidcRateLimits.Token, context => RateLimitPartition.GetTokenBucketLimiter(
-                context.Connection.RemoteIpAddress?.ToString() ?? "unknown",
+                OidcRateLimits.PartitionKey(context.Connection.RemoteIpAddress),
                 _ => new TokenBucketRateLimiterOptions
                 {
                     TokenLimit = tokenPerSecond,

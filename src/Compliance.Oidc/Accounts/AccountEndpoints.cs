@@ -42,6 +42,7 @@ internal static partial class AccountEndpoints
         IAntiforgery antiforgery,
         SignInManager<Account> signIn,
         UserManager<Account> users,
+        SignInThrottle throttle,
         InteractionProtector interactions,
         TimeProvider time,
         ILogger<Account> logger)
@@ -55,33 +56,52 @@ internal static partial class AccountEndpoints
         var interaction = Field(form, "interaction");
         var pseudonym = Field(form, "pseudonym") ?? "";
         var password = Field(form, "password") ?? "";
+
+        // The slot is taken before anything is looked up or checked, for any pseudonym, existing or not: a locked one is
+        // refused at once with the same page, status and timing, whether an account has that pseudonym or not.
+        var attempt = await throttle.TakeAsync(pseudonym, context.RequestAborted);
+        if (!attempt.Permitted)
+        {
+            OidcLog.SignInLockedOut(logger);
+            return Locked();
+        }
+
         var account = pseudonym.Length is > 0 and <= 64 ? await users.FindByNameAsync(pseudonym) : null;
         if (account is null)
         {
             // Spend the time a real check would, so that response times do not tell which pseudonyms exist.
             users.PasswordHasher.VerifyHashedPassword(new Account(), DummyHash, password);
             OidcLog.SignInFailed(logger);
-            return SignInForm(context, antiforgery, language, interaction, interactions.Unprotect(interaction)?.RedirectUri, null, UiText.Get("signin.failed", language), 401);
+            return Failed();
         }
 
-        var result = await signIn.CheckPasswordSignInAsync(account, password, lockoutOnFailure: true);
+        // lockoutOnFailure: false, the throttle above is the lockout (see AddIdentity). An account that Identity itself
+        // locked (rows written before the throttle existed) gets the throttle's answer.
+        var result = await signIn.CheckPasswordSignInAsync(account, password, lockoutOnFailure: false);
         if (result.IsLockedOut)
         {
             OidcLog.SignInLockedOut(logger);
-            return SignInForm(context, antiforgery, language, interaction, interactions.Unprotect(interaction)?.RedirectUri, null, UiText.Get("signin.locked", language), 429);
+            return Locked();
         }
 
         if (!result.Succeeded)
         {
             OidcLog.SignInFailed(logger);
-            return SignInForm(context, antiforgery, language, interaction, interactions.Unprotect(interaction)?.RedirectUri, null, UiText.Get("signin.failed", language), 401);
+            return Failed();
         }
 
+        await throttle.ResetAsync(attempt, context.RequestAborted);
         account.LastSignInAt = time.GetUtcNow();
         await users.UpdateAsync(account);
         await context.RequestServices.GetRequiredService<SessionStore>().StartAsync(context, Session.NewPasswordSession(account.Id, time.GetUtcNow()));
         OidcLog.SignedIn(logger);
         return Continue(interactions, interaction);
+
+        IResult Failed() =>
+            SignInForm(context, antiforgery, language, interaction, interactions.Unprotect(interaction)?.RedirectUri, null, UiText.Get("signin.failed", language), 401);
+
+        IResult Locked() =>
+            SignInForm(context, antiforgery, language, interaction, interactions.Unprotect(interaction)?.RedirectUri, null, UiText.Get("signin.locked", language), 429);
     }
 
     private static IResult SignUpPageAsync(HttpContext context, IAntiforgery antiforgery, InteractionProtector interactions, string? interaction) =>
@@ -104,7 +124,7 @@ internal static partial class AccountEndpoints
         var interaction = Field(form, "interaction");
         var pseudonym = Field(form, "pseudonym") ?? "";
         var password = Field(form, "password") ?? "";
-        if (!PseudonymPattern().IsMatch(pseudonym) || password.Length is < 12 or > 256)
+        if (!PseudonymPattern().IsMatch(pseudonym) || password.Length is < PasswordPolicy.MinLength or > PasswordPolicy.MaxLength)
         {
             return SignUpForm(context, antiforgery, language, interaction, interactions.Unprotect(interaction)?.RedirectUri, UiText.Get("signup.invalid", language), 400);
         }
@@ -119,8 +139,16 @@ internal static partial class AccountEndpoints
         var created = await users.CreateAsync(account, password);
         if (!created.Succeeded)
         {
-            var taken = created.Errors.Any(e => e.Code == nameof(IdentityErrorDescriber.DuplicateUserName));
-            return SignUpForm(context, antiforgery, language, interaction, interactions.Unprotect(interaction)?.RedirectUri, UiText.Get(taken ? "signup.taken" : "signup.invalid", language), taken ? 409 : 400);
+            // PasswordPolicyValidator's refusals come first (Identity checks the password before the pseudonym's uniqueness).
+            var codes = created.Errors.Select(e => e.Code).ToHashSet(StringComparer.Ordinal);
+            var (message, status) = codes switch
+            {
+                _ when codes.Contains(PasswordPolicyValidator.ContainsPseudonymCode) => ("signup.password_pseudonym", 400),
+                _ when codes.Contains(PasswordPolicyValidator.CommonCode) => ("signup.password_common", 400),
+                _ when codes.Contains(nameof(IdentityErrorDescriber.DuplicateUserName)) => ("signup.taken", 409),
+                _ => ("signup.invalid", 400),
+            };
+            return SignUpForm(context, antiforgery, language, interaction, interactions.Unprotect(interaction)?.RedirectUri, UiText.Get(message, language), status);
         }
 
         await context.RequestServices.GetRequiredService<SessionStore>().StartAsync(context, Session.NewPasswordSession(account.Id, now));

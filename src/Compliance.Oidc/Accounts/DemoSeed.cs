@@ -21,7 +21,7 @@ public sealed class DemoSeed(IServiceScopeFactory scopes, IOptions<OidcOptions> 
     public const string ClientSecret = "demo-client-secret-for-local-tries-only";
     public const string RedirectUri = "http://127.0.0.1:5081/callback";
     public const string Pseudonym = "demo";
-    public const string Password = "demo-password-2026";
+    public const string Password = "lavande-orage-2026";
 
     /// <summary>Refuses the start (after the schema gate, before anything serves) while a demo left over from Development exists.</summary>
     public async Task StartingAsync(CancellationToken cancellationToken)

@@ -75,7 +75,7 @@ public sealed class SignInPagesBrowserTests : IAsyncLifetime
         WaitFor(browser, By.CssSelector(".alert")).Text.ShouldBe("Incorrect pseudonym or password.");
 
         browser.FindElement(By.Id("pseudonym")).SendKeys("demo");
-        browser.FindElement(By.Id("password")).SendKeys("demo-password-2026");
+        browser.FindElement(By.Id("password")).SendKeys("lavande-orage-2026");
         browser.FindElement(By.Id("signin")).Click();
         WaitFor(browser, By.Id("deny"));
         browser.FindElement(By.TagName("h1")).Text.ShouldBe("Allow Démo / Demo?");
