@@ -30,6 +30,11 @@ internal sealed class ClientConfiguration : IEntityTypeConfiguration<Client>
         builder.Property(c => c.RequireConsent).HasColumnName("require_consent");
         builder.Property(c => c.RequirePushedAuthorizationRequests).HasColumnName("require_pushed_authorization_requests");
         builder.Property(c => c.MinimumAcr).HasColumnName("minimum_acr").HasMaxLength(32);
+        builder.Property(c => c.BackchannelLogoutUri).HasColumnName("backchannel_logout_uri").HasMaxLength(2000);
         builder.Property(c => c.CreatedAt).HasColumnName("created_at");
+        builder.Property(c => c.RemovedAt).HasColumnName("removed_at");
+
+        // Registration checks whether a sector is already taken.
+        builder.HasIndex(c => c.Sector).HasDatabaseName("ix_oidc_clients_sector");
     }
 }
