@@ -101,6 +101,8 @@ export class ComplianceServer {
     if (options.minAcr) args.push('--min-acr', options.minAcr);
     if (options.idTokenAlg) args.push('--id-token-alg', options.idTokenAlg);
     if (options.sectorIdentifierUri) args.push('--sector-identifier-uri', options.sectorIdentifierUri);
+    // The operator states that this client and those already on its sector are one controller (same sub).
+    if (options.sharedSector) args.push('--shared-sector');
     return JSON.parse((await this.cli(args)).trim());
   }
 

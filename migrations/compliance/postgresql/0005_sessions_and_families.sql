@@ -45,8 +45,6 @@ CREATE TABLE oidc_token_families (
     CONSTRAINT "PK_oidc_token_families" PRIMARY KEY (family_id)
 );
 
-ALTER TABLE oidc_clients ADD backchannel_logout_uri character varying(2000);
-
 CREATE INDEX ix_oidc_sessions_subject_id ON oidc_sessions (subject_id);
 
 CREATE INDEX ix_oidc_sessions_absolute_expires_at ON oidc_sessions (absolute_expires_at);

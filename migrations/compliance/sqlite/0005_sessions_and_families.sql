@@ -42,8 +42,6 @@ CREATE TABLE "oidc_token_families" (
     "revoked_at" INTEGER NULL
 );
 
-ALTER TABLE "oidc_clients" ADD "backchannel_logout_uri" TEXT NULL;
-
 CREATE INDEX "ix_oidc_sessions_subject_id" ON "oidc_sessions" ("subject_id");
 
 CREATE INDEX "ix_oidc_sessions_absolute_expires_at" ON "oidc_sessions" ("absolute_expires_at");

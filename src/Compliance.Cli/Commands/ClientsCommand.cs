@@ -34,6 +34,11 @@ internal static class ClientsCommand
         var jwks = new Option<FileInfo?>("--jwks") { Description = "A file holding the client's public JWKS (private_key_jwt)." };
         var jwksUri = new Option<string?>("--jwks-uri") { Description = "The client's JWKS URL (private_key_jwt)." };
         var sector = new Option<string?>("--sector-identifier-uri") { Description = "A JSON array of the redirect URIs, fetched and checked; its host is the pairwise sector." };
+        var sharedSector = new Option<bool>("--shared-sector")
+        {
+            Description = "Allow a pairwise sector that other clients already have: they are one controller and will see the same identifier for a patient.",
+        };
+        var backchannelLogout = new Option<string?>("--backchannel-logout-uri") { Description = "Where to send back-channel logout tokens (https)." };
         var alg = new Option<string>("--id-token-alg") { Description = "ES256 or RS256.", DefaultValueFactory = _ => "ES256" };
         var accessLifetime = new Option<int>("--access-token-lifetime") { Description = "Seconds (30 to 3600).", DefaultValueFactory = _ => 300 };
         var idLifetime = new Option<int>("--id-token-lifetime") { Description = "Seconds (30 to 3600).", DefaultValueFactory = _ => 300 };
@@ -45,8 +50,8 @@ internal static class ClientsCommand
         var json = new Option<bool>("--json") { Description = "Print the client (and secret) as JSON." };
         var command = new Command("add", "Register a client. For client_secret_basic the secret is printed once and stored only as a hash.")
         {
-            id, name, type, auth, redirect, postLogout, scope, grant, jwks, jwksUri, sector, alg, accessLifetime, idLifetime, refreshSliding, refreshAbsolute,
-            requirePar, noConsent, minAcr, json,
+            id, name, type, auth, redirect, postLogout, scope, grant, jwks, jwksUri, sector, sharedSector, backchannelLogout, alg, accessLifetime, idLifetime,
+            refreshSliding, refreshAbsolute, requirePar, noConsent, minAcr, json,
         };
         command.SetAction((parse, cancellationToken) => CliRun.GuardAsync(parse.InvocationConfiguration.Error, async () =>
         {
@@ -69,20 +74,35 @@ internal static class ClientsCommand
                 parse.GetValue(idLifetime),
                 RequireConsent: !parse.GetValue(noConsent),
                 RequirePushedAuthorizationRequests: parse.GetValue(requirePar),
-                MinimumAcr: parse.GetValue(minAcr));
+                MinimumAcr: parse.GetValue(minAcr),
+                BackchannelLogoutUri: parse.GetValue(backchannelLogout),
+                SharedSector: parse.GetValue(sharedSector));
             await using var services = CliSettings.Services(CliSettings.Configuration(parse));
             await using var scopeServices = services.CreateAsyncScope();
             try
             {
                 var registered = await scopeServices.ServiceProvider.GetRequiredService<ClientAdministration>().AddAsync(request, cancellationToken);
                 var output = parse.InvocationConfiguration.Output;
+                var warning = SharedSectorWarning(registered);
                 if (parse.GetValue(json))
                 {
-                    await output.WriteLineAsync(JsonSerializer.Serialize(new { client_id = registered.Client.ClientId, client_secret = registered.Secret, sector = registered.Client.Sector }));
+                    await output.WriteLineAsync(JsonSerializer.Serialize(new
+                    {
+                        client_id = registered.Client.ClientId,
+                        client_secret = registered.Secret,
+                        sector = registered.Client.Sector,
+                        shares_sector_with = registered.SharesSectorWith,
+                        warning,
+                    }));
                 }
                 else
                 {
                     await output.WriteLineAsync(string.Create(CultureInfo.InvariantCulture, $"Registered {registered.Client.ClientId} (sector {registered.Client.Sector})."));
+                    if (warning is not null)
+                    {
+                        await output.WriteLineAsync(warning);
+                    }
+
                     if (registered.Secret is not null)
                     {
                         await output.WriteLineAsync($"client_secret: {registered.Secret}");
@@ -103,14 +123,15 @@ internal static class ClientsCommand
 
     private static Command List()
     {
-        var command = new Command("list", "List the registered clients.");
+        var command = new Command("list", "List the registered clients: id, type, auth method, sector, name, back-channel logout URI.");
         command.SetAction((parse, cancellationToken) => CliRun.GuardAsync(parse.InvocationConfiguration.Error, async () =>
         {
             await using var services = CliSettings.Services(CliSettings.Configuration(parse));
             await using var scope = services.CreateAsyncScope();
             foreach (var client in await scope.ServiceProvider.GetRequiredService<ClientAdministration>().ListAsync(cancellationToken))
             {
-                await parse.InvocationConfiguration.Output.WriteLineAsync($"{client.ClientId}\t{client.Type}\t{client.TokenEndpointAuthMethod}\t{client.Sector}\t{client.DisplayName}");
+                await parse.InvocationConfiguration.Output.WriteLineAsync(
+                    $"{client.ClientId}\t{client.Type}\t{client.TokenEndpointAuthMethod}\t{client.Sector}\t{client.DisplayName}\t{client.BackchannelLogoutUri ?? "-"}");
             }
 
             return CliApp.Ok;
@@ -143,7 +164,12 @@ internal static class ClientsCommand
     private static Command Remove()
     {
         var id = new Argument<string>("client-id");
-        var command = new Command("remove", "Remove a client; its tokens stop being accepted within seconds.") { id };
+        var command = new Command(
+            "remove",
+            "Remove a client: its consents, codes and tokens are revoked at once, the server forgets it within seconds, and its client_id can never be registered again.")
+        {
+            id,
+        };
         command.SetAction((parse, cancellationToken) => CliRun.GuardAsync(parse.InvocationConfiguration.Error, async () =>
         {
             await using var services = CliSettings.Services(CliSettings.Configuration(parse));
@@ -154,6 +180,18 @@ internal static class ClientsCommand
             return removed ? CliApp.Ok : CliApp.NotInOrder;
         }));
         return command;
+    }
+
+    private static string? SharedSectorWarning(RegisteredClient registered)
+    {
+        if (registered.SharesSectorWith.Count == 0)
+        {
+            return null;
+        }
+
+        var names = registered.SharesSectorWith.Prepend(registered.Client.ClientId).ToList();
+        return $"Warning: {string.Join(", ", names[..^1])} and {names[^1]} will see the same identifier for a patient (sector {registered.Client.Sector}): "
+            + "they must be one controller.";
     }
 
     private static readonly JsonSerializerOptions ShowJson = new() { WriteIndented = true };

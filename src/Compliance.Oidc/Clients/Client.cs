@@ -27,9 +27,6 @@ public sealed class Client
 
     public string PostLogoutRedirectUris { get; set; } = "";
 
-    /// <summary>Where the client receives OIDC Back-Channel Logout tokens, or null.</summary>
-    public string? BackchannelLogoutUri { get; set; }
-
     /// <summary>Space-separated scopes the client may ask for.</summary>
     public required string AllowedScopes { get; set; }
 
@@ -59,7 +56,19 @@ public sealed class Client
     /// <summary>The lowest <c>acr</c> the client accepts, or null for any.</summary>
     public string? MinimumAcr { get; set; }
 
+    /// <summary>
+    /// Where the client receives back-channel logout tokens (OpenID Connect Back-Channel Logout 1.0), or null. Always
+    /// sent with <c>sid</c>, so there is no <c>backchannel_logout_session_required</c> to register.
+    /// </summary>
+    public string? BackchannelLogoutUri { get; set; }
+
     public DateTimeOffset CreatedAt { get; set; }
+
+    /// <summary>
+    /// Set when the client was removed. The row stays as a tombstone, so that its <c>client_id</c> (and the grants
+    /// that name it) can never pass to another partner; everything else treats a removed client as absent.
+    /// </summary>
+    public DateTimeOffset? RemovedAt { get; set; }
 
     public IReadOnlyList<string> RedirectUriList => Split(RedirectUris);
 

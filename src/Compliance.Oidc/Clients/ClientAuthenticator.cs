@@ -63,7 +63,7 @@ internal sealed class ClientAuthenticator(
 
         if (assertion is not null)
         {
-            return await AuthenticateAssertionAsync(parameters, assertion, endpointPath, cancellationToken);
+            return await AuthenticateAssertionAsync(parameters, assertion, cancellationToken);
         }
 
         var clientId = parameters["client_id"] ?? throw Invalid("Client authentication is required.");
@@ -73,7 +73,7 @@ internal sealed class ClientAuthenticator(
             : throw Invalid("Client authentication failed.");
     }
 
-    private async Task<Client> AuthenticateAssertionAsync(ProtocolParameters parameters, string assertion, string endpointPath, CancellationToken cancellationToken)
+    private async Task<Client> AuthenticateAssertionAsync(ProtocolParameters parameters, string assertion, CancellationToken cancellationToken)
     {
         if (parameters["client_assertion_type"] != JwtBearerAssertionType)
         {
@@ -102,11 +102,18 @@ internal sealed class ClientAuthenticator(
             throw Invalid("Client authentication failed.");
         }
 
+        // FAPI 2.0 and RFC 7523bis: the audience is the issuer identifier, exactly, as a single string. An endpoint URL
+        // or an array would let an assertion made for another server, or another endpoint, be replayed here.
         var issuer = options.Value.IssuerUri;
+        if (!AudienceIsExactly(unverified, issuer))
+        {
+            throw Invalid("Client authentication failed.");
+        }
+
         var result = await Handler.ValidateTokenAsync(assertion, new TokenValidationParameters
         {
             ValidIssuer = clientId,
-            ValidAudiences = [issuer, issuer + "/", issuer + endpointPath, issuer + "/connect/token"],
+            ValidAudience = issuer,
             IssuerSigningKeys = await ClientKeysAsync(client, cancellationToken),
             RequireExpirationTime = true,
             RequireSignedTokens = true,
@@ -139,6 +146,22 @@ internal sealed class ClientAuthenticator(
         }
 
         return client;
+    }
+
+    private static bool AudienceIsExactly(JsonWebToken token, string issuer)
+    {
+        try
+        {
+            using var payload = System.Text.Json.JsonDocument.Parse(Base64UrlEncoder.DecodeBytes(token.EncodedPayload));
+            return payload.RootElement.ValueKind == System.Text.Json.JsonValueKind.Object
+                && payload.RootElement.TryGetProperty("aud", out var audience)
+                && audience.ValueKind == System.Text.Json.JsonValueKind.String
+                && string.Equals(audience.GetString(), issuer, StringComparison.Ordinal);
+        }
+        catch (Exception e) when (e is System.Text.Json.JsonException or FormatException or ArgumentException)
+        {
+            return false;
+        }
     }
 
     private async Task<IReadOnlyList<SecurityKey>> ClientKeysAsync(Client client, CancellationToken cancellationToken)

@@ -22,7 +22,6 @@ internal sealed class ClientConfiguration : IEntityTypeConfiguration<Client>
         builder.Property(c => c.AllowedGrantTypes).HasColumnName("allowed_grant_types").HasMaxLength(200);
         builder.Property(c => c.SectorIdentifierUri).HasColumnName("sector_identifier_uri").HasMaxLength(2000);
         builder.Property(c => c.Sector).HasColumnName("sector").HasMaxLength(255);
-        builder.Property(c => c.BackchannelLogoutUri).HasColumnName("backchannel_logout_uri").HasMaxLength(2000);
         builder.Property(c => c.IdTokenSignedResponseAlg).HasColumnName("id_token_signed_response_alg").HasMaxLength(16);
         builder.Property(c => c.AccessTokenLifetimeSeconds).HasColumnName("access_token_lifetime_seconds");
         builder.Property(c => c.IdTokenLifetimeSeconds).HasColumnName("id_token_lifetime_seconds");
@@ -31,6 +30,11 @@ internal sealed class ClientConfiguration : IEntityTypeConfiguration<Client>
         builder.Property(c => c.RequireConsent).HasColumnName("require_consent");
         builder.Property(c => c.RequirePushedAuthorizationRequests).HasColumnName("require_pushed_authorization_requests");
         builder.Property(c => c.MinimumAcr).HasColumnName("minimum_acr").HasMaxLength(32);
+        builder.Property(c => c.BackchannelLogoutUri).HasColumnName("backchannel_logout_uri").HasMaxLength(2000);
         builder.Property(c => c.CreatedAt).HasColumnName("created_at");
+        builder.Property(c => c.RemovedAt).HasColumnName("removed_at");
+
+        // Registration checks whether a sector is already taken.
+        builder.HasIndex(c => c.Sector).HasDatabaseName("ix_oidc_clients_sector");
     }
 }

@@ -1,11 +1,17 @@
 using System.Net.Http.Json;
 using Compliance.Data.Model;
+using Compliance.Oidc.Grants;
 using Microsoft.EntityFrameworkCore;
+using Microsoft.Extensions.Caching.Memory;
 using Microsoft.IdentityModel.Tokens;
 
 namespace Compliance.Oidc.Clients;
 
-/// <summary>What an operator asks for when registering a client (<c>compliance clients add</c>).</summary>
+/// <summary>
+/// What an operator asks for when registering a client (<c>compliance clients add</c>). <c>SharedSector</c> states that
+/// this client and the clients already on its pairwise sector are one controller, and will see the same <c>sub</c> for a
+/// patient; without it, a sector already taken is refused.
+/// </summary>
 public sealed record ClientRequest(
     string ClientId,
     string DisplayName,
@@ -25,14 +31,28 @@ public sealed record ClientRequest(
     int IdTokenLifetimeSeconds = 300,
     bool RequireConsent = true,
     bool RequirePushedAuthorizationRequests = false,
-    string? MinimumAcr = null);
+    string? MinimumAcr = null,
+    string? BackchannelLogoutUri = null,
+    bool SharedSector = false);
 
 /// <summary>The registered client and, for <c>client_secret_basic</c>, its secret: shown once, never stored.</summary>
-public sealed record RegisteredClient(Client Client, string? Secret);
+public sealed record RegisteredClient(Client Client, string? Secret)
+{
+    /// <summary>The other clients (removed ones included) on the same pairwise sector: they see the same <c>sub</c>.</summary>
+    public IReadOnlyList<string> SharesSectorWith { get; init; } = [];
+}
 
 /// <summary>Registers, lists and removes clients, checking everything a partner could get wrong.</summary>
-public sealed partial class ClientAdministration(ComplianceDbContext db, IHttpClientFactory http, Microsoft.Extensions.Options.IOptions<OidcOptions> options, TimeProvider time)
+public sealed partial class ClientAdministration(
+    ComplianceDbContext db,
+    IHttpClientFactory http,
+    IMemoryCache cache,
+    Microsoft.Extensions.Options.IOptions<OidcOptions> options,
+    TimeProvider time)
 {
+    /// <summary>The sector prefix of a client whose redirect URIs are on loopback (or that has none): see <see cref="ClientSector"/>.</summary>
+    public const string ClientSectorPrefix = "client:";
+
     public static readonly IReadOnlySet<string> SupportedScopes = new HashSet<string>(StringComparer.Ordinal) { "openid", "offline_access" };
 
     public static readonly IReadOnlySet<string> SupportedGrantTypes =
@@ -48,9 +68,24 @@ public sealed partial class ClientAdministration(ComplianceDbContext db, IHttpCl
             throw new ClientRegistrationException(errors);
         }
 
-        if (await db.Set<Client>().AnyAsync(c => c.ClientId == request.ClientId, cancellationToken))
+        var existing = await db.Set<Client>().AsNoTracking().Where(c => c.ClientId == request.ClientId)
+            .Select(c => new { c.RemovedAt }).FirstOrDefaultAsync(cancellationToken);
+        if (existing is not null)
         {
-            throw new ClientRegistrationException([$"client_id: '{request.ClientId}' is already registered."]);
+            // A removed client_id stays taken: grants, logs and partners' records name it, and must never point at another partner.
+            throw new ClientRegistrationException([existing.RemovedAt is null
+                ? $"client_id: '{request.ClientId}' is already registered."
+                : $"client_id: '{request.ClientId}' was removed and can never be registered again; choose another client_id."]);
+        }
+
+        // Removed clients count: a patient's sub in a former partner's records must not become valid for a new one.
+        var sharing = await db.Set<Client>().AsNoTracking().Where(c => c.Sector == sector)
+            .OrderBy(c => c.ClientId).Select(c => c.ClientId).ToListAsync(cancellationToken);
+        if (sharing.Count > 0 && !request.SharedSector)
+        {
+            throw new ClientRegistrationException([
+                $"sector: '{sector}' is already the pairwise sector of {string.Join(", ", sharing)}, which would see the same identifier for a patient. "
+                + "Give this client its own host (or sector_identifier_uri), or, only if they are one controller, pass --shared-sector."]);
         }
 
         var secret = request.TokenEndpointAuthMethod == ClientAuthMethods.SecretBasic ? fixedSecret ?? ClientSecrets.Generate() : null;
@@ -77,21 +112,75 @@ public sealed partial class ClientAdministration(ComplianceDbContext db, IHttpCl
             RequireConsent = request.RequireConsent,
             RequirePushedAuthorizationRequests = request.RequirePushedAuthorizationRequests,
             MinimumAcr = request.MinimumAcr,
+            BackchannelLogoutUri = request.BackchannelLogoutUri,
             CreatedAt = time.GetUtcNow(),
         };
         db.Add(client);
         await db.SaveChangesAsync(cancellationToken);
-        return new RegisteredClient(client, secret);
+        return new RegisteredClient(client, secret) { SharesSectorWith = sharing };
     }
 
+    /// <summary>The registered clients; removed ones are absent.</summary>
     public Task<List<Client>> ListAsync(CancellationToken cancellationToken) =>
-        db.Set<Client>().AsNoTracking().OrderBy(c => c.ClientId).ToListAsync(cancellationToken);
+        db.Set<Client>().AsNoTracking().Where(c => c.RemovedAt == null).OrderBy(c => c.ClientId).ToListAsync(cancellationToken);
 
+    /// <summary>A registered client, or null when unknown or removed.</summary>
     public Task<Client?> FindAsync(string clientId, CancellationToken cancellationToken) =>
-        db.Set<Client>().AsNoTracking().FirstOrDefaultAsync(c => c.ClientId == clientId, cancellationToken);
+        db.Set<Client>().AsNoTracking().FirstOrDefaultAsync(c => c.ClientId == clientId && c.RemovedAt == null, cancellationToken);
 
-    public async Task<bool> RemoveAsync(string clientId, CancellationToken cancellationToken) =>
-        await db.Set<Client>().Where(c => c.ClientId == clientId).ExecuteDeleteAsync(cancellationToken) > 0;
+    /// <summary>
+    /// Removes a client, in one transaction: marks it removed (a tombstone without credentials, so that its client_id is never
+    /// registered again) and revokes its remembered consents, unused codes, pending pushed requests, refresh tokens and
+    /// access tokens. This node forgets the client at once; other nodes within <see cref="ClientRegistry.CacheFor"/>, and
+    /// meanwhile their token endpoints already refuse the revoked tokens. Returns false for an unknown or removed client.
+    /// </summary>
+    public async Task<bool> RemoveAsync(string clientId, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(clientId);
+        var now = time.GetUtcNow();
+        await using var transaction = await db.Database.BeginTransactionAsync(cancellationToken);
+        var removed = await db.Set<Client>().Where(c => c.ClientId == clientId && c.RemovedAt == null)
+            .ExecuteUpdateAsync(
+                s => s.SetProperty(c => c.RemovedAt, now).SetProperty(c => c.SecretHash, (string?)null)
+                    .SetProperty(c => c.Jwks, (string?)null).SetProperty(c => c.JwksUri, (string?)null),
+                cancellationToken);
+        if (removed == 0)
+        {
+            return false;
+        }
+
+        // Families first: an exchange in progress holds its family's row, so this waits for it and then revokes what it issued.
+        await db.Set<TokenFamily>().Where(f => f.ClientId == clientId && f.RevokedAt == null)
+            .ExecuteUpdateAsync(s => s.SetProperty(f => f.RevokedAt, now), cancellationToken);
+        await db.Set<ConsentGrant>().Where(g => g.ClientId == clientId && g.RevokedAt == null)
+            .ExecuteUpdateAsync(s => s.SetProperty(g => g.RevokedAt, now), cancellationToken);
+        await db.Set<AuthorizationCode>().Where(c => c.ClientId == clientId && c.ConsumedAt == null)
+            .ExecuteUpdateAsync(s => s.SetProperty(c => c.ConsumedAt, now), cancellationToken);
+        await db.Set<PushedRequest>().Where(r => r.ClientId == clientId && r.ConsumedAt == null)
+            .ExecuteUpdateAsync(s => s.SetProperty(r => r.ConsumedAt, now), cancellationToken);
+        await db.Set<RefreshToken>().Where(t => t.ClientId == clientId && t.RevokedAt == null)
+            .ExecuteUpdateAsync(s => s.SetProperty(t => t.RevokedAt, now), cancellationToken);
+        await db.Set<IssuedToken>().Where(t => t.ClientId == clientId && t.RevokedAt == null)
+            .ExecuteUpdateAsync(s => s.SetProperty(t => t.RevokedAt, now), cancellationToken);
+        await transaction.CommitAsync(cancellationToken);
+        cache.Remove(ClientRegistry.CacheKey(clientId));
+        return true;
+    }
+
+    /// <summary>
+    /// The sector of a client whose redirect URIs are all on loopback (<c>127.0.0.1</c>, <c>[::1]</c>, <c>localhost</c>) or
+    /// that has none: <c>client:</c> and its lower-cased client_id. Every local application shares those hosts, so the
+    /// host would give unrelated clients the same <c>sub</c>.
+    /// </summary>
+    public static string ClientSector(string clientId)
+    {
+        ArgumentNullException.ThrowIfNull(clientId);
+        return ClientSectorPrefix + clientId.ToLowerInvariant();
+    }
+
+    internal static bool IsLoopbackHost(Uri uri) =>
+        uri.IsLoopback || uri.Host.Equals("localhost", StringComparison.OrdinalIgnoreCase)
+        || uri.Host.EndsWith(".localhost", StringComparison.OrdinalIgnoreCase);
 
     private static List<string> Validate(ClientRequest request, bool allowLoopbackHttp)
     {
@@ -131,6 +220,13 @@ public sealed partial class ClientAdministration(ComplianceDbContext db, IHttpCl
             {
                 errors.Add("jwks_uri: must be an https URL.");
             }
+        }
+
+        // The value is not echoed: it may carry credentials.
+        if (request.BackchannelLogoutUri is not null && !IsAcceptableBackchannelLogoutUri(request.BackchannelLogoutUri, allowLoopbackHttp))
+        {
+            errors.Add("backchannel_logout_uri: must be an absolute https URL without fragment or credentials, at most 2000 characters "
+                + "(plain http only on loopback, when Oidc:AllowLoopbackHttpFetch is true).");
         }
 
         foreach (var uri in request.RedirectUris.Concat(request.PostLogoutRedirectUris))
@@ -194,7 +290,9 @@ public sealed partial class ClientAdministration(ComplianceDbContext db, IHttpCl
     {
         if (request.SectorIdentifierUri is null)
         {
-            var hosts = request.RedirectUris.Select(u => new Uri(u).Host.ToLowerInvariant()).Distinct(StringComparer.Ordinal).ToList();
+            var hosts = request.RedirectUris.Select(u => new Uri(u))
+                .Select(u => IsLoopbackHost(u) ? ClientSector(request.ClientId) : u.Host.ToLowerInvariant())
+                .Distinct(StringComparer.Ordinal).ToList();
             if (hosts.Count == 1)
             {
                 return hosts[0];
@@ -202,7 +300,7 @@ public sealed partial class ClientAdministration(ComplianceDbContext db, IHttpCl
 
             if (hosts.Count == 0)
             {
-                return request.ClientId.ToLowerInvariant();
+                return ClientSector(request.ClientId);
             }
 
             errors.Add("sector: the redirect URIs span several hosts; register a sector_identifier_uri (OpenID Connect Core §8.1).");
@@ -240,6 +338,13 @@ public sealed partial class ClientAdministration(ComplianceDbContext db, IHttpCl
         Uri.TryCreate(value, UriKind.Absolute, out var uri)
         && (uri.Scheme == Uri.UriSchemeHttps || (uri.Scheme == Uri.UriSchemeHttp && uri.IsLoopback))
         && string.IsNullOrEmpty(uri.Fragment) && string.IsNullOrEmpty(uri.UserInfo) && value.Length <= 2000;
+
+    /// <summary>
+    /// A back-channel logout URI is called by the provider like a partner document is fetched (<see cref="IsFetchable"/>),
+    /// and must carry no fragment (OpenID Connect Back-Channel Logout 1.0 §2.2).
+    /// </summary>
+    internal static bool IsAcceptableBackchannelLogoutUri(string value, bool allowLoopbackHttp) =>
+        value.Length <= 2000 && IsFetchable(value, allowLoopbackHttp) && string.IsNullOrEmpty(new Uri(value).Fragment);
 
     /// <summary>Partner documents are fetched over https only (http on loopback when the setting allows it, for tests).</summary>
     internal static bool IsFetchable(string? value, bool allowLoopbackHttp) =>
