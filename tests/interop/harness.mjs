@@ -103,6 +103,7 @@ export class ComplianceServer {
     if (options.sectorIdentifierUri) args.push('--sector-identifier-uri', options.sectorIdentifierUri);
     // The operator states that this client and those already on its sector are one controller (same sub).
     if (options.sharedSector) args.push('--shared-sector');
+    if (options.backchannelLogoutUri) args.push('--backchannel-logout-uri', options.backchannelLogoutUri);
     return JSON.parse((await this.cli(args)).trim());
   }
 

@@ -115,6 +115,6 @@ public sealed class DemoSeed(IServiceScopeFactory scopes, IOptions<OidcOptions> 
     public Task StoppedAsync(CancellationToken cancellationToken) => Task.CompletedTask;
 
     private static async Task<(bool Client, bool Account)> FindAsync(IServiceProvider services, CancellationToken cancellationToken) =>
-        (await services.GetRequiredService<ComplianceDbContext>().Set<Client>().AnyAsync(c => c.ClientId == ClientId, cancellationToken),
+        (await services.GetRequiredService<ComplianceDbContext>().Set<Client>().AnyAsync(c => c.ClientId == ClientId && c.RemovedAt == null, cancellationToken),
          await services.GetRequiredService<UserManager<Account>>().FindByNameAsync(Pseudonym) is not null);
 }

@@ -42,7 +42,7 @@ public abstract class DemoCommandTests(DatabaseProvider provider) : IAsyncLifeti
         output.ShouldContain("Removed the demo account 'demo'.");
         await using var scope = services.CreateAsyncScope();
         var db = scope.ServiceProvider.GetRequiredService<ComplianceDbContext>();
-        (await db.Set<Client>().AnyAsync(c => c.ClientId == DemoSeed.ClientId)).ShouldBeFalse();
+        (await db.Set<Client>().AnyAsync(c => c.ClientId == DemoSeed.ClientId && c.RemovedAt == null)).ShouldBeFalse("removed: only its reserved id remains");
         (await db.Set<Account>().AnyAsync(a => a.UserName == DemoSeed.Pseudonym)).ShouldBeFalse();
     }
 

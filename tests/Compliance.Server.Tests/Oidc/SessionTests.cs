@@ -15,7 +15,6 @@ namespace Compliance.Server.Tests.Oidc;
 public abstract class SessionTests<TStores>(TStores stores) : IDisposable
     where TStores : StoreFixture
 {
-    private const string Redirect = "https://partner.example/cb";
     private readonly ComplianceFactory _factory = new(stores.Settings);
 
     public void Dispose()
@@ -31,12 +30,12 @@ public abstract class SessionTests<TStores>(TStores stores) : IDisposable
         await using (var scope = _factory.Services.CreateAsyncScope())
         {
             await scope.ServiceProvider.GetRequiredService<ClientAdministration>().AddAsync(
-                new ClientRequest(clientId, "Partner", ClientTypes.Confidential, ClientAuthMethods.SecretBasic, [Redirect], [], ["openid"], ["authorization_code"], RequireConsent: false),
+                new ClientRequest(clientId, "Partner", ClientTypes.Confidential, ClientAuthMethods.SecretBasic, [RedirectFor(clientId)], [], ["openid"], ["authorization_code"], RequireConsent: false),
                 CancellationToken.None);
         }
 
         using var browser = _factory.CreateClient(new WebApplicationFactoryClientOptions { AllowAutoRedirect = false, HandleCookies = true });
-        var authorize = $"/connect/authorize?response_type=code&client_id={clientId}&redirect_uri={Uri.EscapeDataString(Redirect)}&scope=openid"
+        var authorize = $"/connect/authorize?response_type=code&client_id={clientId}&redirect_uri={Uri.EscapeDataString(RedirectFor(clientId))}&scope=openid"
             + "&code_challenge=E9Melhoa2OwvFrEMTJguCHaoeK1t8URWbuGJSstw-cM&code_challenge_method=S256";
         var toSignIn = await browser.GetAsync(authorize);
         var signUpPage = await browser.GetStringAsync(toSignIn.Headers.Location!.ToString().Replace("/account/login", "/account/signup", StringComparison.Ordinal));
@@ -50,8 +49,8 @@ public abstract class SessionTests<TStores>(TStores stores) : IDisposable
             ["password_confirm"] = "a long enough password",
         }));
         var resumed = await browser.GetAsync(signedUp.Headers.Location);
-        resumed.Headers.Location!.ToString().ShouldStartWith(Redirect + "?code=");
-        (await browser.GetAsync(authorize)).Headers.Location!.ToString().ShouldStartWith(Redirect + "?code=", customMessage: "the session works");
+        resumed.Headers.Location!.ToString().ShouldStartWith(RedirectFor(clientId) + "?code=");
+        (await browser.GetAsync(authorize)).Headers.Location!.ToString().ShouldStartWith(RedirectFor(clientId) + "?code=", customMessage: "the session works");
 
         await using (var scope = _factory.Services.CreateAsyncScope())
         {
@@ -142,13 +141,16 @@ public abstract class SessionTests<TStores>(TStores stores) : IDisposable
         var clientId = "session-" + Guid.NewGuid().ToString("N")[..8];
         await using var scope = _factory.Services.CreateAsyncScope();
         await scope.ServiceProvider.GetRequiredService<ClientAdministration>().AddAsync(
-            new ClientRequest(clientId, "Partner", ClientTypes.Confidential, ClientAuthMethods.SecretBasic, [Redirect], [], ["openid"], ["authorization_code"], RequireConsent: requireConsent),
+            new ClientRequest(clientId, "Partner", ClientTypes.Confidential, ClientAuthMethods.SecretBasic, [RedirectFor(clientId)], [], ["openid"], ["authorization_code"], RequireConsent: requireConsent),
             CancellationToken.None);
         return clientId;
     }
 
+    // A host of its own per client: clients that share a host share a pairwise sector, which registration refuses.
+    private static string RedirectFor(string clientId) => $"https://{clientId}.example/cb";
+
     private static string AuthorizeUrl(string clientId) =>
-        $"/connect/authorize?response_type=code&client_id={clientId}&redirect_uri={Uri.EscapeDataString(Redirect)}&scope=openid"
+        $"/connect/authorize?response_type=code&client_id={clientId}&redirect_uri={Uri.EscapeDataString(RedirectFor(clientId))}&scope=openid"
         + "&code_challenge=E9Melhoa2OwvFrEMTJguCHaoeK1t8URWbuGJSstw-cM&code_challenge_method=S256";
 
     private static string Hidden(string html, string name) =>

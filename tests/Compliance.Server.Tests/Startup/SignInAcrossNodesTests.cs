@@ -5,7 +5,7 @@ using Compliance.Testing;
 
 namespace Compliance.Server.Tests.Startup;
 
-/// <summary>Two real server processes on one PostgreSQL: the per-pseudonym lockout is shared, not per node.</summary>
+/// <summary>Two real server processes on one PostgreSQL: the per-pseudonym lockout and the sessions are shared, not per node.</summary>
 public sealed class SignInAcrossNodesTests : IAsyncLifetime
 {
     private const int MaxFailedSignIns = 5;
@@ -57,6 +57,28 @@ public sealed class SignInAcrossNodesTests : IAsyncLifetime
         rightPasswordOnB.ShouldBe(HttpStatusCode.TooManyRequests, "node B refuses once the attempts made on both nodes reach the limit");
         var checkedPasswords = Count(_nodeA.StandardOutput, "\"EventId\":2002,") + Count(_nodeB.StandardOutput, "\"EventId\":2002,");
         checkedPasswords.ShouldBeInRange(1, MaxFailedSignIns, "both nodes together check no more passwords than the lockout allows");
+    }
+
+    [Fact]
+    public async Task SignOutOnNodeA_EndsTheSessionOnNodeB_AtOnce()
+    {
+        using var handler = new HttpClientHandler { AllowAutoRedirect = false, UseCookies = false };
+        using var patient = new Oidc.PatientBrowser(handler, _nodeA.BaseAddress);
+        using var copied = new Oidc.PatientBrowser(handler, _nodeB.BaseAddress);
+        (await patient.SignUpAsync("signout-" + Guid.NewGuid().ToString("N")[..8], Password, server: _nodeA.BaseAddress)).StatusCode.ShouldBe(HttpStatusCode.Redirect);
+        patient.CopyCookiesTo(copied);
+        (await copied.GetAsync("/account", _nodeB.BaseAddress)).StatusCode.ShouldBe(HttpStatusCode.OK, "a load balancer may send the patient to either node");
+
+        var confirm = await (await patient.GetAsync("/connect/endsession", _nodeA.BaseAddress)).Content.ReadAsStringAsync();
+        (await patient.PostFormAsync("/connect/endsession", new Dictionary<string, string>
+        {
+            ["__RequestVerificationToken"] = Oidc.PatientBrowser.Hidden(confirm, "__RequestVerificationToken"),
+            ["confirm"] = "1",
+        }, _nodeA.BaseAddress)).StatusCode.ShouldBe(HttpStatusCode.OK);
+
+        var onB = await copied.GetAsync("/account", _nodeB.BaseAddress);
+        onB.StatusCode.ShouldBe(HttpStatusCode.Redirect, "the cookie copied before the sign-out is refused on the other node");
+        onB.Headers.Location!.ToString().ShouldStartWith("/account/login");
     }
 
     private static int Count(string text, string needle) => Regex.Count(text, Regex.Escape(needle));
