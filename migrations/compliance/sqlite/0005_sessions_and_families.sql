@@ -42,6 +42,8 @@ CREATE TABLE "oidc_token_families" (
     "revoked_at" INTEGER NULL
 );
 
+CREATE INDEX "ix_oidc_sessions_last_seen_at" ON "oidc_sessions" ("last_seen_at");
+
 CREATE INDEX "ix_oidc_sessions_subject_id" ON "oidc_sessions" ("subject_id");
 
 CREATE INDEX "ix_oidc_sessions_absolute_expires_at" ON "oidc_sessions" ("absolute_expires_at");

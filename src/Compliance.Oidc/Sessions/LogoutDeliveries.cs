@@ -108,7 +108,7 @@ internal sealed class LogoutDeliveries(
         }
 
         var giveUp = client?.BackchannelLogoutUri is null || now - delivery.CreatedAt >= GiveUpAfter;
-        var retryIn = TimeSpan.FromSeconds(Math.Min(3600, 5 * Math.Pow(2, Math.Min(attempt, 12))));
+        var retryIn = TimeSpan.FromSeconds(Math.Min(3600, 5 * Math.Pow(2, Math.Min(attempt - 1, 12))));
         await db.Set<LogoutDelivery>().Where(d => d.Id == delivery.Id)
             .ExecuteUpdateAsync(
                 s => s.SetProperty(d => d.NextAttemptAt, now.Add(retryIn))
@@ -159,7 +159,10 @@ internal sealed class LogoutDeliveries(
     }
 }
 
-/// <summary>Runs <see cref="LogoutDeliveries"/> on this node: at once when a session ends here, and every few seconds.</summary>
+/// <summary>
+/// Runs on every node: ends the sessions whose idle or absolute lifetime has passed (so that their partners are told
+/// too), and delivers the logout tokens that are due, at once when a session ends on this node, else every few seconds.
+/// </summary>
 internal sealed class LogoutDeliveryWorker(IServiceScopeFactory scopes, LogoutSignal signal, ILogger<LogoutDeliveries> logger) : BackgroundService
 {
     private static readonly TimeSpan PollEvery = TimeSpan.FromSeconds(5);
@@ -171,6 +174,7 @@ internal sealed class LogoutDeliveryWorker(IServiceScopeFactory scopes, LogoutSi
             try
             {
                 await using var scope = scopes.CreateAsyncScope();
+                await scope.ServiceProvider.GetRequiredService<SessionStore>().EndExpiredAsync(stoppingToken);
                 await scope.ServiceProvider.GetRequiredService<LogoutDeliveries>().DeliverDueAsync(stoppingToken);
                 await signal.WaitAsync(PollEvery, stoppingToken);
             }

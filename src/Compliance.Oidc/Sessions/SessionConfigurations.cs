@@ -21,6 +21,7 @@ internal sealed class BrowserSessionConfiguration : IEntityTypeConfiguration<Bro
         builder.Property(s => s.EndReason).HasColumnName("end_reason").HasMaxLength(32);
         builder.HasIndex(s => s.SubjectId).HasDatabaseName("ix_oidc_sessions_subject_id");
         builder.HasIndex(s => s.AbsoluteExpiresAt).HasDatabaseName("ix_oidc_sessions_absolute_expires_at");
+        builder.HasIndex(s => s.LastSeenAt).HasDatabaseName("ix_oidc_sessions_last_seen_at");
     }
 }
 

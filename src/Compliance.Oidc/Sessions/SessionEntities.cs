@@ -39,6 +39,7 @@ public static class SessionEndReasons
     public const string Replaced = "replaced";
     public const string AccountDeleted = "account_deleted";
     public const string Erased = "erased";
+    public const string Expired = "expired";
 }
 
 /// <summary>A partner that received an ID token in a session: it is told when the session ends.</summary>

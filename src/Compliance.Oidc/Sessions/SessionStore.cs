@@ -95,6 +95,18 @@ internal sealed class SessionStore(
     public Task<int> EndSubjectSessionsAsync(Guid subjectId, string reason, CancellationToken cancellationToken) =>
         EndWhereAsync(db.Set<BrowserSession>().Where(s => s.SubjectId == subjectId), reason, cancellationToken);
 
+    /// <summary>Ends the sessions past their idle or absolute lifetime, a batch at a time, so that their partners are told.</summary>
+    public Task<int> EndExpiredAsync(CancellationToken cancellationToken)
+    {
+        var now = time.GetUtcNow();
+        var idleSince = now.AddMinutes(-options.Value.SessionIdleMinutes);
+        var expired = db.Set<BrowserSession>()
+            .Where(s => s.EndedAt == null && (s.AbsoluteExpiresAt <= now || s.LastSeenAt <= idleSince))
+            .OrderBy(s => s.LastSeenAt)
+            .Take(100);
+        return EndWhereAsync(expired, SessionEndReasons.Expired, cancellationToken);
+    }
+
     /// <summary>Records that the client receives an ID token in this session, so that it is told when it ends.</summary>
     public async Task RecordClientAsync(string sessionId, string clientId, CancellationToken cancellationToken)
     {
@@ -107,12 +119,15 @@ internal sealed class SessionStore(
     private async Task<int> EndWhereAsync(IQueryable<BrowserSession> sessions, string reason, CancellationToken cancellationToken)
     {
         var now = time.GetUtcNow();
-        await using var transaction = await db.Database.BeginTransactionAsync(cancellationToken);
+
+        // Read first, outside the transaction: the periodic sweep usually finds nothing, and then takes no write lock.
         var ids = await sessions.Where(s => s.EndedAt == null).Select(s => new { s.Id, s.SubjectId }).ToListAsync(cancellationToken);
         if (ids.Count == 0)
         {
             return 0;
         }
+
+        await using var transaction = await db.Database.BeginTransactionAsync(cancellationToken);
 
         var ended = 0;
         foreach (var session in ids)
