@@ -47,6 +47,7 @@ public sealed partial class ClientAdministration(
     ComplianceDbContext db,
     IHttpClientFactory http,
     IMemoryCache cache,
+    IGrantRevocation revocation,
     Microsoft.Extensions.Options.IOptions<OidcOptions> options,
     TimeProvider time)
 {
@@ -149,19 +150,8 @@ public sealed partial class ClientAdministration(
             return false;
         }
 
-        // Families first: an exchange in progress holds its family's row, so this waits for it and then revokes what it issued.
-        await db.Set<TokenFamily>().Where(f => f.ClientId == clientId && f.RevokedAt == null)
-            .ExecuteUpdateAsync(s => s.SetProperty(f => f.RevokedAt, now), cancellationToken);
-        await db.Set<ConsentGrant>().Where(g => g.ClientId == clientId && g.RevokedAt == null)
-            .ExecuteUpdateAsync(s => s.SetProperty(g => g.RevokedAt, now), cancellationToken);
-        await db.Set<AuthorizationCode>().Where(c => c.ClientId == clientId && c.ConsumedAt == null)
-            .ExecuteUpdateAsync(s => s.SetProperty(c => c.ConsumedAt, now), cancellationToken);
-        await db.Set<PushedRequest>().Where(r => r.ClientId == clientId && r.ConsumedAt == null)
-            .ExecuteUpdateAsync(s => s.SetProperty(r => r.ConsumedAt, now), cancellationToken);
-        await db.Set<RefreshToken>().Where(t => t.ClientId == clientId && t.RevokedAt == null)
-            .ExecuteUpdateAsync(s => s.SetProperty(t => t.RevokedAt, now), cancellationToken);
-        await db.Set<IssuedToken>().Where(t => t.ClientId == clientId && t.RevokedAt == null)
-            .ExecuteUpdateAsync(s => s.SetProperty(t => t.RevokedAt, now), cancellationToken);
+        // In the same transaction as the removal; families first, so an exchange in progress is waited for and revoked.
+        await revocation.RevokeClientAsync(clientId, cancellationToken);
         await transaction.CommitAsync(cancellationToken);
         cache.Remove(ClientRegistry.CacheKey(clientId));
         return true;

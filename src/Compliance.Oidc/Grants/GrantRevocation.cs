@@ -15,6 +15,12 @@ public interface IGrantRevocation
 
     /// <summary>Revokes everything the subject was issued for one client. Returns the number of records revoked.</summary>
     Task<int> RevokeSubjectClientAsync(Guid subjectId, string clientId, CancellationToken cancellationToken);
+
+    /// <summary>
+    /// Revokes everything a client was issued, for every subject, inside the caller's transaction if there is one
+    /// (the client's removal). Returns the number of records revoked.
+    /// </summary>
+    Task<int> RevokeClientAsync(string clientId, CancellationToken cancellationToken);
 }
 
 internal sealed class GrantRevocation(ComplianceDbContext db, ISessionTermination sessions, TimeProvider time) : IGrantRevocation
@@ -48,28 +54,45 @@ internal sealed class GrantRevocation(ComplianceDbContext db, ISessionTerminatio
         return count;
     }
 
+    /// <summary>
+    /// Revokes everything issued to a client, inside the caller's transaction (the client's removal): its families,
+    /// consents, unused codes and pushed requests, refresh tokens and access tokens.
+    /// </summary>
+    public async Task<int> RevokeClientAsync(string clientId, CancellationToken cancellationToken)
+    {
+        var count = await RevokeWhereAsync(subjectId: null, clientId, cancellationToken);
+        return count + await db.Set<PushedRequest>().Where(r => r.ClientId == clientId && r.ConsumedAt == null)
+            .ExecuteUpdateAsync(s => s.SetProperty(r => r.ConsumedAt, time.GetUtcNow()), cancellationToken);
+    }
+
     private async Task<int> RevokeAsync(Guid subjectId, string? clientId, CancellationToken cancellationToken)
     {
-        var now = time.GetUtcNow();
         await using var transaction = await db.Database.BeginTransactionAsync(cancellationToken);
+        var count = await RevokeWhereAsync(subjectId, clientId, cancellationToken);
+        await transaction.CommitAsync(cancellationToken);
+        return count;
+    }
+
+    private async Task<int> RevokeWhereAsync(Guid? subjectId, string? clientId, CancellationToken cancellationToken)
+    {
+        var now = time.GetUtcNow();
 
         // Families first, for the same reason as in RevokeFamilyAsync.
         await db.Set<TokenFamily>()
-            .Where(f => f.SubjectId == subjectId && (clientId == null || f.ClientId == clientId) && f.RevokedAt == null)
+            .Where(f => (subjectId == null || f.SubjectId == subjectId) && (clientId == null || f.ClientId == clientId) && f.RevokedAt == null)
             .ExecuteUpdateAsync(s => s.SetProperty(f => f.RevokedAt, now), cancellationToken);
         var count = await db.Set<ConsentGrant>()
-            .Where(g => g.SubjectId == subjectId && (clientId == null || g.ClientId == clientId) && g.RevokedAt == null)
+            .Where(g => (subjectId == null || g.SubjectId == subjectId) && (clientId == null || g.ClientId == clientId) && g.RevokedAt == null)
             .ExecuteUpdateAsync(s => s.SetProperty(g => g.RevokedAt, now), cancellationToken);
         count += await db.Set<AuthorizationCode>()
-            .Where(c => c.SubjectId == subjectId && (clientId == null || c.ClientId == clientId) && c.ConsumedAt == null)
+            .Where(c => (subjectId == null || c.SubjectId == subjectId) && (clientId == null || c.ClientId == clientId) && c.ConsumedAt == null)
             .ExecuteUpdateAsync(s => s.SetProperty(c => c.ConsumedAt, now), cancellationToken);
         count += await db.Set<RefreshToken>()
-            .Where(t => t.SubjectId == subjectId && (clientId == null || t.ClientId == clientId) && t.RevokedAt == null)
+            .Where(t => (subjectId == null || t.SubjectId == subjectId) && (clientId == null || t.ClientId == clientId) && t.RevokedAt == null)
             .ExecuteUpdateAsync(s => s.SetProperty(t => t.RevokedAt, now), cancellationToken);
         count += await db.Set<IssuedToken>()
-            .Where(t => t.SubjectId == subjectId && (clientId == null || t.ClientId == clientId) && t.RevokedAt == null)
+            .Where(t => (subjectId == null || t.SubjectId == subjectId) && (clientId == null || t.ClientId == clientId) && t.RevokedAt == null)
             .ExecuteUpdateAsync(s => s.SetProperty(t => t.RevokedAt, now), cancellationToken);
-        await transaction.CommitAsync(cancellationToken);
         return count;
     }
 }

@@ -52,21 +52,10 @@ public abstract class TokenRaceTests<TStores>(TStores stores) : IAsyncLifetime
     public async Task CodeExchangedTwiceAtOnce_HundredsOfPairs_OneWinsAndItsTokensEndRevoked()
     {
         var codes = await SeedAsync(Pairs, SeedCode);
-        var leaks = 0;
-        await Parallel.ForEachAsync(codes, new ParallelOptions { MaxDegreeOfParallelism = 4 }, async (code, _) =>
-        {
-            var form = new Dictionary<string, string> { ["grant_type"] = "authorization_code", ["code"] = code, ["redirect_uri"] = Redirect, ["code_verifier"] = Verifier };
-            var results = await Task.WhenAll(TokenAsync(form), TokenAsync(form));
 
-            results.Count(r => r.Status == HttpStatusCode.OK).ShouldBeLessThanOrEqualTo(1, "a code is exchanged once");
-            results.Count(r => r.Status == HttpStatusCode.BadRequest).ShouldBeGreaterThanOrEqualTo(1);
-            foreach (var winner in results.Where(r => r.Status == HttpStatusCode.OK))
-            {
-                if (await IsLiveAsync(winner.Body))
-                {
-                    Interlocked.Increment(ref leaks);
-                }
-            }
+        var leaks = await RaceAsync(codes, code => new Dictionary<string, string>
+        {
+            ["grant_type"] = "authorization_code", ["code"] = code, ["redirect_uri"] = Redirect, ["code_verifier"] = Verifier,
         });
 
         leaks.ShouldBe(0, $"after {Pairs} raced replays, no token issued from a replayed code may stay live");
@@ -76,21 +65,8 @@ public abstract class TokenRaceTests<TStores>(TStores stores) : IAsyncLifetime
     public async Task RefreshTokenUsedTwiceAtOnce_HundredsOfPairs_OneWinsAndItsTokensEndRevoked()
     {
         var tokens = await SeedAsync(Pairs, SeedRefreshToken);
-        var leaks = 0;
-        await Parallel.ForEachAsync(tokens, new ParallelOptions { MaxDegreeOfParallelism = 4 }, async (token, _) =>
-        {
-            var form = new Dictionary<string, string> { ["grant_type"] = "refresh_token", ["refresh_token"] = token };
-            var results = await Task.WhenAll(TokenAsync(form), TokenAsync(form));
 
-            results.Count(r => r.Status == HttpStatusCode.OK).ShouldBeLessThanOrEqualTo(1, "a refresh token is used once");
-            foreach (var winner in results.Where(r => r.Status == HttpStatusCode.OK))
-            {
-                if (await IsLiveAsync(winner.Body))
-                {
-                    Interlocked.Increment(ref leaks);
-                }
-            }
-        });
+        var leaks = await RaceAsync(tokens, token => new Dictionary<string, string> { ["grant_type"] = "refresh_token", ["refresh_token"] = token });
 
         leaks.ShouldBe(0, $"after {Pairs} raced reuses, no token of a reused family may stay live");
     }
@@ -121,6 +97,28 @@ public abstract class TokenRaceTests<TStores>(TStores stores) : IAsyncLifetime
         next.Status.ShouldBe(HttpStatusCode.OK);
         next.Body.GetProperty("scope").GetString().ShouldBe("openid offline_access", "RFC 6749 §6: the original scope, not the narrowed one");
         next.Body.TryGetProperty("id_token", out _).ShouldBeTrue();
+    }
+
+    /// <summary>Sends each form twice at once (four pairs at a time); returns how many winners' tokens stayed live.</summary>
+    private async Task<int> RaceAsync(IEnumerable<string> values, Func<string, Dictionary<string, string>> formFor)
+    {
+        var leaks = 0;
+        await Parallel.ForEachAsync(values, new ParallelOptions { MaxDegreeOfParallelism = 4 }, async (value, _) =>
+        {
+            var form = formFor(value);
+            var results = await Task.WhenAll(TokenAsync(form), TokenAsync(form));
+
+            results.Count(r => r.Status == HttpStatusCode.OK).ShouldBeLessThanOrEqualTo(1, "each is used once");
+            results.Count(r => r.Status == HttpStatusCode.BadRequest).ShouldBeGreaterThanOrEqualTo(1);
+            foreach (var winner in results.Where(r => r.Status == HttpStatusCode.OK))
+            {
+                if (await IsLiveAsync(winner.Body))
+                {
+                    Interlocked.Increment(ref leaks);
+                }
+            }
+        });
+        return leaks;
     }
 
     private async Task<bool> IsLiveAsync(JsonElement tokens)
