@@ -2,6 +2,7 @@ using System.Text;
 using Compliance.Data.Model;
 using Compliance.Keys;
 using Microsoft.EntityFrameworkCore;
+using Microsoft.EntityFrameworkCore.Storage.ValueConversion;
 using Microsoft.Extensions.Caching.Memory;
 using Microsoft.IdentityModel.Tokens;
 
@@ -27,6 +28,7 @@ public interface IPairwiseSubjects
 internal sealed class PairwiseSubjects(ComplianceDbContext db, IKeyedHash keyedHash, IMemoryCache cache, TimeProvider time) : IPairwiseSubjects
 {
     public const string KeyPurpose = "pairwise-subject";
+    private static readonly DateTimeOffsetToBinaryConverter SqliteTime = new();
 
     public async ValueTask<string> SubjectForAsync(Guid subjectId, string sector, CancellationToken cancellationToken)
     {
@@ -40,16 +42,13 @@ internal sealed class PairwiseSubjects(ComplianceDbContext db, IKeyedHash keyedH
         var subject = Base64UrlEncoder.Encode(await keyedHash.ComputeAsync(KeyPurpose, input, cancellationToken));
         if (!await db.Set<PairwiseSubject>().AnyAsync(p => p.Sector == sector && p.Subject == subject, cancellationToken))
         {
-            db.Add(new PairwiseSubject { Sector = sector, Subject = subject, SubjectId = subjectId, CreatedAt = time.GetUtcNow() });
-            try
-            {
-                await db.SaveChangesAsync(cancellationToken);
-            }
-            catch (DbUpdateException)
-            {
-                // Another request recorded the same mapping first: the row is what we wanted.
-                db.ChangeTracker.Clear();
-            }
+            // ON CONFLICT DO NOTHING: two requests (or nodes) recording the same mapping at once is the normal case,
+            // not an error worth a failed statement in the logs.
+            var now = time.GetUtcNow();
+            object createdAt = db.Database.IsSqlite() ? SqliteTime.ConvertToProvider(now)! : now;
+            await db.Database.ExecuteSqlAsync(
+                $"INSERT INTO oidc_pairwise_subjects (sector, subject, subject_id, created_at) VALUES ({sector}, {subject}, {subjectId}, {createdAt}) ON CONFLICT DO NOTHING",
+                cancellationToken);
         }
 
         cache.Set(key, subject, TimeSpan.FromMinutes(10));
