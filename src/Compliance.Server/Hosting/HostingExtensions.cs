@@ -3,6 +3,8 @@ using System.Net;
 using System.Text.Json;
 using Microsoft.AspNetCore.HttpOverrides;
 using Microsoft.AspNetCore.Server.Kestrel.Core;
+using Compliance.Data.Storage;
+using Compliance.Oidc;
 using Microsoft.Extensions.Options;
 
 namespace Compliance.Server.Hosting;
@@ -25,6 +27,7 @@ internal static class HostingExtensions
         var services = builder.Services;
         services.AddOptions<HostingOptions>().Bind(builder.Configuration.GetSection(HostingOptions.SectionName)).ValidateOnStart();
         services.AddSingleton<IValidateOptions<HostingOptions>, HostingOptionsValidator>();
+        services.AddSingleton<IValidateOptions<OidcOptions>, IssuerFollowsUrlsValidator>();
         // These framework options are built while the host is constructed, before validation can report anything;
         // so they read the raw settings leniently, and HostingOptionsValidator refuses the start if a value is wrong.
         var hosting = builder.Configuration.GetSection(HostingOptions.SectionName);
@@ -92,8 +95,17 @@ internal static class HostingExtensions
     {
         var logger = app.Services.GetRequiredService<ILoggerFactory>().CreateLogger("Compliance.Server");
         var version = typeof(HostingExtensions).Assembly.GetName().Version?.ToString() ?? "0";
-        var provider = app.Configuration["Storage:Provider"] ?? "Sqlite";
-        app.Lifetime.ApplicationStarted.Register(() => HostingLog.Ready(logger, version, provider));
+        app.Lifetime.ApplicationStarted.Register(() =>
+        {
+            // One readable line: where this node listens, the issuer partners see, and which stores it uses.
+            var storage = app.Services.GetRequiredService<IOptions<StorageOptions>>().Value;
+            var provider = storage.ParsedProvider.ToString();
+            var addresses = string.Join(" ", app.Urls);
+            var issuer = app.Services.GetRequiredService<IOptions<OidcOptions>>().Value.IssuerUri;
+            var compliance = StoreDescription.Of(storage.ConnectionFor(Store.Compliance));
+            var vault = StoreDescription.Of(storage.ConnectionFor(Store.Vault));
+            HostingLog.Ready(logger, version, addresses, issuer, provider, compliance, vault);
+        });
         app.Lifetime.ApplicationStopping.Register(() =>
         {
             var timeout = app.Services.GetRequiredService<IOptions<HostingOptions>>().Value.ShutdownTimeoutSeconds;
