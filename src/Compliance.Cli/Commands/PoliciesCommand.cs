@@ -12,7 +12,7 @@ internal static class PoliciesCommand
     {
         var directory = new Option<DirectoryInfo?>("--directory", "-d")
         {
-            Description = "The policies folder. Default: Policies:Directory, else the policies folder next to this program.",
+            Description = "The policies folder. Default: Policies:Directory, else ./policies if it exists (the repository root), else the policies folder next to this program.",
         };
         var validate = new Command("validate", "Check purposes.yaml, retention.yaml and processing-register.yaml; exit 1 if anything is wrong.") { directory };
         validate.SetAction((parse, _) => ValidateAsync(parse, parse.GetValue(directory)));
@@ -27,7 +27,8 @@ internal static class PoliciesCommand
         {
             var options = new PolicyOptions();
             CliSettings.Configuration(parse).GetSection(PolicyOptions.SectionName).Bind(options);
-            var path = directory?.FullName ?? options.ResolveDirectory();
+            var (path, why) = Resolve(directory, options);
+            await output.WriteLineAsync($"Reading {path} ({why}).");
             try
             {
                 var policies = PolicyLoader.Load(path);
@@ -46,5 +47,27 @@ internal static class PoliciesCommand
                 return CliApp.NotInOrder;
             }
         });
+    }
+
+    /// <summary>
+    /// The folder to read and why. Run from the repository root, the policies being edited are <c>./policies</c>, not the
+    /// copy next to the binary that the last build made; so a <c>policies</c> folder in the current directory comes first.
+    /// </summary>
+    internal static (string Path, string Why) Resolve(DirectoryInfo? directory, PolicyOptions options)
+    {
+        if (directory is not null)
+        {
+            return (directory.FullName, "--directory");
+        }
+
+        if (!string.IsNullOrWhiteSpace(options.Directory))
+        {
+            return (options.ResolveDirectory(), "Policies:Directory");
+        }
+
+        var current = Path.Combine(Directory.GetCurrentDirectory(), "policies");
+        return Directory.Exists(current)
+            ? (current, "the policies folder in the current directory")
+            : (options.ResolveDirectory(), "the policies folder next to this program");
     }
 }
