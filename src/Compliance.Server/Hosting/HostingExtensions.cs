@@ -27,7 +27,7 @@ internal static class HostingExtensions
         var services = builder.Services;
         services.AddOptions<HostingOptions>().Bind(builder.Configuration.GetSection(HostingOptions.SectionName)).ValidateOnStart();
         services.AddSingleton<IValidateOptions<HostingOptions>, HostingOptionsValidator>();
-        services.AddSingleton<IValidateOptions<OidcOptions>, IssuerFollowsUrlsValidator>();
+        services.AddSingleton<IValidateOptions<OidcOptions>, UrlsWithoutIssuerValidator>();
         // These framework options are built while the host is constructed, before validation can report anything;
         // so they read the raw settings leniently, and HostingOptionsValidator refuses the start if a value is wrong.
         var hosting = builder.Configuration.GetSection(HostingOptions.SectionName);

@@ -8,7 +8,7 @@ namespace Compliance.Server.Hosting;
 /// default: the discovery document, the tokens' <c>iss</c> and every redirect would name an address partners cannot
 /// reach. The issuer is not derived from <c>Urls</c>, because behind a proxy the public URL is rarely the bind address.
 /// </summary>
-internal sealed class IssuerFollowsUrlsValidator(IConfiguration configuration) : IValidateOptions<OidcOptions>
+internal sealed class UrlsWithoutIssuerValidator(IConfiguration configuration) : IValidateOptions<OidcOptions>
 {
     /// <summary>The embedded default's address, shipped in appsettings.json and as <c>Oidc:Issuer</c>'s default.</summary>
     public const string DefaultUrls = "http://127.0.0.1:5080";
