@@ -21,6 +21,7 @@ public static class CliApp
         var root = new RootCommand("Compliance service administration: schema migrations, key custody, policies, OpenID clients.");
         root.Options.Add(CliSettings.ConfigOption);
         root.Options.Add(CliSettings.SetOption);
+        root.Options.Add(CliSettings.OperatorOption);
         root.Subcommands.Add(MigrateCommand.Create());
         root.Subcommands.Add(PoliciesCommand.Create());
         root.Subcommands.Add(ClientsCommand.Create());

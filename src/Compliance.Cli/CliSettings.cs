@@ -1,5 +1,6 @@
 using System.CommandLine;
 using Compliance.Audit;
+using Compliance.Audit.Trail;
 using Compliance.Data;
 using Compliance.Keys;
 using Compliance.Oidc;
@@ -25,6 +26,11 @@ internal static class CliSettings
         AllowMultipleArgumentsPerToken = false,
     };
 
+    /// <summary>The configuration key that carries <c>--operator</c> to <see cref="Services"/>.</summary>
+    public const string OperatorKey = "Cli:Operator";
+
+    public static readonly Option<string?> OperatorOption = CreateOperatorOption();
+
     public static IConfiguration Configuration(ParseResult parse)
     {
         var builder = new ConfigurationBuilder()
@@ -48,15 +54,43 @@ internal static class CliSettings
             overrides[pair[..separator].Trim()] = pair[(separator + 1)..];
         }
 
+        if (parse.GetValue(OperatorOption) is { } name)
+        {
+            overrides[OperatorKey] = name;
+        }
+
         return builder.AddInMemoryCollection(overrides).Build();
     }
 
+    /// <summary>
+    /// The services of a command. Audit rows name <c>operator:</c> and <c>--operator</c>, or the OS user running the
+    /// command: never a bare "cli".
+    /// </summary>
     public static ServiceProvider Services(IConfiguration configuration) =>
         new ServiceCollection()
+            .AddSingleton(configuration[OperatorKey] is { } name ? AuditActor.Operator(name) : AuditActor.OsUser())
             .AddLogging(logging => logging.AddConsole(options => options.LogToStandardErrorThreshold = LogLevel.Trace).SetMinimumLevel(LogLevel.Warning))
             .AddComplianceData(configuration, gateStartup: false)
             .AddComplianceAudit()
             .AddComplianceKeys(configuration)
             .AddComplianceOidc(configuration)
             .BuildServiceProvider();
+
+    private static Option<string?> CreateOperatorOption()
+    {
+        var option = new Option<string?>("--operator")
+        {
+            Description = "Who runs this command, as the audit trail records it (default: the OS user). 1 to 64 letters, digits, '.', '_', '-' or '@'; "
+                + "an account name, not a civil name.",
+            Recursive = true,
+        };
+        option.Validators.Add(result =>
+        {
+            if (!AuditActor.IsValidOperatorName(result.GetValueOrDefault<string?>()))
+            {
+                result.AddError("--operator: 1 to 64 characters among letters, digits, '.', '_', '-' and '@'.");
+            }
+        });
+        return option;
+    }
 }

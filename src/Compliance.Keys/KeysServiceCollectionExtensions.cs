@@ -1,3 +1,4 @@
+using Compliance.Audit;
 using Compliance.Data;
 using Compliance.Keys.DataProtection;
 using Compliance.Keys.Encryption;
@@ -37,6 +38,9 @@ public static class KeysServiceCollectionExtensions
         services.AddOptions<KeysOptions>().Bind(configuration.GetSection(KeysOptions.SectionName)).ValidateOnStart();
         services.TryAddEnumerable(ServiceDescriptor.Singleton<IValidateOptions<KeysOptions>, KeysOptionsValidator>());
         services.AddComplianceModelPart<KeysModelPart>();
+
+        // Key creations and purges are audited (keys.signing_key_created, keys.signing_keys_purged).
+        services.AddComplianceAudit();
         services.TryAddSingleton<IKeyEncryptionKey, LocalFileKeyEncryptionKey>();
         services.TryAddSingleton<ISigningKeys, SigningKeyRing>();
         services.TryAddSingleton<IKeyedHash, KeyedHash>();

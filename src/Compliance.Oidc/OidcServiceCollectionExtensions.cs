@@ -1,4 +1,5 @@
 using System.Threading.RateLimiting;
+using Compliance.Audit;
 using Compliance.Data;
 using Compliance.Data.Model;
 using Compliance.Oidc.Accounts;
@@ -46,6 +47,7 @@ public static class OidcServiceCollectionExtensions
 
         services.AddSingleton<OidcMarker>();
         services.AddComplianceModelPart<OidcModelPart>();
+        services.AddComplianceAudit(); // client administration writes client.* rows
         services.AddOptions<OidcOptions>().Bind(configuration.GetSection(OidcOptions.SectionName)).ValidateOnStart();
         services.TryAddEnumerable(ServiceDescriptor.Singleton<IValidateOptions<OidcOptions>, OidcOptionsValidator>());
         services.TryAddSingleton(TimeProvider.System);

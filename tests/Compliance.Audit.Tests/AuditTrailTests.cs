@@ -41,6 +41,57 @@ public abstract class AuditTrailTests<TStores>(TStores stores) : IAsyncLifetime
         AuditEventTypes.All.Select(t => t.Name).ShouldBeUnique();
         AuditEventTypes.SchemaMigrated.Id.ShouldBe(1000);
         AuditEventTypes.PolicySetActivated.Id.ShouldBe(1001);
+        AuditEventTypes.SigningKeyCreated.Id.ShouldBe(1002);
+        AuditEventTypes.SigningKeysPurged.Id.ShouldBe(1003);
+        AuditEventTypes.ClientRegistered.Id.ShouldBe(2000);
+        AuditEventTypes.ClientUpdated.Id.ShouldBe(2001);
+        AuditEventTypes.ClientSecretRotated.Id.ShouldBe(2002);
+        AuditEventTypes.ClientRemoved.Id.ShouldBe(2003);
+        AuditEventTypes.ConsentGiven.Id.ShouldBe(4000);
+        AuditEventTypes.ConsentRefused.Id.ShouldBe(4001);
+        AuditEventTypes.ConsentWithdrawn.Id.ShouldBe(4002);
+    }
+
+    [Fact]
+    public void Catalogue_EveryId_IsListedInTheReadmeForTheDpo()
+    {
+        var directory = new DirectoryInfo(AppContext.BaseDirectory);
+        while (directory is not null && !File.Exists(Path.Combine(directory.FullName, "Compliance.sln")))
+        {
+            directory = directory.Parent;
+        }
+
+        var readme = File.ReadAllText(Path.Combine(directory.ShouldNotBeNull().FullName, "README.md"));
+        var section = readme[readme.IndexOf("## Audit events", StringComparison.Ordinal)..readme.IndexOf("## Configuration reference", StringComparison.Ordinal)];
+        foreach (var type in AuditEventTypes.All)
+        {
+            section.ShouldContain($"| {type.Id} | `{type.Name}` |");
+        }
+    }
+
+    [Theory]
+    [InlineData("dpo.alice@ops", true)]
+    [InlineData("a", true)]
+    [InlineData("", false)]
+    [InlineData("Jean Dupont", false)]
+    [InlineData("ops\nforged", false)]
+    public void OperatorName_OnlyAnAccountName_IsAccepted(string name, bool accepted)
+    {
+        AuditActor.IsValidOperatorName(name).ShouldBe(accepted);
+        if (accepted)
+        {
+            AuditActor.Operator(name).Name.ShouldBe("operator:" + name);
+        }
+        else
+        {
+            Should.Throw<ArgumentException>(() => AuditActor.Operator(name));
+        }
+    }
+
+    [Fact]
+    public void ServerActor_NamesThisMachine()
+    {
+        AuditActor.Server().Name.ShouldMatch("^server:[A-Za-z0-9._@-]{1,64}$");
     }
 }
 

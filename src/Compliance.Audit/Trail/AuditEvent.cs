@@ -15,7 +15,10 @@ public sealed class AuditEvent
 
     public DateTimeOffset OccurredAt { get; set; }
 
-    /// <summary>Who acted: <c>system</c>, <c>cli</c>, a client id or an operator's pseudonymous id.</summary>
+    /// <summary>
+    /// Who acted: <c>operator:NAME</c> (the CLI's OS user or <c>--operator</c>), <c>server:MACHINE</c> (a node acting by
+    /// itself), or a client id. See <see cref="AuditActor"/>. Rows written before 2026-11 may say <c>cli</c> or <c>system</c>.
+    /// </summary>
     public required string Actor { get; set; }
 
     /// <summary>The internal (pseudonymous) subject concerned, if any.</summary>

@@ -2,16 +2,49 @@ namespace Compliance.Audit.Trail;
 
 /// <summary>
 /// The catalogue of audit event ids. Ids are never reused or renumbered: a DPO report from last year must read the
-/// same today. Ranges: 1000s operations, 2000s identity provider, 3000s vault, 4000s consent, 5000s rights.
+/// same today. Ranges: 1000s operations, 2000s identity provider, 3000s vault, 4000s consent, 5000s rights. The
+/// README's "Audit events" table lists them for a DPO; a test keeps the two in step.
 /// </summary>
 public static class AuditEventTypes
 {
-    /// <summary>A store's schema was migrated by <c>compliance migrate</c> or at start-up.</summary>
+    /// <summary>A store's schema was migrated by <c>compliance migrate</c> or at start-up. Details: store, from, to, trigger.</summary>
     public static readonly AuditEventType SchemaMigrated = new(1000, "schema.migrated");
 
     /// <summary>A node started with a policy set (purposes, retention, register) whose fingerprint differs from the last one in force.</summary>
     public static readonly AuditEventType PolicySetActivated = new(1001, "policies.activated");
 
+    /// <summary>A token signing key was created (scheduled rotation). Details: algorithm, kid (public thumbprint), generation, activates_at.</summary>
+    public static readonly AuditEventType SigningKeyCreated = new(1002, "keys.signing_key_created");
+
+    /// <summary>Retired token signing keys were purged once no longer published. Details: algorithm, kids, count.</summary>
+    public static readonly AuditEventType SigningKeysPurged = new(1003, "keys.signing_keys_purged");
+
+    /// <summary>An OpenID client (partner) was registered. Details: client_id, type, auth method, sector, scopes, grant types.</summary>
+    public static readonly AuditEventType ClientRegistered = new(2000, "client.registered");
+
+    /// <summary>A client's settings were changed. Details: client_id and the names of the changed fields (never their values).</summary>
+    public static readonly AuditEventType ClientUpdated = new(2001, "client.updated");
+
+    /// <summary>A client's secret was replaced. Details: client_id and the overlap, in seconds, during which the previous secret still works.</summary>
+    public static readonly AuditEventType ClientSecretRotated = new(2002, "client.secret_rotated");
+
+    /// <summary>A client was removed and its grants revoked. Details: client_id.</summary>
+    public static readonly AuditEventType ClientRemoved = new(2003, "client.removed");
+
+    /// <summary>A patient gave consent to a client. Subject: the pseudonymous subject. Details: client_id, scopes.</summary>
+    public static readonly AuditEventType ConsentGiven = new(4000, "consent.given");
+
+    /// <summary>A patient refused consent to a client. Subject: the pseudonymous subject. Details: client_id, scopes.</summary>
+    public static readonly AuditEventType ConsentRefused = new(4001, "consent.refused");
+
+    /// <summary>A patient withdrew a consent. Subject: the pseudonymous subject. Details: client_id.</summary>
+    public static readonly AuditEventType ConsentWithdrawn = new(4002, "consent.withdrawn");
+
     /// <summary>Every type, for reports and for the test that keeps ids unique.</summary>
-    public static IReadOnlyList<AuditEventType> All { get; } = [SchemaMigrated, PolicySetActivated];
+    public static IReadOnlyList<AuditEventType> All { get; } =
+    [
+        SchemaMigrated, PolicySetActivated, SigningKeyCreated, SigningKeysPurged,
+        ClientRegistered, ClientUpdated, ClientSecretRotated, ClientRemoved,
+        ConsentGiven, ConsentRefused, ConsentWithdrawn,
+    ];
 }

@@ -7,7 +7,14 @@ internal sealed class AuditTrail(ComplianceDbContext db, TimeProvider time) : IA
 {
     public async Task RecordAsync(AuditEventType type, string actor, Guid? subjectId, string? details, CancellationToken cancellationToken)
     {
+        Append(type, actor, subjectId, details);
+        await db.SaveChangesAsync(cancellationToken);
+    }
+
+    public void Append(AuditEventType type, string actor, Guid? subjectId, string? details)
+    {
         ArgumentNullException.ThrowIfNull(type);
+        ArgumentException.ThrowIfNullOrEmpty(actor);
         db.Set<AuditEvent>().Add(new AuditEvent
         {
             EventId = type.Id,
@@ -17,7 +24,6 @@ internal sealed class AuditTrail(ComplianceDbContext db, TimeProvider time) : IA
             SubjectId = subjectId,
             Details = details,
         });
-        await db.SaveChangesAsync(cancellationToken);
     }
 
     public Task<AuditEvent?> FindLatestAsync(AuditEventType type, CancellationToken cancellationToken)

@@ -6,13 +6,18 @@ using Microsoft.Extensions.DependencyInjection;
 
 namespace Compliance.Cli.Commands;
 
-/// <summary><c>compliance clients add|list|show|remove</c>: the registry of partner platforms (OpenID clients).</summary>
+/// <summary>
+/// <c>compliance clients add|update|rotate-secret|list|show|remove</c>: the registry of partner platforms (OpenID
+/// clients). Each change is an audit row naming the operator (<c>--operator</c> or the OS user).
+/// </summary>
 internal static class ClientsCommand
 {
     public static Command Create()
     {
-        var clients = new Command("clients", "Register, list, show and remove OpenID clients (partner platforms).");
+        var clients = new Command("clients", "Register, update, list, show and remove OpenID clients (partner platforms), and rotate their secrets.");
         clients.Subcommands.Add(Add());
+        clients.Subcommands.Add(Update());
+        clients.Subcommands.Add(RotateSecret());
         clients.Subcommands.Add(List());
         clients.Subcommands.Add(Show());
         clients.Subcommands.Add(Remove());
@@ -27,9 +32,16 @@ internal static class ClientsCommand
         type.AcceptOnlyFromAmong(ClientTypes.Confidential, ClientTypes.Public);
         var auth = new Option<string>("--auth") { Description = "client_secret_basic, private_key_jwt or none.", DefaultValueFactory = _ => ClientAuthMethods.SecretBasic };
         auth.AcceptOnlyFromAmong(ClientAuthMethods.SecretBasic, ClientAuthMethods.PrivateKeyJwt, ClientAuthMethods.None);
-        var redirect = new Option<string[]>("--redirect-uri") { Description = "Exact redirect URI. Repeatable." };
+        var redirect = new Option<string[]>("--redirect-uri")
+        {
+            Description = "Exact redirect URI: https, http on loopback, or for a public native app a private-use scheme such as com.example.app:/callback. Repeatable.",
+        };
         var postLogout = new Option<string[]>("--post-logout-redirect-uri") { Description = "Exact post-logout redirect URI. Repeatable." };
-        var scope = new Option<string[]>("--scope") { Description = "Allowed scope. Repeatable. Default: openid offline_access." };
+        var scope = new Option<string[]>("--scope")
+        {
+            Description = "Allowed scope: openid, offline_access (any API scope only for a client whose only grant is client_credentials). Repeatable. "
+                + "Default: openid offline_access.",
+        };
         var grant = new Option<string[]>("--grant") { Description = "Allowed grant type. Repeatable. Default: authorization_code refresh_token." };
         var jwks = new Option<FileInfo?>("--jwks") { Description = "A file holding the client's public JWKS (private_key_jwt)." };
         var jwksUri = new Option<string?>("--jwks-uri") { Description = "The client's JWKS URL (private_key_jwt)." };
@@ -121,6 +133,146 @@ internal static class ClientsCommand
         return command;
     }
 
+    private static Command Update()
+    {
+        var id = new Argument<string>("client-id");
+        var name = new Option<string?>("--name") { Description = "Display name shown on the consent screen." };
+        var redirect = new Option<string[]>("--redirect-uri") { Description = "Replaces the redirect URIs (same rules as add; the sector must not change). Repeatable." };
+        var postLogout = new Option<string[]>("--post-logout-redirect-uri") { Description = "Replaces the post-logout redirect URIs. Repeatable." };
+        var noPostLogout = new Option<bool>("--no-post-logout-redirect-uri") { Description = "Removes every post-logout redirect URI." };
+        var scope = new Option<string[]>("--scope") { Description = "Replaces the allowed scopes (same rules as add). Repeatable." };
+        var accessLifetime = new Option<int?>("--access-token-lifetime") { Description = "Seconds (30 to 3600)." };
+        var idLifetime = new Option<int?>("--id-token-lifetime") { Description = "Seconds (30 to 3600)." };
+        var refreshSliding = new Option<int?>("--refresh-sliding-lifetime") { Description = "Seconds (at least 60)." };
+        var refreshAbsolute = new Option<int?>("--refresh-absolute-lifetime") { Description = "Seconds (up to one year)." };
+        var minAcr = new Option<string?>("--min-acr") { Description = "eidas1, eidas2 or eidas3." };
+        var noMinAcr = new Option<bool>("--no-min-acr") { Description = "Removes the minimum acr." };
+        var backchannelLogout = new Option<string?>("--backchannel-logout-uri") { Description = "Where to send back-channel logout tokens (https)." };
+        var noBackchannelLogout = new Option<bool>("--no-backchannel-logout-uri") { Description = "Stops back-channel logout for this client." };
+        var command = new Command(
+            "update",
+            "Change a client's display name, redirect URIs, post-logout URIs, scopes, lifetimes, minimum acr or back-channel logout URI. "
+            + "The type, auth method, grants, keys and pairwise sector never change: register another client for that.")
+        {
+            id, name, redirect, postLogout, noPostLogout, scope, accessLifetime, idLifetime, refreshSliding, refreshAbsolute, minAcr, noMinAcr,
+            backchannelLogout, noBackchannelLogout,
+        };
+        command.SetAction((parse, cancellationToken) => CliRun.GuardAsync(parse.InvocationConfiguration.Error, async () =>
+        {
+            var clientId = parse.GetValue(id)!;
+            var error = parse.InvocationConfiguration.Error;
+            if (parse.GetValue(noPostLogout) && parse.GetValue(postLogout) is { Length: > 0 })
+            {
+                await error.WriteLineAsync("post-logout redirect URIs: give new ones or --no-post-logout-redirect-uri, not both.");
+                return CliApp.UsageError;
+            }
+
+            var update = new ClientUpdate
+            {
+                DisplayName = parse.GetValue(name),
+                RedirectUris = parse.GetValue(redirect) is { Length: > 0 } redirects ? redirects : null,
+                PostLogoutRedirectUris = parse.GetValue(noPostLogout) ? [] : parse.GetValue(postLogout) is { Length: > 0 } logouts ? logouts : null,
+                Scopes = parse.GetValue(scope) is { Length: > 0 } scopes ? Words(scopes, "") : null,
+                AccessTokenLifetimeSeconds = parse.GetValue(accessLifetime),
+                IdTokenLifetimeSeconds = parse.GetValue(idLifetime),
+                RefreshTokenSlidingLifetimeSeconds = parse.GetValue(refreshSliding),
+                RefreshTokenAbsoluteLifetimeSeconds = parse.GetValue(refreshAbsolute),
+                MinimumAcr = parse.GetValue(minAcr),
+                ClearMinimumAcr = parse.GetValue(noMinAcr),
+                BackchannelLogoutUri = parse.GetValue(backchannelLogout),
+                ClearBackchannelLogoutUri = parse.GetValue(noBackchannelLogout),
+            };
+            await using var services = CliSettings.Services(CliSettings.Configuration(parse));
+            await using var scopeServices = services.CreateAsyncScope();
+            try
+            {
+                var updated = await scopeServices.ServiceProvider.GetRequiredService<ClientAdministration>().UpdateAsync(clientId, update, cancellationToken);
+                if (updated is null)
+                {
+                    await error.WriteLineAsync($"No client '{clientId}' (unknown or removed).");
+                    return CliApp.NotInOrder;
+                }
+
+                await parse.InvocationConfiguration.Output.WriteLineAsync(updated.Changed.Count == 0
+                    ? $"{clientId}: nothing changed."
+                    : $"Updated {clientId}: {string.Join(", ", updated.Changed)}. Other nodes see it within {ClientAdministration.OtherNodesSeeChangesWithin.TotalSeconds:0} s.");
+                return CliApp.Ok;
+            }
+            catch (ClientRegistrationException refused)
+            {
+                await error.WriteLineAsync(refused.Message);
+                return CliApp.NotInOrder;
+            }
+        }));
+        return command;
+    }
+
+    private static Command RotateSecret()
+    {
+        var id = new Argument<string>("client-id");
+        var overlap = new Option<int>("--overlap-minutes")
+        {
+            Description = string.Create(CultureInfo.InvariantCulture,
+                $"How long the previous secret keeps working, 0 to {ClientAdministration.MaxSecretOverlap.TotalMinutes:0} minutes."),
+            DefaultValueFactory = _ => (int)ClientAdministration.DefaultSecretOverlap.TotalMinutes,
+        };
+        var json = new Option<bool>("--json") { Description = "Print the new secret as JSON." };
+        var command = new Command(
+            "rotate-secret",
+            "Issue a new client secret, printed once and stored only as a hash. The previous secret keeps working for the overlap, then only the new one does.")
+        {
+            id, overlap, json,
+        };
+        command.SetAction((parse, cancellationToken) => CliRun.GuardAsync(parse.InvocationConfiguration.Error, async () =>
+        {
+            var clientId = parse.GetValue(id)!;
+            var error = parse.InvocationConfiguration.Error;
+            var minutes = parse.GetValue(overlap);
+            if (minutes < 0 || minutes > ClientAdministration.MaxSecretOverlap.TotalMinutes)
+            {
+                await error.WriteLineAsync(string.Create(CultureInfo.InvariantCulture,
+                    $"--overlap-minutes: 0 to {ClientAdministration.MaxSecretOverlap.TotalMinutes:0}."));
+                return CliApp.UsageError;
+            }
+
+            await using var services = CliSettings.Services(CliSettings.Configuration(parse));
+            await using var scopeServices = services.CreateAsyncScope();
+            try
+            {
+                var rotated = await scopeServices.ServiceProvider.GetRequiredService<ClientAdministration>()
+                    .RotateSecretAsync(clientId, TimeSpan.FromMinutes(minutes), cancellationToken);
+                if (rotated is null)
+                {
+                    await error.WriteLineAsync($"No client '{clientId}' (unknown or removed).");
+                    return CliApp.NotInOrder;
+                }
+
+                var output = parse.InvocationConfiguration.Output;
+                var until = rotated.PreviousValidUntil?.ToString("u", CultureInfo.InvariantCulture);
+                if (parse.GetValue(json))
+                {
+                    await output.WriteLineAsync(JsonSerializer.Serialize(new { client_id = rotated.ClientId, client_secret = rotated.Secret, previous_valid_until = until }));
+                }
+                else
+                {
+                    await output.WriteLineAsync($"client_secret: {rotated.Secret}");
+                    await output.WriteLineAsync("Store it now: it is kept only as a hash and cannot be shown again.");
+                    await output.WriteLineAsync(until is null
+                        ? "The previous secret no longer works."
+                        : $"The previous secret keeps working until {until} (UTC); deploy the new one before then.");
+                }
+
+                return CliApp.Ok;
+            }
+            catch (ClientRegistrationException refused)
+            {
+                await error.WriteLineAsync(refused.Message);
+                return CliApp.NotInOrder;
+            }
+        }));
+        return command;
+    }
+
     private static Command List()
     {
         var command = new Command("list", "List the registered clients: id, type, auth method, sector, name, back-channel logout URI.");
@@ -155,6 +307,7 @@ internal static class ClientsCommand
             }
 
             client.SecretHash = client.SecretHash is null ? null : "(hashed)";
+            client.PreviousSecretHash = client.PreviousSecretHash is null ? null : "(hashed)";
             await parse.InvocationConfiguration.Output.WriteLineAsync(JsonSerializer.Serialize(client, ShowJson));
             return CliApp.Ok;
         }));

@@ -87,7 +87,8 @@ internal static class MigrateCommand
         }
 
         await using var scope = services.CreateAsyncScope();
-        var details = JsonSerializer.Serialize(new Dictionary<string, object> { ["store"] = store, ["from"] = from, ["to"] = to });
-        await scope.ServiceProvider.GetRequiredService<IAuditTrail>().RecordAsync(AuditEventTypes.SchemaMigrated, "cli", null, details, cancellationToken);
+        var details = JsonSerializer.Serialize(new Dictionary<string, object> { ["store"] = store, ["from"] = from, ["to"] = to, ["trigger"] = "migrate" });
+        await scope.ServiceProvider.GetRequiredService<IAuditTrail>().RecordAsync(
+            AuditEventTypes.SchemaMigrated, scope.ServiceProvider.GetRequiredService<IAuditActor>().Name, null, details, cancellationToken);
     }
 }

@@ -12,11 +12,13 @@ namespace Compliance.Data.Migrations;
 internal sealed class SchemaStartupGate(
     IOptions<StorageOptions> options,
     TimeProvider time,
+    IEnumerable<ISchemaMigrationRecorder> recorders,
     ILogger<SchemaMigrator> logger) : IHostedLifecycleService
 {
     public async Task StartingAsync(CancellationToken cancellationToken)
     {
         var storage = options.Value;
+        var migrated = new List<(string Store, int From, int To)>();
         foreach (var store in Enum.GetValues<Store>())
         {
             var connection = storage.ConnectionFor(store);
@@ -25,7 +27,12 @@ internal sealed class SchemaStartupGate(
             {
                 if (storage.ShouldMigrateOnStart)
                 {
-                    await migrator.MigrateAsync(cancellationToken);
+                    var before = await migrator.GetStatusAsync(cancellationToken);
+                    var after = await migrator.MigrateAsync(cancellationToken);
+                    if (after.Applied.Except(before.Applied).Any())
+                    {
+                        migrated.Add((store.ToString().ToLowerInvariant(), before.CurrentVersion, after.CurrentVersion));
+                    }
                 }
                 else
                 {
@@ -39,6 +46,15 @@ internal sealed class SchemaStartupGate(
             }
 
             DataLog.SchemaCurrent(logger, connection.StoreName, migrator.TargetVersion);
+        }
+
+        // After the loop: the audit trail lives in the compliance store, which is now current.
+        foreach (var (store, from, to) in migrated)
+        {
+            foreach (var recorder in recorders)
+            {
+                await recorder.RecordStartupMigrationAsync(store, from, to, cancellationToken);
+            }
         }
     }
 

@@ -1,5 +1,7 @@
 using System.Globalization;
 using System.Security.Cryptography;
+using System.Text.Json;
+using Compliance.Audit.Trail;
 using Compliance.Data.Model;
 using Compliance.Keys.Encryption;
 using Microsoft.EntityFrameworkCore;
@@ -20,6 +22,7 @@ internal sealed class SigningKeyRing(
     IKeyEncryptionKey kek,
     IOptions<KeysOptions> options,
     TimeProvider time,
+    IAuditActor actor,
     ILogger<SigningKeyRing> logger) : ISigningKeys, IDisposable
 {
     /// <summary>How long a snapshot is served before the store is read again.</summary>
@@ -93,9 +96,10 @@ internal sealed class SigningKeyRing(
             await using (var scope = scopes.CreateAsyncScope())
             {
                 var db = scope.ServiceProvider.GetRequiredService<ComplianceDbContext>();
+                var trail = scope.ServiceProvider.GetRequiredService<IAuditTrail>();
                 foreach (var algorithm in SigningAlgorithms.All)
                 {
-                    await RotateAsync(db, algorithm, cancellationToken);
+                    await RotateAsync(db, trail, algorithm, cancellationToken);
                 }
             }
 
@@ -125,7 +129,7 @@ internal sealed class SigningKeyRing(
         _rotation.Dispose();
     }
 
-    private async Task RotateAsync(ComplianceDbContext db, string algorithm, CancellationToken cancellationToken)
+    private async Task RotateAsync(ComplianceDbContext db, IAuditTrail trail, string algorithm, CancellationToken cancellationToken)
     {
         for (var attempt = 0; attempt < MaxRotationAttempts; attempt++)
         {
@@ -144,6 +148,13 @@ internal sealed class SigningKeyRing(
                 if (count > 0)
                 {
                     KeysLog.SigningKeysPurged(logger, count, algorithm, purged);
+
+                    // Only the node whose delete took effect records it. Key ids are public thumbprints.
+                    await trail.RecordAsync(AuditEventTypes.SigningKeysPurged, actor.Name, null, JsonSerializer.Serialize(new Dictionary<string, object>
+                    {
+                        ["algorithm"] = algorithm, ["kids"] = purged, ["count"] = count,
+                    }), cancellationToken);
+                    db.ChangeTracker.Clear();
                 }
             }
 
@@ -154,6 +165,15 @@ internal sealed class SigningKeyRing(
 
             var key = await CreateAsync(algorithm, generation, plan.CreateActivatesAt, SigningKeySchedule.TruncateToSeconds(now), cancellationToken);
             db.Add(key);
+
+            // Saved with the key, in one transaction: a node that loses the race records nothing.
+            trail.Append(AuditEventTypes.SigningKeyCreated, actor.Name, null, JsonSerializer.Serialize(new Dictionary<string, object>
+            {
+                ["algorithm"] = algorithm,
+                ["kid"] = key.KeyId,
+                ["generation"] = generation,
+                ["activates_at"] = key.ActivatesAt.ToUnixTimeSeconds(),
+            }));
             try
             {
                 await db.SaveChangesAsync(cancellationToken);

@@ -53,7 +53,7 @@ internal sealed class ClientAuthenticator(
             }
 
             var client = await registry.FindAsync(credentials.ClientId, cancellationToken);
-            if (client is null || client.TokenEndpointAuthMethod != ClientAuthMethods.SecretBasic || !ClientSecrets.Matches(client.SecretHash, credentials.Secret))
+            if (client is null || client.TokenEndpointAuthMethod != ClientAuthMethods.SecretBasic || !ClientSecrets.Matches(client, credentials.Secret, time.GetUtcNow()))
             {
                 throw Invalid("Client authentication failed.");
             }

@@ -14,6 +14,8 @@ internal sealed class ClientConfiguration : IEntityTypeConfiguration<Client>
         builder.Property(c => c.Type).HasColumnName("type").HasMaxLength(16);
         builder.Property(c => c.TokenEndpointAuthMethod).HasColumnName("token_endpoint_auth_method").HasMaxLength(32);
         builder.Property(c => c.SecretHash).HasColumnName("secret_hash").HasMaxLength(64);
+        builder.Property(c => c.PreviousSecretHash).HasColumnName("previous_secret_hash").HasMaxLength(64);
+        builder.Property(c => c.PreviousSecretExpiresAt).HasColumnName("previous_secret_expires_at");
         builder.Property(c => c.Jwks).HasColumnName("jwks").HasMaxLength(16000);
         builder.Property(c => c.JwksUri).HasColumnName("jwks_uri").HasMaxLength(2000);
         builder.Property(c => c.RedirectUris).HasColumnName("redirect_uris").HasMaxLength(8000);

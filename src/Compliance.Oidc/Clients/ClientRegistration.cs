@@ -1,4 +1,7 @@
+using System.Globalization;
 using System.Net.Http.Json;
+using System.Text.Json;
+using Compliance.Audit.Trail;
 using Compliance.Data.Model;
 using Compliance.Oidc.Grants;
 using Microsoft.EntityFrameworkCore;
@@ -42,19 +45,78 @@ public sealed record RegisteredClient(Client Client, string? Secret)
     public IReadOnlyList<string> SharesSectorWith { get; init; } = [];
 }
 
-/// <summary>Registers, lists and removes clients, checking everything a partner could get wrong.</summary>
+/// <summary>
+/// What <c>compliance clients update</c> changes; a null field keeps its value. The type, auth method, grant types,
+/// keys and client_id never change (register another client), and neither does the pairwise sector.
+/// </summary>
+public sealed record ClientUpdate
+{
+    public string? DisplayName { get; init; }
+
+    public IReadOnlyList<string>? RedirectUris { get; init; }
+
+    public IReadOnlyList<string>? PostLogoutRedirectUris { get; init; }
+
+    public IReadOnlyList<string>? Scopes { get; init; }
+
+    public int? AccessTokenLifetimeSeconds { get; init; }
+
+    public int? IdTokenLifetimeSeconds { get; init; }
+
+    public int? RefreshTokenSlidingLifetimeSeconds { get; init; }
+
+    public int? RefreshTokenAbsoluteLifetimeSeconds { get; init; }
+
+    public string? MinimumAcr { get; init; }
+
+    /// <summary>Removes the minimum acr (any level is then accepted).</summary>
+    public bool ClearMinimumAcr { get; init; }
+
+    public string? BackchannelLogoutUri { get; init; }
+
+    /// <summary>Removes the back-channel logout URI.</summary>
+    public bool ClearBackchannelLogoutUri { get; init; }
+}
+
+/// <summary>The updated client and the names of the fields that changed (empty when the update changed nothing).</summary>
+public sealed record UpdatedClient(Client Client, IReadOnlyList<string> Changed);
+
+/// <summary>A new secret, shown once, and until when the previous one still works (null: not at all).</summary>
+public sealed record RotatedSecret(string ClientId, string Secret, DateTimeOffset? PreviousValidUntil);
+
+/// <summary>
+/// Registers, updates, lists and removes clients, checking everything a partner could get wrong. Every change is an
+/// audit row (<c>client.*</c>) naming the actor of this process and holding ids and field names only, saved in the
+/// same transaction as the change.
+/// </summary>
 public sealed partial class ClientAdministration(
     ComplianceDbContext db,
     IHttpClientFactory http,
     IMemoryCache cache,
     IGrantRevocation revocation,
+    IAuditTrail trail,
+    IAuditActor actor,
     Microsoft.Extensions.Options.IOptions<OidcOptions> options,
     TimeProvider time)
 {
     /// <summary>The sector prefix of a client whose redirect URIs are on loopback (or that has none): see <see cref="ClientSector"/>.</summary>
     public const string ClientSectorPrefix = "client:";
 
+    /// <summary>
+    /// The scopes this server can grant at the authorization endpoint. A client that signs patients in may only be
+    /// registered with these. A client whose only grant is <c>client_credentials</c> may also carry its own API scopes
+    /// (such as <c>reports.read</c>): they are granted to the client itself, never to a patient, and partners relied on
+    /// them before this check existed.
+    /// </summary>
     public static readonly IReadOnlySet<string> SupportedScopes = new HashSet<string>(StringComparer.Ordinal) { "openid", "offline_access" };
+
+    /// <summary>The default overlap of <see cref="RotateSecretAsync"/>, and its bounds.</summary>
+    public static readonly TimeSpan DefaultSecretOverlap = TimeSpan.FromMinutes(60);
+
+    public static readonly TimeSpan MaxSecretOverlap = TimeSpan.FromHours(24);
+
+    /// <summary>How long other nodes (and a running server, after a CLI change) may still use a client's previous settings.</summary>
+    public static TimeSpan OtherNodesSeeChangesWithin => ClientRegistry.CacheFor;
 
     public static readonly IReadOnlySet<string> SupportedGrantTypes =
         new HashSet<string>(StringComparer.Ordinal) { "authorization_code", "refresh_token", "client_credentials" };
@@ -117,8 +179,159 @@ public sealed partial class ClientAdministration(
             CreatedAt = time.GetUtcNow(),
         };
         db.Add(client);
+        trail.Append(AuditEventTypes.ClientRegistered, actor.Name, null, Details(new()
+        {
+            ["client_id"] = client.ClientId,
+            ["type"] = client.Type,
+            ["auth_method"] = client.TokenEndpointAuthMethod,
+            ["sector"] = client.Sector,
+            ["scopes"] = request.Scopes,
+            ["grant_types"] = request.GrantTypes,
+            ["shared_sector"] = sharing.Count > 0,
+        }));
         await db.SaveChangesAsync(cancellationToken);
         return new RegisteredClient(client, secret) { SharesSectorWith = sharing };
+    }
+
+    /// <summary>
+    /// Changes a registered client with the same checks as <see cref="AddAsync"/>. New redirect URIs must keep the
+    /// client's pairwise sector: a new sector would give every patient another <c>sub</c> at this partner, so it is
+    /// refused. Returns null for an unknown or removed client. This node sees the change at once, others within
+    /// <see cref="ClientRegistry.CacheFor"/>.
+    /// </summary>
+    public async Task<UpdatedClient?> UpdateAsync(string clientId, ClientUpdate update, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(clientId);
+        ArgumentNullException.ThrowIfNull(update);
+        var client = await db.Set<Client>().FirstOrDefaultAsync(c => c.ClientId == clientId && c.RemovedAt == null, cancellationToken);
+        if (client is null)
+        {
+            return null;
+        }
+
+        var errors = new List<string>();
+        if (update.ClearMinimumAcr && update.MinimumAcr is not null)
+        {
+            errors.Add("minimum acr: give a new value or clear it, not both.");
+        }
+
+        if (update.ClearBackchannelLogoutUri && update.BackchannelLogoutUri is not null)
+        {
+            errors.Add("backchannel_logout_uri: give a new value or clear it, not both.");
+        }
+
+        var request = new ClientRequest(
+            client.ClientId,
+            update.DisplayName ?? client.DisplayName,
+            client.Type,
+            client.TokenEndpointAuthMethod,
+            update.RedirectUris ?? client.RedirectUriList,
+            update.PostLogoutRedirectUris ?? client.PostLogoutRedirectUriList,
+            update.Scopes ?? client.ScopeList,
+            client.AllowedGrantTypes.Split(' ', StringSplitOptions.RemoveEmptyEntries),
+            client.Jwks,
+            client.JwksUri,
+            client.SectorIdentifierUri,
+            client.IdTokenSignedResponseAlg,
+            update.AccessTokenLifetimeSeconds ?? client.AccessTokenLifetimeSeconds,
+            update.RefreshTokenSlidingLifetimeSeconds ?? client.RefreshTokenSlidingLifetimeSeconds,
+            update.RefreshTokenAbsoluteLifetimeSeconds ?? client.RefreshTokenAbsoluteLifetimeSeconds,
+            update.IdTokenLifetimeSeconds ?? client.IdTokenLifetimeSeconds,
+            client.RequireConsent,
+            client.RequirePushedAuthorizationRequests,
+            update.ClearMinimumAcr ? null : update.MinimumAcr ?? client.MinimumAcr,
+            update.ClearBackchannelLogoutUri ? null : update.BackchannelLogoutUri ?? client.BackchannelLogoutUri);
+        errors.AddRange(Validate(request, options.Value.AllowLoopbackHttpFetch));
+        var redirectsChanged = !request.RedirectUris.SequenceEqual(client.RedirectUriList, StringComparer.Ordinal);
+        if (errors.Count == 0 && redirectsChanged)
+        {
+            var sector = await ResolveSectorAsync(request, errors, cancellationToken);
+            if (sector is not null && sector != client.Sector)
+            {
+                errors.Add($"sector: these redirect URIs would move the client from sector '{client.Sector}' to '{sector}', and every patient would get "
+                    + "another identifier at this partner. Keep the redirect URIs on the sector's host (or list them in its sector_identifier_uri), "
+                    + "or register a new client.");
+            }
+        }
+
+        if (errors.Count > 0)
+        {
+            throw new ClientRegistrationException(errors);
+        }
+
+        var changed = new List<string>();
+        Set(client.DisplayName, request.DisplayName, v => client.DisplayName = v, "display_name");
+        Set(client.RedirectUris, string.Join(' ', request.RedirectUris), v => client.RedirectUris = v, "redirect_uris");
+        Set(client.PostLogoutRedirectUris, string.Join(' ', request.PostLogoutRedirectUris), v => client.PostLogoutRedirectUris = v, "post_logout_redirect_uris");
+        Set(client.AllowedScopes, string.Join(' ', request.Scopes), v => client.AllowedScopes = v, "scopes");
+        Set(client.AccessTokenLifetimeSeconds, request.AccessTokenLifetimeSeconds, v => client.AccessTokenLifetimeSeconds = v, "access_token_lifetime");
+        Set(client.IdTokenLifetimeSeconds, request.IdTokenLifetimeSeconds, v => client.IdTokenLifetimeSeconds = v, "id_token_lifetime");
+        Set(client.RefreshTokenSlidingLifetimeSeconds, request.RefreshTokenSlidingLifetimeSeconds, v => client.RefreshTokenSlidingLifetimeSeconds = v,
+            "refresh_sliding_lifetime");
+        Set(client.RefreshTokenAbsoluteLifetimeSeconds, request.RefreshTokenAbsoluteLifetimeSeconds, v => client.RefreshTokenAbsoluteLifetimeSeconds = v,
+            "refresh_absolute_lifetime");
+        Set(client.MinimumAcr, request.MinimumAcr, v => client.MinimumAcr = v, "min_acr");
+        Set(client.BackchannelLogoutUri, request.BackchannelLogoutUri, v => client.BackchannelLogoutUri = v, "backchannel_logout_uri");
+        if (changed.Count > 0)
+        {
+            // Field names only: a display name or a URI is free text.
+            trail.Append(AuditEventTypes.ClientUpdated, actor.Name, null, Details(new() { ["client_id"] = client.ClientId, ["changed"] = changed }));
+            await db.SaveChangesAsync(cancellationToken);
+            cache.Remove(ClientRegistry.CacheKey(client.ClientId));
+        }
+
+        return new UpdatedClient(client, changed);
+
+        void Set<T>(T current, T next, Action<T> assign, string field)
+        {
+            if (!EqualityComparer<T>.Default.Equals(current, next))
+            {
+                assign(next);
+                changed.Add(field);
+            }
+        }
+    }
+
+    /// <summary>
+    /// Gives a <c>client_secret_basic</c> client a new secret (returned once, stored as a hash) and keeps the previous
+    /// one valid for <paramref name="overlap"/> (0 to <see cref="MaxSecretOverlap"/>), so the partner can deploy the
+    /// new one without an outage. A secret older than the previous one stops working at once. Returns null for an
+    /// unknown or removed client.
+    /// </summary>
+    public async Task<RotatedSecret?> RotateSecretAsync(string clientId, TimeSpan overlap, CancellationToken cancellationToken, string? fixedSecret = null)
+    {
+        ArgumentNullException.ThrowIfNull(clientId);
+        if (overlap < TimeSpan.Zero || overlap > MaxSecretOverlap)
+        {
+            throw new ClientRegistrationException(
+                [string.Create(CultureInfo.InvariantCulture, $"overlap: 0 to {MaxSecretOverlap.TotalMinutes:0} minutes.")]);
+        }
+
+        var client = await db.Set<Client>().FirstOrDefaultAsync(c => c.ClientId == clientId && c.RemovedAt == null, cancellationToken);
+        if (client is null)
+        {
+            return null;
+        }
+
+        if (client.TokenEndpointAuthMethod != ClientAuthMethods.SecretBasic)
+        {
+            throw new ClientRegistrationException(
+                [$"client '{client.ClientId}' authenticates with {client.TokenEndpointAuthMethod}: only client_secret_basic clients have a secret to rotate."]);
+        }
+
+        var secret = fixedSecret ?? ClientSecrets.Generate();
+        DateTimeOffset? until = overlap > TimeSpan.Zero ? time.GetUtcNow() + overlap : null;
+        client.PreviousSecretHash = until is null ? null : client.SecretHash;
+        client.PreviousSecretExpiresAt = until;
+        client.SecretHash = ClientSecrets.Hash(secret);
+        trail.Append(AuditEventTypes.ClientSecretRotated, actor.Name, null, Details(new()
+        {
+            ["client_id"] = client.ClientId,
+            ["overlap_seconds"] = (long)overlap.TotalSeconds,
+        }));
+        await db.SaveChangesAsync(cancellationToken);
+        cache.Remove(ClientRegistry.CacheKey(client.ClientId));
+        return new RotatedSecret(client.ClientId, secret, until);
     }
 
     /// <summary>The registered clients; removed ones are absent.</summary>
@@ -143,6 +356,7 @@ public sealed partial class ClientAdministration(
         var removed = await db.Set<Client>().Where(c => c.ClientId == clientId && c.RemovedAt == null)
             .ExecuteUpdateAsync(
                 s => s.SetProperty(c => c.RemovedAt, now).SetProperty(c => c.SecretHash, (string?)null)
+                    .SetProperty(c => c.PreviousSecretHash, (string?)null).SetProperty(c => c.PreviousSecretExpiresAt, (DateTimeOffset?)null)
                     .SetProperty(c => c.Jwks, (string?)null).SetProperty(c => c.JwksUri, (string?)null),
                 cancellationToken);
         if (removed == 0)
@@ -152,6 +366,8 @@ public sealed partial class ClientAdministration(
 
         // In the same transaction as the removal; families first, so an exchange in progress is waited for and revoked.
         await revocation.RevokeClientAsync(clientId, cancellationToken);
+        trail.Append(AuditEventTypes.ClientRemoved, actor.Name, null, Details(new() { ["client_id"] = clientId }));
+        await db.SaveChangesAsync(cancellationToken);
         await transaction.CommitAsync(cancellationToken);
         cache.Remove(ClientRegistry.CacheKey(clientId));
         return true;
@@ -221,9 +437,17 @@ public sealed partial class ClientAdministration(
 
         foreach (var uri in request.RedirectUris.Concat(request.PostLogoutRedirectUris))
         {
-            if (!IsAcceptableRedirect(uri))
+            if (IsPrivateUseRedirect(uri))
             {
-                errors.Add($"redirect URI '{uri}': must be absolute, https (http only on loopback), without fragment or credentials.");
+                if (request.Type != ClientTypes.Public)
+                {
+                    errors.Add($"redirect URI '{uri}': a private-use scheme is for native apps, registered as public clients (--type public --auth none).");
+                }
+            }
+            else if (!IsAcceptableRedirect(uri))
+            {
+                errors.Add($"redirect URI '{uri}': must be absolute, https (http only on loopback), without fragment or credentials; "
+                    + "a native app may use a private-use scheme in reverse-domain form, such as com.example.app:/callback (RFC 8252 §7.1).");
             }
         }
 
@@ -232,9 +456,19 @@ public sealed partial class ClientAdministration(
             errors.Add("redirect URIs: the authorization_code grant needs at least one.");
         }
 
-        foreach (var scope in request.Scopes.Where(s => !ScopePattern().IsMatch(s)))
+        // Custom API scopes: see SupportedScopes.
+        var clientCredentialsOnly = request.GrantTypes.Count > 0 && request.GrantTypes.All(g => g == "client_credentials");
+        foreach (var scope in request.Scopes.Where(s => !SupportedScopes.Contains(s)))
         {
-            errors.Add($"scope '{scope}': lower-case letters, digits, '.', '_', ':' and '-', at most 64 characters.");
+            if (!ScopePattern().IsMatch(scope))
+            {
+                errors.Add($"scope '{scope}': lower-case letters, digits, '.', '_', ':' and '-', at most 64 characters.");
+            }
+            else if (!clientCredentialsOnly)
+            {
+                errors.Add($"scope '{scope}': not a scope this server grants; supported scopes: {string.Join(", ", SupportedScopes.Order(StringComparer.Ordinal))}. "
+                    + "Other scopes are accepted only for clients whose only grant is client_credentials.");
+            }
         }
 
         foreach (var grant in request.GrantTypes.Where(g => !SupportedGrantTypes.Contains(g)))
@@ -281,7 +515,7 @@ public sealed partial class ClientAdministration(
         if (request.SectorIdentifierUri is null)
         {
             var hosts = request.RedirectUris.Select(u => new Uri(u))
-                .Select(u => IsLoopbackHost(u) ? ClientSector(request.ClientId) : u.Host.ToLowerInvariant())
+                .Select(u => IsLoopbackHost(u) || u.Host.Length == 0 ? ClientSector(request.ClientId) : u.Host.ToLowerInvariant())
                 .Distinct(StringComparer.Ordinal).ToList();
             if (hosts.Count == 1)
             {
@@ -324,6 +558,16 @@ public sealed partial class ClientAdministration(
         return new Uri(request.SectorIdentifierUri).Host.ToLowerInvariant();
     }
 
+    /// <summary>
+    /// A private-use URI scheme redirect of a native app (RFC 8252 §7.1): a reverse-domain scheme (it has a dot), a
+    /// single slash and no authority, no fragment: <c>com.example.app:/callback</c>. It has no host, so its client
+    /// gets its own sector (<see cref="ClientSector"/>).
+    /// </summary>
+    internal static bool IsPrivateUseRedirect(string value) =>
+        value.Length <= 2000 && PrivateUseRedirectPattern().IsMatch(value)
+        && Uri.TryCreate(value, UriKind.Absolute, out var uri) && uri.Host.Length == 0
+        && string.IsNullOrEmpty(uri.Fragment) && string.IsNullOrEmpty(uri.UserInfo);
+
     internal static bool IsAcceptableRedirect(string value) =>
         Uri.TryCreate(value, UriKind.Absolute, out var uri)
         && (uri.Scheme == Uri.UriSchemeHttps || (uri.Scheme == Uri.UriSchemeHttp && uri.IsLoopback))
@@ -343,6 +587,13 @@ public sealed partial class ClientAdministration(
 
     [System.Text.RegularExpressions.GeneratedRegex("^[a-z][a-z0-9._:-]{0,63}$")]
     private static partial System.Text.RegularExpressions.Regex ScopePattern();
+
+    // Lower-case reverse-domain scheme, then ":/" and a path that does not start an authority; no fragment.
+    [System.Text.RegularExpressions.GeneratedRegex("^[a-z][a-z0-9-]*(\\.[a-z0-9-]+)+:/(?!/)[^#\\s]*$")]
+    private static partial System.Text.RegularExpressions.Regex PrivateUseRedirectPattern();
+
+    /// <summary>An audit row's details: ids, enumerated values, counts and field names only.</summary>
+    private static string Details(Dictionary<string, object> details) => JsonSerializer.Serialize(details);
 
     private static bool IsPublicJwks(string json)
     {

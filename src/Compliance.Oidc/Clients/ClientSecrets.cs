@@ -14,6 +14,19 @@ public static class ClientSecrets
 
     public static string Hash(string secret) => Convert.ToHexStringLower(SHA256.HashData(Encoding.UTF8.GetBytes(secret)));
 
+    /// <summary>
+    /// Whether <paramref name="presented"/> is the client's secret, or its previous secret before that one's overlap
+    /// ends. Both comparisons always run, in fixed time, so the timing tells nothing about which one matched.
+    /// </summary>
+    public static bool Matches(Client client, string presented, DateTimeOffset now)
+    {
+        ArgumentNullException.ThrowIfNull(client);
+        var current = Matches(client.SecretHash, presented);
+        var previous = Matches(client.PreviousSecretHash, presented);
+        var inOverlap = client.PreviousSecretExpiresAt is { } expiresAt && now < expiresAt;
+        return current | (previous & inOverlap);
+    }
+
     public static bool Matches(string? storedHash, string presented)
     {
         if (storedHash is null || storedHash.Length != 64)

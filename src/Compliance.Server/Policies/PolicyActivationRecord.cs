@@ -25,7 +25,7 @@ internal sealed class PolicyActivationRecord(IServiceScopeFactory scopes) : IHos
         });
         if (last?.Details is null || !last.Details.Contains(policies.Fingerprint, StringComparison.Ordinal))
         {
-            await trail.RecordAsync(AuditEventTypes.PolicySetActivated, "system", null, details, cancellationToken);
+            await trail.RecordAsync(AuditEventTypes.PolicySetActivated, scope.ServiceProvider.GetRequiredService<IAuditActor>().Name, null, details, cancellationToken);
         }
     }
 

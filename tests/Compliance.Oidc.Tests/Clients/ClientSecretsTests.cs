@@ -26,6 +26,41 @@ public class ClientSecretsTests
         hash.ShouldNotContain(secret);
     }
 
+    [Fact]
+    public void Matches_PreviousSecret_OnlyBeforeItsOverlapEnds()
+    {
+        var previous = ClientSecrets.Generate();
+        var current = ClientSecrets.Generate();
+        var now = DateTimeOffset.UtcNow;
+        var client = new Client
+        {
+            ClientId = "c", DisplayName = "C", Type = ClientTypes.Confidential, TokenEndpointAuthMethod = ClientAuthMethods.SecretBasic,
+            RedirectUris = "", AllowedScopes = "openid", AllowedGrantTypes = "client_credentials", Sector = "client:c",
+            SecretHash = ClientSecrets.Hash(current), PreviousSecretHash = ClientSecrets.Hash(previous), PreviousSecretExpiresAt = now.AddMinutes(5),
+        };
+
+        ClientSecrets.Matches(client, current, now).ShouldBeTrue();
+        ClientSecrets.Matches(client, previous, now).ShouldBeTrue();
+        ClientSecrets.Matches(client, previous, now.AddMinutes(5)).ShouldBeFalse();
+        ClientSecrets.Matches(client, current, now.AddMinutes(5)).ShouldBeTrue();
+        ClientSecrets.Matches(client, "wrong", now).ShouldBeFalse();
+        client.PreviousSecretExpiresAt = null;
+        ClientSecrets.Matches(client, previous, now).ShouldBeFalse();
+    }
+
+    [Theory]
+    [InlineData("com.example.app:/callback", true)]
+    [InlineData("fr.sante.app:/", true)]
+    [InlineData("myapp:/callback", false)]
+    [InlineData("com.example.app://callback", false)]
+    [InlineData("com.example.app:/cb#frag", false)]
+    [InlineData("Com.Example.App:/cb", false)]
+    [InlineData("https://partner.example/cb", false)]
+    public void IsPrivateUseRedirect_Rules(string uri, bool accepted)
+    {
+        ClientAdministration.IsPrivateUseRedirect(uri).ShouldBe(accepted);
+    }
+
     [Theory]
     [InlineData("eidas1", null, true)]
     [InlineData("eidas1", "eidas1", true)]
