@@ -51,7 +51,7 @@ internal static class AuthorizationsPage
             .ToListAsync(context.RequestAborted);
 
         var body = new StringBuilder();
-        body.Append("<p>").Append(Html.E(UiText.Get("authorizations.intro", language))).Append("</p>");
+        body.Append("<p id=\"authorizations-intro\">").Append(Html.E(UiText.Get("authorizations.intro", language))).Append("</p>");
         if (withdrawn == true)
         {
             body.Append("<p class=\"notice\" id=\"withdrawn\" role=\"status\">").Append(Html.E(UiText.Get("authorizations.withdrawn", language))).Append("</p>");
@@ -72,7 +72,7 @@ internal static class AuthorizationsPage
             {
                 var refresh = UiText.Duration(TimeSpan.FromSeconds(grant.RefreshTokenAbsoluteLifetimeSeconds), language);
                 var sentence = UiText.Has("scope." + scope) ? UiText.Get("scope." + scope, language, grant.DisplayName, refresh) : scope;
-                body.Append("<li>").Append(Html.E(sentence)).Append("</li>");
+                body.Append("<li id=\"scope-").Append(Html.E(grant.ClientId)).Append('-').Append(Html.E(scope)).Append("\">").Append(Html.E(sentence)).Append("</li>");
             }
 
             body.Append("</ul><form method=\"post\" action=\"").Append(WithdrawPath).Append("\">").Append(token)
