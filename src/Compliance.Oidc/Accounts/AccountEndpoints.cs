@@ -183,7 +183,7 @@ internal static partial class AccountEndpoints
         var body = $"""
             <p>{Html.E(UiText.Get("signin.intro", language))}</p>
             {(clientName is null ? "" : $"<p id=\"signin-for\">{Html.E(UiText.Get("signin.for", language, clientName))}</p>")}
-            {Html.Alert(error, "signin-error")}
+            {Html.Alert(error)}
             <form method="post" action="{SignInPath}">
               {Html.Antiforgery(antiforgery, context)}{Html.Hidden("interaction", interaction)}
               <label for="pseudonym">{Html.E(UiText.Get("pseudonym", language))}</label>
@@ -204,7 +204,7 @@ internal static partial class AccountEndpoints
         var body = $"""
             <p>{Html.E(UiText.Get("signup.intro", language))}</p>
             <p id="signup-recovery"><strong>{Html.E(UiText.Get("signup.recovery", language))}</strong></p>
-            {Html.Alert(error, "signup-error")}
+            {Html.Alert(error)}
             <form method="post" action="{SignUpPath}">
               {Html.Antiforgery(antiforgery, context)}{Html.Hidden("interaction", interaction)}
               <label for="pseudonym">{Html.E(UiText.Get("pseudonym", language))}</label>

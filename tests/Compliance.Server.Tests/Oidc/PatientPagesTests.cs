@@ -187,7 +187,7 @@ public abstract partial class PatientPagesTests<TStores>(TStores stores) : IDisp
 
         locked.ShouldNotBeNull();
         locked.Headers.RetryAfter!.ToString().ShouldBe("900");
-        Text(await locked.Content.ReadAsStringAsync(), "signin-error").ShouldBe(
+        WebUtility.HtmlDecode(Regex.Match(await locked.Content.ReadAsStringAsync(), "<p class=\"alert\" role=\"alert\">([^<]*)</p>").Groups[1].Value).ShouldBe(
             "Too many attempts for this pseudonym: for your safety, signing in is blocked for 15 minutes. Try again after that.");
     }
 
