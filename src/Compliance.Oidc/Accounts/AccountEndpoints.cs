@@ -201,6 +201,9 @@ internal static partial class AccountEndpoints
     private static IResult SignUpForm(HttpContext context, IAntiforgery antiforgery, string language, string? interaction, string? formTarget, string? error, int status = 200, string? pseudonym = null, string? nav = null)
     {
         var typed = string.IsNullOrEmpty(pseudonym) || pseudonym.Length > 64 ? "" : $" value=\"{Html.E(pseudonym)}\"";
+        var controller = PatientNav.ControllerName(context);
+        var dpo = PatientNav.DpoContact(context, "dpo-contact");
+        var privacy = controller is null || dpo is null ? "" : $"<p class=\"hint\" id=\"signup-controller\">{Html.E(UiText.Get("signup.controller", language, controller))} {dpo}</p>";
         var body = $"""
             <p>{Html.E(UiText.Get("signup.intro", language))}</p>
             <p id="signup-recovery"><strong>{Html.E(UiText.Get("signup.recovery", language))}</strong></p>
@@ -216,6 +219,7 @@ internal static partial class AccountEndpoints
               <input type="password" id="password_confirm" name="password_confirm" autocomplete="new-password" required minlength="12" maxlength="256">
               <button type="submit" id="signup">{Html.E(UiText.Get("signup.submit", language))}</button>
             </form>
+            {privacy}
             """;
         return Html.Page(context, language, UiText.Get("signup.title", language), body, status, formTarget, nav);
     }

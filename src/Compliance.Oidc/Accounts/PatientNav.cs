@@ -42,6 +42,10 @@ internal static class PatientNav
             """;
     }
 
+    /// <summary>The controller's name from the register of processing activities; null when no policy set is loaded.</summary>
+    public static string? ControllerName(HttpContext context) =>
+        context?.RequestServices.GetService<PolicySet>()?.Controller.Name is { Length: > 0 } name ? name : null;
+
     /// <summary>The DPO's contact from the register of processing activities, as a link; null when no policy set is loaded.</summary>
     public static string? DpoContact(HttpContext context, string id)
     {

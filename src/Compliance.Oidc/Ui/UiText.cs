@@ -27,6 +27,8 @@ internal static class UiText
             "Pseudonym: 3 to 32 characters, among unaccented letters, digits, '-', '_' and '.'. Password: at least 12 characters."),
         ["signup.recovery"] = ("Important : un mot de passe perdu ne peut pas encore être récupéré, car ce service ne connaît ni votre e-mail ni votre téléphone. Enregistrez-le dans un gestionnaire de mots de passe.",
             "Important: a lost password cannot be recovered yet, because this service knows neither your e-mail nor your phone. Save it in a password manager."),
+        ["signup.controller"] = ("Responsable du traitement de vos données : {0}. Délégué à la protection des données :",
+            "Controller of your data: {0}. Data protection officer:"),
         ["signup.submit"] = ("Créer le compte", "Create the account"),
         ["signup.taken"] = ("Ce pseudonyme n'est pas disponible.", "This pseudonym is not available."),
         ["signup.mismatch"] = ("Les deux mots de passe diffèrent.", "The two passwords differ."),
@@ -78,7 +80,6 @@ internal static class UiText
         ["error.wait_title"] = ("Merci de patienter", "Please wait"),
         ["error.too_many"] = ("Trop de demandes en peu de temps depuis votre connexion. Par sécurité, patientez {0}, puis réessayez.",
             "Too many requests in a short time from your connection. For your safety, wait {0}, then try again."),
-        ["error.not_found"] = ("Cette page n'existe pas.", "This page does not exist."),
         ["error.form"] = ("Le formulaire a expiré ou n'est pas valide. Rechargez la page.", "The form has expired or is not valid. Reload the page."),
     }.ToFrozenDictionary(StringComparer.Ordinal);
 

@@ -199,6 +199,9 @@ public abstract partial class PatientPagesTests<TStores>(TStores stores) : IDisp
         Text(page, "signup-rules").ShouldBe("Pseudonyme : de 3 à 32 caractères, parmi les lettres sans accent, les chiffres, « - », « _ » et « . ». Mot de passe : au moins 12 caractères.");
         Text(page, "signup-recovery").ShouldBe("Important : un mot de passe perdu ne peut pas encore être récupéré, car ce service ne connaît ni votre e-mail ni votre téléphone. Enregistrez-le dans un gestionnaire de mots de passe.");
 
+        Text(page, "signup-controller").ShouldBe("Responsable du traitement de vos données : Exemple Téléconsultation SAS. Délégué à la protection des données : dpo@teleconsultation.example");
+        Attribute(page, "#dpo-contact", "href").ShouldBe("mailto:dpo@teleconsultation.example");
+
         var refused = await patient.PostFormAsync("/account/signup", new Dictionary<string, string>
         {
             ["__RequestVerificationToken"] = PatientBrowser.Hidden(page, "__RequestVerificationToken"),
