@@ -20,6 +20,7 @@ using Microsoft.AspNetCore.DataProtection;
 using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.Identity;
 using Microsoft.AspNetCore.Identity.EntityFrameworkCore;
+using Microsoft.AspNetCore.RateLimiting;
 using Microsoft.AspNetCore.Routing;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
@@ -213,6 +214,7 @@ public static class OidcServiceCollectionExtensions
         services.AddRateLimiter(limiter =>
         {
             limiter.RejectionStatusCode = StatusCodes.Status429TooManyRequests;
+            limiter.OnRejected = RejectAsync;
             limiter.AddPolicy(OidcRateLimits.Interactive, context => RateLimitPartition.GetFixedWindowLimiter(
                 OidcRateLimits.PartitionKey(context.Connection.RemoteIpAddress),
                 _ => new FixedWindowRateLimiterOptions { PermitLimit = interactivePerMinute, Window = TimeSpan.FromMinutes(1), QueueLimit = 0 }));
@@ -226,6 +228,32 @@ public static class OidcServiceCollectionExtensions
                     QueueLimit = 0,
                 }));
         });
+    }
+
+    // The endpoints partners' servers call: they keep a machine-readable refusal.
+    private static readonly string[] ApiPaths = ["/connect/token", "/connect/par", "/connect/introspect", "/connect/revoke", "/connect/userinfo"];
+
+    /// <summary>
+    /// A refused request says when to try again, in <c>Retry-After</c> and in words: problem+json for the APIs, a page
+    /// in the patient's language for everything a browser reaches.
+    /// </summary>
+    private static async ValueTask RejectAsync(OnRejectedContext rejected, CancellationToken cancellationToken)
+    {
+        var context = rejected.HttpContext;
+        var retryAfter = rejected.Lease.TryGetMetadata(MetadataName.RetryAfter, out var wait) && wait > TimeSpan.Zero ? wait : TimeSpan.FromMinutes(1);
+        if (ApiPaths.Any(path => context.Request.Path.StartsWithSegments(path, StringComparison.OrdinalIgnoreCase)))
+        {
+            Html.SetRetryAfter(context, retryAfter);
+            await Results.Problem(
+                    statusCode: StatusCodes.Status429TooManyRequests,
+                    title: "Too many requests.",
+                    detail: $"Retry after {Math.Max(1, Math.Ceiling(retryAfter.TotalSeconds))} seconds.")
+                .ExecuteAsync(context);
+            return;
+        }
+
+        var language = UiLanguage.From(context.Request);
+        await Html.TooManyRequests(context, language, retryAfter).ExecuteAsync(context);
     }
 
     private sealed class OidcMarker;

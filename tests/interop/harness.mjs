@@ -192,8 +192,10 @@ export class Browser {
     return this.submit(page, { pseudonym, password });
   }
 
-  async consent(page, decision = 'allow') {
-    return this.submit(page, {}, { decision });
+  /** Decides on the consent page; staying signed in (offline_access) is a box the patient ticks, unless `offline` is false. */
+  async consent(page, decision = 'allow', { offline = true } = {}) {
+    const fields = decision === 'allow' && offline && page.html.includes('name="offline_access"') ? { offline_access: 'yes' } : {};
+    return this.submit(page, fields, { decision });
   }
 }
 

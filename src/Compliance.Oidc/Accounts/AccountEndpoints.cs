@@ -11,6 +11,7 @@ using Microsoft.AspNetCore.Identity;
 using Microsoft.AspNetCore.Routing;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Options;
 
 namespace Compliance.Oidc.Accounts;
 
@@ -31,10 +32,10 @@ internal static partial class AccountEndpoints
 
     private static async Task<IResult> SignInPageAsync(HttpContext context, IAntiforgery antiforgery, InteractionProtector interactions, ClientRegistry clients, string? interaction)
     {
-        var language = UiLanguage.From(context.Request);
         var request = interactions.Unprotect(interaction);
+        var language = UiLanguage.From(context.Request, request?.UiLocale);
         var clientName = request is null ? null : (await clients.FindAsync(request.ClientId, context.RequestAborted))?.DisplayName;
-        return SignInForm(context, antiforgery, language, interaction, request?.RedirectUri, clientName, error: null);
+        return SignInForm(context, antiforgery, language, interaction, request?.RedirectUri, clientName, error: null, nav: await PatientNav.RenderAsync(context, language));
     }
 
     private static async Task<IResult> SignInAsync(
@@ -45,15 +46,17 @@ internal static partial class AccountEndpoints
         SignInThrottle throttle,
         InteractionProtector interactions,
         TimeProvider time,
+        IOptions<OidcOptions> options,
         ILogger<Account> logger)
     {
-        var language = UiLanguage.From(context.Request);
-        if (await ReadFormAsync(context, antiforgery) is not { } form)
+        var form = await ReadFormAsync(context, antiforgery);
+        var interaction = form is null ? null : Field(form, "interaction");
+        var language = UiLanguage.From(context.Request, interactions.Unprotect(interaction)?.UiLocale);
+        if (form is null)
         {
             return Html.ErrorPage(context, language, "error.form");
         }
 
-        var interaction = Field(form, "interaction");
         var pseudonym = Field(form, "pseudonym") ?? "";
         var password = Field(form, "password") ?? "";
 
@@ -100,12 +103,23 @@ internal static partial class AccountEndpoints
         IResult Failed() =>
             SignInForm(context, antiforgery, language, interaction, interactions.Unprotect(interaction)?.RedirectUri, null, UiText.Get("signin.failed", language), 401);
 
-        IResult Locked() =>
-            SignInForm(context, antiforgery, language, interaction, interactions.Unprotect(interaction)?.RedirectUri, null, UiText.Get("signin.locked", language), 429);
+        // The same page, status and Retry-After for every locked pseudonym, existing or not: the whole lockout period,
+        // an upper bound of what remains, since the throttle does not say (and must not tell) more.
+        IResult Locked()
+        {
+            var lockout = TimeSpan.FromMinutes(Math.Max(1, options.Value.LockoutMinutes));
+            Html.SetRetryAfter(context, lockout);
+            return SignInForm(context, antiforgery, language, interaction, interactions.Unprotect(interaction)?.RedirectUri, null,
+                UiText.Get("signin.locked", language, UiText.Duration(lockout, language)), 429);
+        }
     }
 
-    private static IResult SignUpPageAsync(HttpContext context, IAntiforgery antiforgery, InteractionProtector interactions, string? interaction) =>
-        SignUpForm(context, antiforgery, UiLanguage.From(context.Request), interaction, interactions.Unprotect(interaction)?.RedirectUri, error: null);
+    private static async Task<IResult> SignUpPageAsync(HttpContext context, IAntiforgery antiforgery, InteractionProtector interactions, string? interaction)
+    {
+        var request = interactions.Unprotect(interaction);
+        var language = UiLanguage.From(context.Request, request?.UiLocale);
+        return SignUpForm(context, antiforgery, language, interaction, request?.RedirectUri, error: null, nav: await PatientNav.RenderAsync(context, language));
+    }
 
     private static async Task<IResult> SignUpAsync(
         HttpContext context,
@@ -115,23 +129,24 @@ internal static partial class AccountEndpoints
         TimeProvider time,
         ILogger<Account> logger)
     {
-        var language = UiLanguage.From(context.Request);
-        if (await ReadFormAsync(context, antiforgery) is not { } form)
+        var form = await ReadFormAsync(context, antiforgery);
+        var interaction = form is null ? null : Field(form, "interaction");
+        var language = UiLanguage.From(context.Request, interactions.Unprotect(interaction)?.UiLocale);
+        if (form is null)
         {
             return Html.ErrorPage(context, language, "error.form");
         }
 
-        var interaction = Field(form, "interaction");
         var pseudonym = Field(form, "pseudonym") ?? "";
         var password = Field(form, "password") ?? "";
         if (!PseudonymPattern().IsMatch(pseudonym) || password.Length is < PasswordPolicy.MinLength or > PasswordPolicy.MaxLength)
         {
-            return SignUpForm(context, antiforgery, language, interaction, interactions.Unprotect(interaction)?.RedirectUri, UiText.Get("signup.invalid", language), 400);
+            return SignUpForm(context, antiforgery, language, interaction, interactions.Unprotect(interaction)?.RedirectUri, UiText.Get("signup.invalid", language), 400, pseudonym);
         }
 
         if (password != Field(form, "password_confirm"))
         {
-            return SignUpForm(context, antiforgery, language, interaction, interactions.Unprotect(interaction)?.RedirectUri, UiText.Get("signup.mismatch", language), 400);
+            return SignUpForm(context, antiforgery, language, interaction, interactions.Unprotect(interaction)?.RedirectUri, UiText.Get("signup.mismatch", language), 400, pseudonym);
         }
 
         var now = time.GetUtcNow();
@@ -148,7 +163,7 @@ internal static partial class AccountEndpoints
                 _ when codes.Contains(nameof(IdentityErrorDescriber.DuplicateUserName)) => ("signup.taken", 409),
                 _ => ("signup.invalid", 400),
             };
-            return SignUpForm(context, antiforgery, language, interaction, interactions.Unprotect(interaction)?.RedirectUri, UiText.Get(message, language), status);
+            return SignUpForm(context, antiforgery, language, interaction, interactions.Unprotect(interaction)?.RedirectUri, UiText.Get(message, language), status, pseudonym);
         }
 
         await context.RequestServices.GetRequiredService<SessionStore>().StartAsync(context, Session.NewPasswordSession(account.Id, now));
@@ -163,11 +178,11 @@ internal static partial class AccountEndpoints
 
     public const string SignedInPath = "/account";
 
-    private static IResult SignInForm(HttpContext context, IAntiforgery antiforgery, string language, string? interaction, string? formTarget, string? clientName, string? error, int status = 200)
+    private static IResult SignInForm(HttpContext context, IAntiforgery antiforgery, string language, string? interaction, string? formTarget, string? clientName, string? error, int status = 200, string? nav = null)
     {
         var body = $"""
             <p>{Html.E(UiText.Get("signin.intro", language))}</p>
-            {(clientName is null ? "" : $"<p>{Html.E(UiText.Get("signin.for", language, clientName))}</p>")}
+            {(clientName is null ? "" : $"<p id=\"signin-for\">{Html.E(UiText.Get("signin.for", language, clientName))}</p>")}
             {Html.Alert(error)}
             <form method="post" action="{SignInPath}">
               {Html.Antiforgery(antiforgery, context)}{Html.Hidden("interaction", interaction)}
@@ -179,26 +194,34 @@ internal static partial class AccountEndpoints
             </form>
             <p><a id="signup-link" href="{SignUpPath}?interaction={Uri.EscapeDataString(interaction ?? "")}">{Html.E(UiText.Get("signup.link", language))}</a></p>
             """;
-        return Html.Page(context, language, UiText.Get("signin.title", language), body, status, formTarget);
+        return Html.Page(context, language, UiText.Get("signin.title", language), body, status, formTarget, nav);
     }
 
-    private static IResult SignUpForm(HttpContext context, IAntiforgery antiforgery, string language, string? interaction, string? formTarget, string? error, int status = 200)
+    /// <summary>The sign-up form; after a refusal it keeps the typed pseudonym (encoded), never the password.</summary>
+    private static IResult SignUpForm(HttpContext context, IAntiforgery antiforgery, string language, string? interaction, string? formTarget, string? error, int status = 200, string? pseudonym = null, string? nav = null)
     {
+        var typed = string.IsNullOrEmpty(pseudonym) || pseudonym.Length > 64 ? "" : $" value=\"{Html.E(pseudonym)}\"";
+        var controller = PatientNav.ControllerName(context);
+        var dpo = PatientNav.DpoContact(context, "dpo-contact");
+        var privacy = controller is null || dpo is null ? "" : $"<p class=\"hint\" id=\"signup-controller\">{Html.E(UiText.Get("signup.controller", language, controller))} {dpo}</p>";
         var body = $"""
             <p>{Html.E(UiText.Get("signup.intro", language))}</p>
+            <p id="signup-recovery"><strong>{Html.E(UiText.Get("signup.recovery", language))}</strong></p>
             {Html.Alert(error)}
             <form method="post" action="{SignUpPath}">
               {Html.Antiforgery(antiforgery, context)}{Html.Hidden("interaction", interaction)}
               <label for="pseudonym">{Html.E(UiText.Get("pseudonym", language))}</label>
-              <input type="text" id="pseudonym" name="pseudonym" autocomplete="username" required minlength="3" maxlength="32">
+              <input type="text" id="pseudonym" name="pseudonym" autocomplete="username" required minlength="3" maxlength="32" pattern="{PseudonymHtmlPattern}" aria-describedby="signup-rules"{typed}>
+              <p class="hint" id="signup-rules">{Html.E(UiText.Get("signup.rules", language))}</p>
               <label for="password">{Html.E(UiText.Get("password", language))}</label>
               <input type="password" id="password" name="password" autocomplete="new-password" required minlength="12" maxlength="256">
               <label for="password_confirm">{Html.E(UiText.Get("password.confirm", language))}</label>
               <input type="password" id="password_confirm" name="password_confirm" autocomplete="new-password" required minlength="12" maxlength="256">
               <button type="submit" id="signup">{Html.E(UiText.Get("signup.submit", language))}</button>
             </form>
+            {privacy}
             """;
-        return Html.Page(context, language, UiText.Get("signup.title", language), body, status, formTarget);
+        return Html.Page(context, language, UiText.Get("signup.title", language), body, status, formTarget, nav);
     }
 
     /// <summary>The posted form, once its antiforgery token is checked; null when it is missing, forged or malformed.</summary>
@@ -225,6 +248,9 @@ internal static partial class AccountEndpoints
 
     // A valid hash of a random password, to verify against when no account matches.
     private static readonly string DummyHash = new PasswordHasher<Account>().HashPassword(new Account(), Guid.NewGuid().ToString());
+
+    // The same rule for the browser's own check (HTML patterns are anchored; "-" is escaped for the v flag).
+    private const string PseudonymHtmlPattern = "[A-Za-z0-9._\\-]{3,32}";
 
     [GeneratedRegex("^[A-Za-z0-9._-]{3,32}$")]
     private static partial Regex PseudonymPattern();

@@ -27,6 +27,9 @@ internal static class AuthorizationsPage
     public static void MapAuthorizationsPage(this IEndpointRouteBuilder routes)
     {
         routes.MapGet(AccountEndpoints.SignedInPath, ShowAsync).ExcludeFromDescription();
+
+        // The root leads the patient somewhere useful: their authorisations, or the sign-in page when signed out.
+        routes.MapGet("/", () => Results.Redirect(AccountEndpoints.SignedInPath)).ExcludeFromDescription();
         routes.MapPost(WithdrawPath, WithdrawAsync).ExcludeFromDescription().RequireRateLimiting(OidcRateLimits.Interactive);
     }
 
@@ -44,11 +47,11 @@ internal static class AuthorizationsPage
                 join client in db.Set<Client>().AsNoTracking() on grant.ClientId equals client.ClientId
                 where grant.SubjectId == session.SubjectId && grant.RevokedAt == null
                 orderby client.DisplayName
-                select new { client.ClientId, client.DisplayName, grant.Scopes, grant.CreatedAt })
+                select new { client.ClientId, client.DisplayName, grant.Scopes, grant.CreatedAt, client.RefreshTokenAbsoluteLifetimeSeconds })
             .ToListAsync(context.RequestAborted);
 
         var body = new StringBuilder();
-        body.Append("<p>").Append(Html.E(UiText.Get("authorizations.intro", language))).Append("</p>");
+        body.Append("<p id=\"authorizations-intro\">").Append(Html.E(UiText.Get("authorizations.intro", language))).Append("</p>");
         if (withdrawn == true)
         {
             body.Append("<p class=\"notice\" id=\"withdrawn\" role=\"status\">").Append(Html.E(UiText.Get("authorizations.withdrawn", language))).Append("</p>");
@@ -67,8 +70,9 @@ internal static class AuthorizationsPage
                 .Append(Html.E(UiText.Get("authorizations.since", language, since))).Append("</p><ul class=\"scopes\">");
             foreach (var scope in grant.Scopes.Split(' ', StringSplitOptions.RemoveEmptyEntries))
             {
-                var sentence = UiText.Has("scope." + scope) ? UiText.Get("scope." + scope, language, grant.DisplayName) : scope;
-                body.Append("<li>").Append(Html.E(sentence)).Append("</li>");
+                var refresh = UiText.Duration(TimeSpan.FromSeconds(grant.RefreshTokenAbsoluteLifetimeSeconds), language);
+                var sentence = UiText.Has("scope." + scope) ? UiText.Get("scope." + scope, language, grant.DisplayName, refresh) : scope;
+                body.Append("<li id=\"scope-").Append(Html.E(grant.ClientId)).Append('-').Append(Html.E(scope)).Append("\">").Append(Html.E(sentence)).Append("</li>");
             }
 
             body.Append("</ul><form method=\"post\" action=\"").Append(WithdrawPath).Append("\">").Append(token)
@@ -77,9 +81,15 @@ internal static class AuthorizationsPage
                 .Append(Html.E(UiText.Get("authorizations.withdraw", language))).Append("</button></form></section>");
         }
 
+        if (PatientNav.DpoContact(context, "dpo-contact") is { } dpo)
+        {
+            body.Append("<p id=\"erasure\">").Append(Html.E(UiText.Get("authorizations.erasure", language))).Append(' ').Append(dpo).Append("</p>");
+        }
+
         body.Append("<p><a id=\"signout-link\" href=\"").Append(EndSessionEndpoint.Path).Append("\">")
             .Append(Html.E(UiText.Get("authorizations.signout", language))).Append("</a></p>");
-        return Html.Page(context, language, UiText.Get("authorizations.title", language), body.ToString());
+        return Html.Page(context, language, UiText.Get("authorizations.title", language), body.ToString(),
+            nav: await PatientNav.RenderAsync(context, language, session));
     }
 
     private static async Task<IResult> WithdrawAsync(

@@ -27,6 +27,12 @@ namespace Compliance.Oidc.Endpoints;
 internal static class EndSessionEndpoint
 {
     public const string Path = "/connect/endsession";
+
+    /// <summary>
+    /// "Not you?" on the consent page: a sign-in interaction token. Once the sign-out is confirmed, the patient is sent
+    /// to the sign-in page of that same request (a path of ours, never an address from the query).
+    /// </summary>
+    public const string RestartParameter = "interaction";
     private static readonly JsonWebTokenHandler Handler = new() { MapInboundClaims = false };
 
     public static void MapEndSessionEndpoint(this IEndpointRouteBuilder routes)
@@ -56,6 +62,7 @@ internal static class EndSessionEndpoint
         PairwiseSessions sessions,
         IPairwiseSubjects subjects,
         IOptions<OidcOptions> options,
+        Interaction.InteractionProtector interactions,
         ILogger<ClientRegistry> logger)
     {
         var language = UiLanguage.From(context.Request);
@@ -132,7 +139,8 @@ internal static class EndSessionEndpoint
                   <button type="submit" id="signout">{Html.E(UiText.Get("signout.submit", language))}</button>
                 </form>
                 """;
-            return Html.Page(context, language, UiText.Get("signout.title", language), body, formTarget: redirect);
+            return Html.Page(context, language, UiText.Get("signout.title", language), body, formTarget: redirect,
+                nav: await Accounts.PatientNav.RenderAsync(context, language, current));
         }
 
         if (current is not null)
@@ -148,6 +156,16 @@ internal static class EndSessionEndpoint
             return Results.Redirect(state is null ? redirect : QueryHelpers.AddQueryString(redirect, "state", state));
         }
 
-        return Html.Page(context, language, UiText.Get("signout.title", language), $"<p id=\"signed-out\">{Html.E(UiText.Get("signout.done", language))}</p>");
+        var restart = parameters[RestartParameter];
+        if (interactions.Unprotect(restart) is not null)
+        {
+            return Results.Redirect($"{Accounts.AccountEndpoints.SignInPath}?interaction={Uri.EscapeDataString(restart!)}");
+        }
+
+        var done = $"""
+            <p id="signed-out">{Html.E(UiText.Get("signout.done", language))}</p>
+            <p><a id="signin-again" href="{Accounts.AccountEndpoints.SignedInPath}">{Html.E(UiText.Get("signout.signin_again", language))}</a></p>
+            """;
+        return Html.Page(context, language, UiText.Get("signout.title", language), done);
     }
 }

@@ -28,5 +28,8 @@ internal sealed record AuthorizationRequest(
     /// <summary>The pairwise <c>sub</c> of a valid <c>id_token_hint</c>: the patient the partner expects.</summary>
     public string? HintSubject { get; init; }
 
+    /// <summary>The first of <c>ui_locales</c> the pages speak (<c>fr</c> or <c>en</c>): it wins over <c>Accept-Language</c>.</summary>
+    public string? UiLocale { get; init; }
+
     public bool Prompts(string value) => Prompt.Contains(value, StringComparer.Ordinal);
 }

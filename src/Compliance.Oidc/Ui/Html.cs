@@ -36,7 +36,7 @@ internal static class Html
     /// redirect to it: browsers apply the CSP <c>form-action</c> to the whole redirect chain of a form submission, so
     /// that one origin, and only it, is added to <c>'self'</c>.
     /// </summary>
-    public static IResult Page(HttpContext context, string language, string title, string body, int status = 200, string? formTarget = null)
+    public static IResult Page(HttpContext context, string language, string title, string body, int status = 200, string? formTarget = null, string? nav = null)
     {
         ArgumentNullException.ThrowIfNull(context);
         context.Response.Headers.CacheControl = "no-store";
@@ -48,6 +48,7 @@ internal static class Html
             .Append("<title>").Append(E(title)).Append(" · ").Append(E(UiText.Get("service", language))).Append("</title>")
             .Append("<link rel=\"stylesheet\" href=\"").Append(StylesheetPath).Append("\"></head><body><main>")
             .Append("<p class=\"service\">").Append(E(UiText.Get("service", language))).Append("</p>")
+            .Append(nav)
             .Append("<h1>").Append(E(title)).Append("</h1>")
             .Append(body)
             .Append("</main></body></html>")
@@ -58,6 +59,35 @@ internal static class Html
     /// <summary>A 400 page with one of the <c>error.*</c> sentences; it never echoes the request.</summary>
     public static IResult ErrorPage(HttpContext context, string language, string messageKey) =>
         Page(context, language, UiText.Get("error.title", language), Alert(UiText.Get(messageKey, language)), StatusCodes.Status400BadRequest);
+
+    /// <summary>
+    /// A refusal to wait for (rate limit, lockout): a 429 page in the patient's language that says how long, and the
+    /// same delay in <c>Retry-After</c>.
+    /// </summary>
+    public static IResult TooManyRequests(HttpContext context, string language, TimeSpan retryAfter)
+    {
+        ArgumentNullException.ThrowIfNull(context);
+        SetRetryAfter(context, retryAfter);
+        var message = UiText.Get("error.too_many", language, UiText.Duration(retryAfter, language));
+        return Page(context, language, UiText.Get("error.wait_title", language), $"<p class=\"alert\" role=\"alert\" id=\"retry-after\">{E(message)}</p>", StatusCodes.Status429TooManyRequests);
+    }
+
+    public static void SetRetryAfter(HttpContext context, TimeSpan retryAfter)
+    {
+        ArgumentNullException.ThrowIfNull(context);
+        var seconds = (long)Math.Max(1, Math.Ceiling(retryAfter.TotalSeconds));
+        context.Response.Headers.RetryAfter = seconds.ToString(System.Globalization.CultureInfo.InvariantCulture);
+    }
+
+    /// <summary>A contact as a link: a <c>mailto:</c> link for an e-mail address, an https link for a web address, else plain text.</summary>
+    public static string Contact(string contact, string id)
+    {
+        ArgumentNullException.ThrowIfNull(contact);
+        var href = contact.Contains('@', StringComparison.Ordinal) && !contact.Contains(':', StringComparison.Ordinal) && !contact.Contains(' ', StringComparison.Ordinal)
+            ? "mailto:" + contact
+            : contact.StartsWith("https://", StringComparison.OrdinalIgnoreCase) ? contact : null;
+        return href is null ? $"<span id=\"{E(id)}\">{E(contact)}</span>" : $"<a id=\"{E(id)}\" href=\"{E(href)}\">{E(contact)}</a>";
+    }
 
     public static string Antiforgery(IAntiforgery antiforgery, HttpContext context)
     {
@@ -81,11 +111,20 @@ internal static class Html
         button { margin-top: 1.25rem; padding: .65rem 1.2rem; font-size: 1rem; border-radius: .4rem; border: 1px solid #1d4ed8; background: #1d4ed8; color: #fff; cursor: pointer; }
         button.secondary { background: #fff; color: #1d4ed8; }
         .actions { display: flex; gap: .75rem; flex-wrap: wrap; }
+        nav.patient { display: flex; flex-wrap: wrap; gap: .25rem 1rem; align-items: baseline; font-size: .9rem; border-bottom: 1px solid #d0d7de; padding-bottom: .5rem; margin-bottom: 1rem; }
+        nav.patient p { margin: 0; flex-basis: 100%; }
+        nav.patient strong { overflow-wrap: anywhere; }
+        a { color: #1d4ed8; }
+        .hint { color: #4a5560; font-size: .9rem; margin: .25rem 0 0; }
+        .choice { display: flex; gap: .5rem; align-items: flex-start; }
+        .choice input { margin-top: .3rem; width: 1.1rem; height: 1.1rem; flex: none; }
+        label.inline { display: inline; margin: 0; font-weight: normal; }
         .alert { background: #fdecea; color: #8a1c1c; padding: .6rem .8rem; border-radius: .4rem; }
         .notice { background: #e8f5e9; color: #1b5e20; padding: .6rem .8rem; border-radius: .4rem; }
         section.authorization { border-top: 1px solid #d0d7de; margin-top: 1rem; }
         h2 { font-size: 1.1rem; margin: 1rem 0 .25rem; }
         ul.scopes li { margin: .5rem 0; }
-        @media (prefers-color-scheme: dark) { body { background: #111418; color: #e6e9ec; } main { background: #1b1f24; } .service { color: #a9b3bd; } }
+        @media (prefers-color-scheme: dark) { body { background: #111418; color: #e6e9ec; } main { background: #1b1f24; } .service, .hint { color: #a9b3bd; } a { color: #8ab4f8; } }
+        @media (max-width: 30rem) { main { margin: 0; border-radius: 0; padding: 1.25rem; } }
         """;
 }

@@ -1,6 +1,7 @@
 using Compliance.Server.Tests.Startup;
 using OpenQA.Selenium;
 using OpenQA.Selenium.Chrome;
+using OpenQA.Selenium.Chromium;
 using OpenQA.Selenium.Support.UI;
 
 namespace Compliance.Server.Tests.Browser;
@@ -87,11 +88,57 @@ public sealed class SignInPagesBrowserTests : IAsyncLifetime
         browser.Url.ShouldNotContain("code=");
     }
 
+    [Fact]
+    public async Task Phone_FromConsent_ReachesMyAuthorisations_SeesPseudonym_RefusesStayingSignedIn_AndStillSignsIn()
+    {
+        using var browser = Chromium("fr", width: 390);
+        browser.Navigate().GoToUrl(AuthorizeUrl());
+        var pseudonym = "telephone-" + Guid.NewGuid().ToString("N")[..8];
+        browser.FindElement(By.Id("signup-link")).Click();
+        WaitFor(browser, By.Id("signup-rules")).Text.ShouldStartWith("Pseudonyme : de 3 à 32 caractères");
+        browser.FindElement(By.Id("pseudonym")).SendKeys(pseudonym);
+        browser.FindElement(By.Id("password")).SendKeys("une phrase de passe assez longue");
+        browser.FindElement(By.Id("password_confirm")).SendKeys("une phrase de passe assez longue");
+        browser.FindElement(By.Id("signup")).Click();
+
+        WaitFor(browser, By.Id("allow"));
+        var consentUrl = browser.Url;
+        browser.FindElement(By.Id("signed-in-pseudonym")).Text.ShouldBe(pseudonym);
+        browser.FindElement(By.TagName("main")).Size.Width.ShouldBeLessThanOrEqualTo(390, "the page fits a 390 px phone");
+        browser.FindElement(By.Id("offline_access")).Selected.ShouldBeFalse("staying signed in is never pre-ticked");
+        browser.FindElement(By.Id("deny")).GetCssValue("background-color").ShouldBe(browser.FindElement(By.Id("allow")).GetCssValue("background-color"));
+        Screenshot(browser, "consent-fr-390.png");
+
+        browser.FindElement(By.Id("nav-authorizations")).Click();
+        WaitFor(browser, By.Id("authorizations-intro"));
+        browser.FindElement(By.TagName("h1")).Text.ShouldBe("Mes autorisations");
+        browser.FindElement(By.Id("signed-in-pseudonym")).Text.ShouldBe(pseudonym);
+
+        // Back to the partner's request: allowed without staying signed in.
+        browser.Navigate().GoToUrl(consentUrl);
+        WaitFor(browser, By.Id("allow")).Click();
+        new WebDriverWait(browser, TimeSpan.FromSeconds(10)).Until(d => d.Url.StartsWith(Redirect, StringComparison.Ordinal));
+        var code = Microsoft.AspNetCore.WebUtilities.QueryHelpers.ParseQuery(new Uri(browser.Url).Query)["code"].ToString();
+        code.Length.ShouldBe(43);
+
+        using var http = new HttpClient { BaseAddress = _server.BaseAddress };
+        http.DefaultRequestHeaders.Authorization = new System.Net.Http.Headers.AuthenticationHeaderValue("Basic",
+            Convert.ToBase64String(System.Text.Encoding.UTF8.GetBytes("demo-client:demo-client-secret-for-local-tries-only")));
+        using var response = await http.PostAsync("connect/token", new FormUrlEncodedContent(new Dictionary<string, string>
+        {
+            ["grant_type"] = "authorization_code", ["code"] = code, ["redirect_uri"] = Redirect, ["code_verifier"] = "dBjftJeZ4CVP-mB92K27uhbUJU1p1r_wW1gFWFOEjXk",
+        }));
+        var tokens = System.Text.Json.JsonDocument.Parse(await response.Content.ReadAsStringAsync()).RootElement;
+        response.StatusCode.ShouldBe(System.Net.HttpStatusCode.OK, tokens.ToString());
+        tokens.TryGetProperty("id_token", out _).ShouldBeTrue();
+        tokens.TryGetProperty("refresh_token", out _).ShouldBeFalse("the patient did not tick staying signed in");
+    }
+
     private string AuthorizeUrl() =>
         $"{_server.BaseAddress}connect/authorize?response_type=code&client_id=demo-client&redirect_uri={Uri.EscapeDataString(Redirect)}"
         + $"&scope=openid%20offline_access&state=browser-state&nonce=n&code_challenge={Challenge}&code_challenge_method=S256";
 
-    private ChromeDriver Chromium(string language)
+    private ChromeDriver Chromium(string language, int width = 1280)
     {
         var service = ChromeDriverService.CreateDefaultService("/usr/bin", "chromedriver");
         service.SuppressInitialDiagnosticInformation = true;
@@ -99,9 +146,15 @@ public sealed class SignInPagesBrowserTests : IAsyncLifetime
         var options = new ChromeOptions { BinaryLocation = "/usr/bin/chromium" };
         options.AddArguments(
             "--headless", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage", "--disable-background-networking",
-            "--disable-component-update", "--disable-sync", "--no-first-run", "--disable-quic",
+            "--disable-component-update", "--disable-sync", "--no-first-run", "--disable-quic", $"--window-size={width},900",
             $"--lang={language}", $"--user-data-dir={Directory.CreateDirectory(Path.Combine(_root, "chromium-" + Guid.NewGuid().ToString("N"))).FullName}");
         options.AddUserProfilePreference("intl.accept_languages", language);
+        if (width < 500)
+        {
+            // Desktop Chromium will not make a window this narrow: the phone is emulated (390 CSS px, as an iPhone 12-15).
+            options.EnableMobileEmulation(new ChromiumMobileEmulationDeviceSettings { Width = width, Height = 844, PixelRatio = 3, EnableTouchEvents = true, UserAgent = "Mozilla/5.0 (Linux; Android 14) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/120.0 Mobile Safari/537.36" });
+        }
+
         var driver = new ChromeDriver(service, options, TimeSpan.FromSeconds(60));
         driver.Manage().Timeouts().ImplicitWait = TimeSpan.FromSeconds(5);
         return driver;

@@ -24,6 +24,9 @@ public sealed partial class PatientBrowser : IDisposable
 
     public IReadOnlyDictionary<string, string> Cookies => _cookies;
 
+    /// <summary>The browser's <c>Accept-Language</c>, if any.</summary>
+    public string? Language { get; set; }
+
     /// <summary>Another browser holding a copy of this one's cookies (a stolen or copied cookie).</summary>
     public void CopyCookiesTo(PatientBrowser other)
     {
@@ -82,6 +85,11 @@ public sealed partial class PatientBrowser : IDisposable
         if (_cookies.Count > 0)
         {
             request.Headers.Add("Cookie", string.Join("; ", _cookies.Select(c => $"{c.Key}={c.Value}")));
+        }
+
+        if (Language is not null)
+        {
+            request.Headers.AcceptLanguage.ParseAdd(Language);
         }
 
         var response = await _http.SendAsync(request);

@@ -72,7 +72,7 @@ public abstract partial class SignInSecurityTests<TStores> : IDisposable
 
         answers[unknown].ShouldBe(answers[existing]);
         answers[existing][^1].Status.ShouldBe(HttpStatusCode.TooManyRequests);
-        answers[existing][^1].Alert.ShouldBe("Too many attempts. Try again in a few minutes.");
+        answers[existing][^1].Alert.ShouldBe("Too many attempts for this pseudonym: for your safety, signing in is blocked for 15 minutes. Try again after that.");
     }
 
     [Fact]

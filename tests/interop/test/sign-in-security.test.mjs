@@ -39,7 +39,8 @@ test('lockout: 20 wrong passwords at once check at most the allowed number, then
   assert.ok(checked >= 1 && checked <= MAX_FAILED, `${checked} passwords were checked`);
   const right = await attackers[0].submit(pages[0], { pseudonym, password: PASSWORD });
   assert.equal(right.response.status, 429);
-  assert.equal(alert(right), 'Too many attempts. Try again in a few minutes.');
+  assert.equal(alert(right), 'Too many attempts for this pseudonym: for your safety, signing in is blocked for 15 minutes. Try again after that.');
+  assert.equal(right.response.headers.get('retry-after'), '900');
 });
 
 test('lockout: an unknown pseudonym gets the same answers as an existing one, in similar time', async () => {
@@ -53,14 +54,15 @@ test('lockout: an unknown pseudonym gets the same answers as an existing one, in
     for (let attempt = 0; attempt < MAX_FAILED + 2; attempt++) {
       const started = performance.now();
       const answer = await browser.submit(page, { pseudonym, password: 'not the password at all' });
-      results[pseudonym].push({ status: answer.response.status, alert: alert(answer), ms: performance.now() - started });
+      results[pseudonym].push({ status: answer.response.status, alert: alert(answer), retryAfter: answer.response.headers.get('retry-after'), ms: performance.now() - started });
     }
   }
 
-  const shape = (list) => list.map(({ status, alert: text }) => `${status} ${text}`);
+  const shape = (list) => list.map(({ status, alert: text, retryAfter }) => `${status} ${text} ${retryAfter}`);
   assert.deepEqual(shape(results[unknown]), shape(results[existing]));
   assert.deepEqual(results[existing].map((r) => r.status), [...Array(MAX_FAILED).fill(401), 429, 429]);
-  assert.equal(results[existing].at(-1).alert, "Trop d'essais. Réessayez dans quelques minutes.");
+  assert.equal(results[existing].at(-1).alert, "Trop d'essais pour ce pseudonyme : par sécurité, la connexion est bloquée pendant 15 minutes. Réessayez après ce délai.");
+  assert.equal(results[existing].at(-1).retryAfter, '900');
   const median = (list) => list.map((r) => r.ms).sort((a, b) => a - b)[Math.floor(list.length / 2)];
   const [a, b] = [median(results[existing].slice(0, MAX_FAILED)), median(results[unknown].slice(0, MAX_FAILED))];
   assert.ok(Math.max(a, b) < 4 * Math.min(a, b) + 50, `existing ${a.toFixed(1)} ms, unknown ${b.toFixed(1)} ms`);

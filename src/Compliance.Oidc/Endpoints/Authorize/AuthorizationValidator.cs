@@ -175,7 +175,11 @@ internal sealed partial class AuthorizationValidator(ClientRegistry clients, Com
                 prompt,
                 maxAge,
                 parameters.List("acr_values"),
-                time.GetUtcNow()) { IdTokenHint = parameters["id_token_hint"] },
+                time.GetUtcNow())
+            {
+                IdTokenHint = parameters["id_token_hint"],
+                UiLocale = Ui.UiLanguage.FromUiLocales(parameters["ui_locales"]),
+            },
             client);
     }
 

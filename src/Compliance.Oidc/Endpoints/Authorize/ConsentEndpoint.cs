@@ -26,10 +26,13 @@ internal static class ConsentEndpoint
         routes.MapPost(AuthorizeEndpointPaths.Consent, DecideAsync).ExcludeFromDescription().RequireRateLimiting(OidcRateLimits.Interactive);
     }
 
+    /// <summary>The form field of the "stay signed in" box; only the value <c>yes</c> keeps <c>offline_access</c>.</summary>
+    public const string OfflineAccessField = "offline_access";
+
     private static async Task<IResult> ShowAsync(HttpContext context, IAntiforgery antiforgery, InteractionProtector interactions, ClientRegistry clients, AuthorizationFlow flow, string? interaction)
     {
-        var language = UiLanguage.From(context.Request);
         var (request, client, session) = await LoadAsync(context, interactions, clients, interaction);
+        var language = UiLanguage.From(context.Request, request?.UiLocale);
         if (request is null || client is null)
         {
             return Html.ErrorPage(context, language, "error.expired");
@@ -41,28 +44,45 @@ internal static class ConsentEndpoint
             return Results.Redirect($"{AuthorizeEndpointPaths.Resume}?interaction={Uri.EscapeDataString(flow.Restart(request))}");
         }
 
+        var name = client.DisplayName;
         var scopes = new StringBuilder();
-        foreach (var scope in request.Scopes)
+        foreach (var scope in request.Scopes.Where(s => s != "offline_access"))
         {
             // Every scope a patient can be asked for has its sentence; an unknown one is shown as is rather than hidden.
-            var sentence = UiText.Has("scope." + scope) ? UiText.Get("scope." + scope, language, client.DisplayName) : scope;
+            var sentence = UiText.Has("scope." + scope) ? UiText.Get("scope." + scope, language, name) : scope;
             scopes.Append("<li>").Append(Html.E(sentence)).Append("</li>");
         }
 
+        // Staying signed in is a choice of its own, never pre-ticked: the patient may allow the rest without it.
+        var offline = !request.Scopes.Contains("offline_access", StringComparer.Ordinal) ? "" : $"""
+            <div class="choice">
+              <input type="checkbox" id="offline_access" name="{OfflineAccessField}" value="yes" aria-describedby="offline_access_hint">
+              <label class="inline" for="offline_access" id="offline_access_label">{Html.E(UiText.Get("scope.offline_access", language, name, UiText.Duration(TimeSpan.FromSeconds(client.RefreshTokenAbsoluteLifetimeSeconds), language)))}</label>
+            </div>
+            <p class="hint" id="offline_access_hint">{Html.E(UiText.Get("consent.offline_choice", language, name))}</p>
+            """;
+
+        // "Not you?": the confirmed sign-out comes back to the sign-in page of this same request.
+        var notYou = $"{EndSessionEndpoint.Path}?{EndSessionEndpoint.RestartParameter}={Uri.EscapeDataString(flow.Restart(request))}";
+        var dpo = PatientNav.DpoContact(context, "dpo-contact");
         var body = $"""
-            <p>{Html.E(UiText.Get("consent.intro", language, client.DisplayName))}</p>
-            <ul class="scopes">{scopes}</ul>
-            <p>{Html.E(UiText.Get("consent.nothing_else", language))}</p>
-            <p>{Html.E(UiText.Get("consent.withdraw", language))}</p>
+            <p>{Html.E(UiText.Get("consent.intro", language, name))}</p>
             <form method="post" action="{AuthorizeEndpointPaths.Consent}">
               {Html.Antiforgery(antiforgery, context)}{Html.Hidden("interaction", interaction)}
+              <ul class="scopes">{scopes}</ul>
+              {offline}
+              <p id="nothing-else">{Html.E(UiText.Get("consent.nothing_else", language, name))}</p>
+              <p id="withdraw">{Html.E(UiText.Get("consent.withdraw", language, name))} <a id="consent-authorizations" href="{AccountEndpoints.SignedInPath}">{Html.E(UiText.Get("authorizations.title", language))}</a></p>
+              {(dpo is null ? "" : $"<p id=\"erasure\">{Html.E(UiText.Get("consent.erasure", language, name))} {dpo}</p>")}
               <div class="actions">
                 <button type="submit" name="decision" value="allow" id="allow">{Html.E(UiText.Get("consent.allow", language))}</button>
-                <button type="submit" name="decision" value="deny" id="deny" class="secondary">{Html.E(UiText.Get("consent.deny", language))}</button>
+                <button type="submit" name="decision" value="deny" id="deny">{Html.E(UiText.Get("consent.deny", language))}</button>
               </div>
             </form>
+            <p><a id="not-you" href="{Html.E(notYou)}">{Html.E(UiText.Get("consent.not_you", language))}</a></p>
             """;
-        return Html.Page(context, language, UiText.Get("consent.title", language, client.DisplayName), body, formTarget: request.RedirectUri);
+        return Html.Page(context, language, UiText.Get("consent.title", language, name), body, formTarget: request.RedirectUri,
+            nav: await PatientNav.RenderAsync(context, language, session));
     }
 
     private static async Task<IResult> DecideAsync(
@@ -75,11 +95,11 @@ internal static class ConsentEndpoint
         TimeProvider time,
         ILogger<AuthorizationFlow> logger)
     {
-        var language = UiLanguage.From(context.Request);
         var form = await AccountEndpoints.ReadFormAsync(context, antiforgery);
         var interaction = form is null ? null : AccountEndpoints.Field(form, "interaction");
         var decision = form is null ? null : AccountEndpoints.Field(form, "decision");
         var (request, client, session) = await LoadAsync(context, interactions, clients, interaction);
+        var language = UiLanguage.From(context.Request, request?.UiLocale);
 
         // The token must be a consent-stage token, checked for this very session: a sign-in token, or a consent page
         // prepared for another session, cannot decide anything.
@@ -87,6 +107,13 @@ internal static class ConsentEndpoint
             || decision is not ("allow" or "deny"))
         {
             return Html.ErrorPage(context, language, "error.form");
+        }
+
+        // An unticked "stay signed in" box narrows the request itself: the decision records the scopes without
+        // offline_access, and the code carries them, so the partner gets no refresh token.
+        if (decision == "allow" && request.Scopes.Contains("offline_access", StringComparer.Ordinal) && AccountEndpoints.Field(form, OfflineAccessField) != "yes")
+        {
+            request = request with { Scopes = [.. request.Scopes.Where(s => s != "offline_access")] };
         }
 
         var allowed = decision == "allow";
