@@ -1,5 +1,6 @@
 using System.Globalization;
 using System.Text;
+using Compliance.Audit.Trail;
 using Compliance.Data.Model;
 using Compliance.Oidc.Clients;
 using Compliance.Oidc.Endpoints;
@@ -93,7 +94,7 @@ internal static class AuthorizationsPage
     }
 
     private static async Task<IResult> WithdrawAsync(
-        HttpContext context, IAntiforgery antiforgery, IGrantRevocation revocation, ILogger<ConsentGrant> logger)
+        HttpContext context, IAntiforgery antiforgery, IGrantRevocation revocation, IAuditTrail trail, ILogger<ConsentGrant> logger)
     {
         var language = UiLanguage.From(context.Request);
         var session = Session.From((await context.AuthenticateAsync(Session.Scheme)).Principal);
@@ -104,8 +105,14 @@ internal static class AuthorizationsPage
             return Html.ErrorPage(context, language, "error.form");
         }
 
-        await revocation.RevokeSubjectClientAsync(session.SubjectId, clientId, context.RequestAborted);
-        OidcLog.ConsentWithdrawn(logger, clientId);
+        // Recorded only when something was withdrawn, so the row names a real client, never text the form made up.
+        if (await revocation.RevokeSubjectClientAsync(session.SubjectId, clientId, context.RequestAborted) > 0)
+        {
+            await trail.RecordAsync(AuditEventTypes.ConsentWithdrawn, ConsentGrants.PatientActor, session.SubjectId,
+                System.Text.Json.JsonSerializer.Serialize(new Dictionary<string, string> { ["client_id"] = clientId }), context.RequestAborted);
+            OidcLog.ConsentWithdrawn(logger, clientId);
+        }
+
         return Results.Redirect($"{AccountEndpoints.SignedInPath}?withdrawn=true");
     }
 }

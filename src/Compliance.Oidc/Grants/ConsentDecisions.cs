@@ -1,3 +1,5 @@
+using System.Text.Json;
+using Compliance.Audit.Trail;
 using Compliance.Data.Model;
 using Microsoft.EntityFrameworkCore;
 
@@ -24,13 +26,25 @@ public interface IConsentDecisions
     Task<IReadOnlySet<string>> AllowedScopesAsync(Guid subjectId, string clientId, CancellationToken cancellationToken);
 }
 
-internal sealed class ConsentGrants(ComplianceDbContext db) : IConsentDecisions
+internal sealed class ConsentGrants(ComplianceDbContext db, IAuditTrail trail) : IConsentDecisions
 {
+    /// <summary>The actor of a consent decision: the patient, whose internal id is the row's subject.</summary>
+    public const string PatientActor = "patient";
+
     public async Task RecordAsync(ConsentDecision decision, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(decision);
+
+        // Client id and scope names only: enumerated values, never free text. Saved with the grant, or not at all.
+        var details = JsonSerializer.Serialize(new Dictionary<string, object>
+        {
+            ["client_id"] = decision.ClientId,
+            ["scopes"] = decision.Scopes.Order(StringComparer.Ordinal).ToArray(),
+        });
+        trail.Append(decision.Allowed ? AuditEventTypes.ConsentGiven : AuditEventTypes.ConsentRefused, PatientActor, decision.SubjectId, details);
         if (!decision.Allowed)
         {
+            await db.SaveChangesAsync(cancellationToken);
             return;
         }
 
