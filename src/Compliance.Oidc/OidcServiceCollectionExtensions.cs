@@ -83,6 +83,7 @@ public static class OidcServiceCollectionExtensions
         services.AddScoped<RefreshTokenGrant>();
         services.AddScoped<ClientCredentialsGrant>();
         services.AddScoped<PairwiseSessions>();
+        services.AddScoped<IdTokenHints>();
         services.AddScoped<SessionStore>();
         services.AddScoped<ISessionTermination>(provider => provider.GetRequiredService<SessionStore>());
         services.AddSingleton<LogoutSignal>();

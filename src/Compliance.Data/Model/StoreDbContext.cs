@@ -8,6 +8,11 @@ namespace Compliance.Data.Model;
 /// </summary>
 public abstract class StoreDbContext(DbContextOptions options) : DbContext(options)
 {
+    private static readonly DateTimeOffsetToBinaryConverter SqliteTime = new();
+
+    /// <summary>A time as this store keeps it, for a raw SQL parameter (the model's conversion does not apply there).</summary>
+    public object StoredTime(DateTimeOffset value) => Database.IsSqlite() ? SqliteTime.ConvertToProvider(value)! : value;
+
     /// <inheritdoc />
     protected override void ConfigureConventions(ModelConfigurationBuilder configurationBuilder)
     {

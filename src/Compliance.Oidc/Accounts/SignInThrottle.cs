@@ -5,7 +5,6 @@ using Compliance.Keys;
 using Microsoft.AspNetCore.Identity;
 using Microsoft.EntityFrameworkCore;
 using Microsoft.EntityFrameworkCore.Metadata.Builders;
-using Microsoft.EntityFrameworkCore.Storage.ValueConversion;
 using Microsoft.Extensions.Options;
 
 namespace Compliance.Oidc.Accounts;
@@ -52,7 +51,6 @@ internal sealed class SignInThrottle(
         RETURNING failures AS "Value"
         """;
 
-    private static readonly DateTimeOffsetToBinaryConverter SqliteTime = new();
 
     /// <summary>Takes an attempt for <paramref name="pseudonym"/>; checks its password only when the result is permitted.</summary>
     public async Task<SignInAttempt> TakeAsync(string pseudonym, CancellationToken cancellationToken)
@@ -97,7 +95,7 @@ internal sealed class SignInThrottle(
     }
 
     // Raw SQL bypasses the model's value converters: on SQLite a time is the integer the model stores.
-    private object Time(DateTimeOffset value) => db.Database.IsSqlite() ? SqliteTime.ConvertToProvider(value)! : value;
+    private object Time(DateTimeOffset value) => db.StoredTime(value);
 }
 
 /// <summary>One attempt's slot: <see cref="Permitted"/> is false when the pseudonym is locked.</summary>

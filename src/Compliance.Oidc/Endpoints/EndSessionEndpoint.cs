@@ -1,9 +1,9 @@
-using Compliance.Keys;
 using Compliance.Oidc.Accounts;
 using Compliance.Oidc.Clients;
 using Compliance.Oidc.Protocol;
 using Compliance.Oidc.Sessions;
 using Compliance.Oidc.Subjects;
+using Compliance.Oidc.Tokens;
 using Compliance.Oidc.Ui;
 using Microsoft.AspNetCore.Antiforgery;
 using Microsoft.AspNetCore.Authentication;
@@ -14,7 +14,6 @@ using Microsoft.AspNetCore.WebUtilities;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
 using Microsoft.IdentityModel.JsonWebTokens;
-using Microsoft.IdentityModel.Tokens;
 
 namespace Compliance.Oidc.Endpoints;
 
@@ -33,8 +32,6 @@ internal static class EndSessionEndpoint
     /// to the sign-in page of that same request (a path of ours, never an address from the query).
     /// </summary>
     public const string RestartParameter = "interaction";
-    private static readonly JsonWebTokenHandler Handler = new() { MapInboundClaims = false };
-
     public static void MapEndSessionEndpoint(this IEndpointRouteBuilder routes)
     {
         routes.MapGet(Path, RequestAsync).ExcludeFromDescription();
@@ -56,7 +53,7 @@ internal static class EndSessionEndpoint
     private static async Task<IResult> RequestAsync(
         HttpContext context,
         IAntiforgery antiforgery,
-        ISigningKeys keys,
+        IdTokenHints hints,
         ClientRegistry clients,
         SessionStore store,
         PairwiseSessions sessions,
@@ -92,20 +89,11 @@ internal static class EndSessionEndpoint
         JsonWebToken? idToken = null;
         if (parameters["id_token_hint"] is { } hint)
         {
-            var result = hint.Length > 8192 ? null : await Handler.ValidateTokenAsync(hint, new TokenValidationParameters
-            {
-                ValidIssuer = options.Value.IssuerUri,
-                ValidateAudience = false,
-                ValidateLifetime = false,
-                IssuerSigningKeys = await keys.GetValidationKeysAsync(context.RequestAborted),
-            });
-            if (result is null || !result.IsValid || result.SecurityToken is not JsonWebToken token)
+            (var signed, idToken) = await hints.ReadAsync(hint, audience: null, context.RequestAborted);
+            if (!signed)
             {
                 return Endpoints.Authorize.AuthorizationFlow.Untrusted(context, OAuthErrors.InvalidRequest, "id_token_hint is not a valid ID token from this provider.");
             }
-
-            // Only an ID token names a client (its single audience); an access token or a logout token does not.
-            idToken = token.Typ == "JWT" && token.Audiences.Count() == 1 ? token : null;
         }
 
         var hintClient = idToken?.Audiences.Single();
@@ -125,7 +113,7 @@ internal static class EndSessionEndpoint
         // The hint ends the session without asking only if it is an ID token issued in this very session, for this
         // patient: another patient's token, or one from an earlier session, leads to the confirmation page.
         var hintValid = current is not null && idToken is not null && client is not null && client.ClientId == hintClient
-            && idToken.TryGetPayloadValue<string>("sid", out var sid) && idToken.Subject is { Length: > 0 }
+            && idToken.TryGetPayloadValue<string>("sid", out var sid)
             && sid == await sessions.SessionForAsync(current.SessionId, client.Sector, context.RequestAborted)
             && idToken.Subject == await subjects.SubjectForAsync(current.SubjectId, client.Sector, context.RequestAborted);
 

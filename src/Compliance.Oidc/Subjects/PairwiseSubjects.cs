@@ -2,7 +2,6 @@ using System.Text;
 using Compliance.Data.Model;
 using Compliance.Keys;
 using Microsoft.EntityFrameworkCore;
-using Microsoft.EntityFrameworkCore.Storage.ValueConversion;
 using Microsoft.Extensions.Caching.Memory;
 using Microsoft.IdentityModel.Tokens;
 
@@ -28,7 +27,6 @@ public interface IPairwiseSubjects
 internal sealed class PairwiseSubjects(ComplianceDbContext db, IKeyedHash keyedHash, IMemoryCache cache, TimeProvider time) : IPairwiseSubjects
 {
     public const string KeyPurpose = "pairwise-subject";
-    private static readonly DateTimeOffsetToBinaryConverter SqliteTime = new();
 
     public async ValueTask<string> SubjectForAsync(Guid subjectId, string sector, CancellationToken cancellationToken)
     {
@@ -45,7 +43,7 @@ internal sealed class PairwiseSubjects(ComplianceDbContext db, IKeyedHash keyedH
             // ON CONFLICT DO NOTHING: two requests (or nodes) recording the same mapping at once is the normal case,
             // not an error worth a failed statement in the logs.
             var now = time.GetUtcNow();
-            object createdAt = db.Database.IsSqlite() ? SqliteTime.ConvertToProvider(now)! : now;
+            var createdAt = db.StoredTime(now);
             await db.Database.ExecuteSqlAsync(
                 $"INSERT INTO oidc_pairwise_subjects (sector, subject, subject_id, created_at) VALUES ({sector}, {subject}, {subjectId}, {createdAt}) ON CONFLICT DO NOTHING",
                 cancellationToken);

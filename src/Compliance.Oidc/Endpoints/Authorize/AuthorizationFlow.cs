@@ -1,5 +1,4 @@
 using Compliance.Data.Model;
-using Compliance.Keys;
 using Compliance.Oidc.Accounts;
 using Compliance.Oidc.Clients;
 using Compliance.Oidc.Grants;
@@ -14,8 +13,6 @@ using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.WebUtilities;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
-using Microsoft.IdentityModel.JsonWebTokens;
-using Microsoft.IdentityModel.Tokens;
 
 namespace Compliance.Oidc.Endpoints.Authorize;
 
@@ -29,13 +26,11 @@ internal sealed class AuthorizationFlow(
     IPairwiseSubjects subjects,
     SessionStore sessions,
     ComplianceDbContext db,
-    ISigningKeys keys,
+    IdTokenHints hints,
     IOptions<OidcOptions> options,
     TimeProvider time,
     ILogger<AuthorizationFlow> logger)
 {
-    private static readonly JsonWebTokenHandler HintHandler = new() { MapInboundClaims = false };
-
     /// <summary>
     /// The one decision that gates every authorization code, whichever page asks for it: the session is open on the
     /// server and its account exists (checked when the cookie is read), <c>prompt</c>, <c>max_age</c> and
@@ -48,7 +43,7 @@ internal sealed class AuthorizationFlow(
         if (request.IdTokenHint is { } hint)
         {
             // Checked once; the later stages carry only the subject it names.
-            var hinted = await HintedSubjectAsync(hint, client, context.RequestAborted);
+            var hinted = (await hints.ReadAsync(hint, client.ClientId, context.RequestAborted)).IdToken?.Subject;
             if (hinted is null)
             {
                 return Error(request, OAuthErrors.InvalidRequest, "id_token_hint is not an ID token this provider issued to this client.");
@@ -109,18 +104,6 @@ internal sealed class AuthorizationFlow(
         }
 
         return await IssueCodeAsync(request, session, context.RequestAborted);
-    }
-
-    private async Task<string?> HintedSubjectAsync(string hint, Client client, CancellationToken cancellationToken)
-    {
-        var result = await HintHandler.ValidateTokenAsync(hint, new TokenValidationParameters
-        {
-            ValidIssuer = options.Value.IssuerUri,
-            ValidAudience = client.ClientId,
-            ValidateLifetime = false,
-            IssuerSigningKeys = await keys.GetValidationKeysAsync(cancellationToken),
-        });
-        return result.IsValid && result.SecurityToken is JsonWebToken { Typ: "JWT" } token && token.Subject is { Length: > 0 } sub ? sub : null;
     }
 
     /// <summary>The sign-in token that restarts this request's decision (after a stale or foreign consent page).</summary>

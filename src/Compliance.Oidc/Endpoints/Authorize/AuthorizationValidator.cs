@@ -5,6 +5,7 @@ using Compliance.Oidc.Clients;
 using Compliance.Oidc.Grants;
 using Compliance.Oidc.Interaction;
 using Compliance.Oidc.Protocol;
+using Compliance.Oidc.Tokens;
 using Microsoft.EntityFrameworkCore;
 
 namespace Compliance.Oidc.Endpoints.Authorize;
@@ -159,7 +160,7 @@ internal sealed partial class AuthorizationValidator(ClientRegistry clients, Com
             return Fail(OAuthErrors.InvalidRequest, "nonce is too long.");
         }
 
-        if (parameters["id_token_hint"] is { Length: > 8192 })
+        if (parameters["id_token_hint"] is { Length: > IdTokenHints.MaxLength })
         {
             return Fail(OAuthErrors.InvalidRequest, "id_token_hint is too long.");
         }
