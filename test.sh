@@ -108,6 +108,16 @@ for trx in "$RESULTS"/*.trx; do
   f="$(sed -n 's/.* failed="\([0-9]*\)".*/\1/p' <<<"$counters")"
   passed=$((passed + ${p:-0})); failed=$((failed + ${f:-0}))
 done
+if [ "$failed" != "0" ]; then
+  # The names of the failed tests, last, so that a truncated CI log still shows them.
+  log "failed tests:"
+  for trx in "$RESULTS"/*.trx; do
+    grep -o '<UnitTestResult [^>]*outcome="Failed"[^>]*>' "$trx" | sed -n 's/.*testName="\([^"]*\)".*/  FAILED \1/p' >&2 || true
+  done
+fi
+if [ "$interop_failed" != "0" ]; then
+  log "failed interop tests:"; grep '^not ok' "$WORK/interop.tap" >&2 || true
+fi
 if [ "$status" != "0" ] && [ "$failed" = "0" ]; then failed=1; log "dotnet test exited with $status"; fi
 if [ "$files" = "0" ]; then failed=$((failed + 1)); log "no test results were produced"; fi
 passed=$((passed + interop_passed)); failed=$((failed + ${interop_failed:-0}))
