@@ -109,7 +109,8 @@ authcode_run() { # prefix, target, base url
     >"$RAW/$1-authcode.json" 2>"$WORK/$1-authcode.err" || { log "authorization-code run failed for $1"; cat "$WORK/$1-authcode.err" >&2; exit 1; }
   if [ -s "$WORK/$1-authcode.err" ]; then head -n 3 "$WORK/$1-authcode.err" | sed 's/^/[bench]   /' >&2; fi
   node -e 'const r=JSON.parse(require("fs").readFileSync(process.argv[1]));
-    console.error(`[bench]   ${process.argv[2]}-authcode: ${r.rps.toFixed(0)} exchanges/s, p50 ${r.p50.toFixed(1)} ms, p99 ${r.p99.toFixed(1)} ms, failed ${r.failed}`)' \
+    for (const [k, x] of Object.entries({ code: r.code, refresh: r.refresh }))
+      console.error(`[bench]   ${process.argv[2]}-${k}: ${x.rps.toFixed(0)}/s, p50 ${x.p50.toFixed(1)} ms, p99 ${x.p99.toFixed(1)} ms, CPU ${x.cpuMs?.toFixed(3)} ms/req, failed ${x.failed}`)' \
     "$RAW/$1-authcode.json" "$1"
 }
 
@@ -199,6 +200,19 @@ wait_ready "$PEER/.well-known/openid-configuration" "$WORK/peer.log"
 token_runs peer "$PEER/token" 1
 authcode_run peer peer "$PEER"
 stop_server
+
+# --- the durable peer: oidc-provider on PostgreSQL (peer/pg-adapter.mjs), same cluster as ours ---------------------
+if [[ " $STORES " == *" postgresql "* ]]; then
+  as_pg_user "$PGBIN/psql" -h 127.0.0.1 -p "$PG_PORT" -U postgres -qc "CREATE DATABASE bench_peer" >/dev/null
+  log "peer on PostgreSQL (oidc-provider, durable adapter): starting on $PEER"
+  (cd "$HERE" && exec env NODE_ENV=production PORT="$PEER_PORT" DATABASE_URL="postgres://postgres@127.0.0.1:$PG_PORT/bench_peer" \
+    node peer/server.mjs) >"$WORK/peer-pg.log" 2>&1 &
+  SERVER_PID=$!
+  wait_ready "$PEER/.well-known/openid-configuration" "$WORK/peer-pg.log"
+  token_runs peer-pg "$PEER/token" 0
+  authcode_run peer-pg peer-pg "$PEER"
+  stop_server
+fi
 
 # --- report -----------------------------------------------------------------------------------------------------
 mkdir -p "$HERE/results"

@@ -1,13 +1,19 @@
 // Authorization-code exchange rate, for either server.
 //
-//   node lib/authcode.mjs --target ours|peer --base http://127.0.0.1:PORT --codes N --concurrency C [--warmup W] [--pid SERVER_PID]
+//   node lib/authcode.mjs --target ours|peer|peer-pg --base http://127.0.0.1:PORT --codes N --concurrency C [--warmup W] [--pid SERVER_PID]
+//                         [--phase both|code|refresh]
 //
 // 1. Signs in once like a browser (scripted login form, then the consent form) and keeps the session cookie.
 // 2. Collects a pool of codes: one GET of the authorization endpoint each, with the session cookie, a fresh PKCE
 //    S256 pair, state and nonce; the server answers the redirect with a code at once (untimed).
 // 3. Exchanges the whole pool at a fixed concurrency over keep-alive connections (timed): POST token endpoint,
-//    grant_type=authorization_code, code, redirect_uri, code_verifier, HTTP Basic.
-// Prints one JSON line: { codes, ok, failed, seconds, rps, p50, p99, cpuMs (server CPU per exchange), collectSeconds, sample }.
+//    grant_type=authorization_code, code, redirect_uri, code_verifier, HTTP Basic. Scope "openid offline_access",
+//    consented with the "stay signed in" box ticked, so every exchange also issues a refresh token.
+// 4. Uses each of those refresh tokens once, at the same concurrency (timed): grant_type=refresh_token, HTTP Basic.
+//    Each use rotates the token, so each writes a new refresh token row.
+// Prints one JSON line: { codes, code: { ok, failed, seconds, rps, p50, p99, cpuMs (server CPU per request), sample },
+// refresh: { the same }, collectSeconds }. --phase code stops after step 3; --phase refresh times only step 4 (for the
+// profiler, which wants one kind of request at a time).
 // Codes live 60 s on both servers, so the pool is sized to be collected and exchanged well inside that.
 import http from 'node:http';
 import { createHash, randomBytes } from 'node:crypto';
@@ -22,6 +28,7 @@ const base = new URL(args.base);
 const codes = Number(args.codes ?? 1000);
 const concurrency = Number(args.concurrency ?? 32);
 const warmup = Number(args.warmup ?? 0);
+const phase = args.phase ?? 'both';
 const pid = args.pid; // optional: the server's process id, to report its CPU time per exchange (Linux /proc)
 const CLK_TCK = 100; // USER_HZ, 100 on every Linux architecture that matters here
 const cpuSeconds = () => {
@@ -34,6 +41,7 @@ const CLIENT_ID = 'demo-client';
 const CLIENT_SECRET = 'demo-client-secret-for-local-tries-only';
 const REDIRECT_URI = 'http://127.0.0.1:5081/callback';
 const BASIC = 'Basic ' + Buffer.from(`${encodeURIComponent(CLIENT_ID)}:${encodeURIComponent(CLIENT_SECRET)}`).toString('base64');
+const PASSWORD = 'lavande-orage-2026'; // the Development demo account's (src/Compliance.Oidc/Accounts/DemoSeed.cs)
 const paths = target === 'ours'
   ? { authorize: '/connect/authorize', token: '/connect/token' }
   : { authorize: '/auth', token: '/token' };
@@ -100,7 +108,7 @@ function pkce() {
 
 function authorizeUrl(challenge) {
   const q = new URLSearchParams({
-    response_type: 'code', client_id: CLIENT_ID, redirect_uri: REDIRECT_URI, scope: 'openid',
+    response_type: 'code', client_id: CLIENT_ID, redirect_uri: REDIRECT_URI, scope: 'openid offline_access',
     state: randomBytes(12).toString('base64url'), nonce: randomBytes(12).toString('base64url'),
     code_challenge: challenge, code_challenge_method: 'S256',
   });
@@ -134,10 +142,10 @@ async function signIn() {
     if (page.status !== 200) throw new Error(`sign-in: ${url} answered ${page.status}: ${page.body.slice(0, 300)}`);
     const { action, fields } = form(page.body, url);
     if (target === 'ours') {
-      if (/name="password"/.test(page.body)) Object.assign(fields, { pseudonym: 'demo', password: 'demo-password-2026' });
-      else Object.assign(fields, { decision: 'allow' });
+      if (/name="password"/.test(page.body)) Object.assign(fields, { pseudonym: 'demo', password: PASSWORD });
+      else Object.assign(fields, { decision: 'allow', offline_access: 'yes' });
     } else if (fields.prompt === 'login') {
-      Object.assign(fields, { login: 'demo', password: 'demo-password-2026' });
+      Object.assign(fields, { login: 'demo', password: PASSWORD });
     }
     const res = await request('POST', action, { body: new URLSearchParams(fields).toString(), cookies: true });
     step = await follow(res);
@@ -162,29 +170,31 @@ async function collect(n) {
   return pool;
 }
 
-async function exchange(pool) {
+/** Sends one token request per item of the pool at a fixed concurrency, timed. `body(item)` gives the form. */
+async function timed(pool, body) {
   const latencies = [];
+  const refreshTokens = [];
   let ok = 0;
   let failed = 0;
   let sample = null;
   let next = 0;
   const worker = async () => {
     while (next < pool.length) {
-      const { code, verifier } = pool[next++];
-      const body = new URLSearchParams({ grant_type: 'authorization_code', code, redirect_uri: REDIRECT_URI, code_verifier: verifier }).toString();
+      const item = pool[next++];
       const t0 = process.hrtime.bigint();
-      const res = await request('POST', paths.token, { body, headers: { authorization: BASIC } });
+      const res = await request('POST', paths.token, { body: body(item), headers: { authorization: BASIC } });
       latencies.push(Number(process.hrtime.bigint() - t0) / 1e6);
       if (res.status === 200) {
         ok++;
+        const json = JSON.parse(res.body);
+        if (json.refresh_token) refreshTokens.push(json.refresh_token);
         if (!sample) {
-          const json = JSON.parse(res.body);
           const header = JSON.parse(Buffer.from(json.access_token.split('.')[0], 'base64url').toString());
           sample = { keys: Object.keys(json).sort(), accessTokenHeader: header };
         }
       } else {
         failed++;
-        if (failed <= 3) console.error(`exchange ${res.status}: ${res.body.slice(0, 200)}`);
+        if (failed <= 3) console.error(`token ${res.status}: ${res.body.slice(0, 200)}`);
       }
     }
   };
@@ -195,14 +205,32 @@ async function exchange(pool) {
   const cpuMs = cpu0 == null || ok === 0 ? null : ((cpuSeconds() - cpu0) * 1000) / ok;
   latencies.sort((a, b) => a - b);
   const pct = (p) => latencies[Math.min(latencies.length - 1, Math.floor((p / 100) * latencies.length))];
-  return { ok, failed, seconds, rps: ok / seconds, p50: pct(50), p99: pct(99), cpuMs, sample };
+  return { result: { ok, failed, seconds, rps: ok / seconds, p50: pct(50), p99: pct(99), cpuMs, sample }, refreshTokens };
 }
 
+const exchange = (pool) => timed(pool, ({ code, verifier }) =>
+  new URLSearchParams({ grant_type: 'authorization_code', code, redirect_uri: REDIRECT_URI, code_verifier: verifier }).toString());
+const refresh = (tokens) => timed(tokens, (token) =>
+  new URLSearchParams({ grant_type: 'refresh_token', refresh_token: token }).toString());
+
 await signIn();
-if (warmup > 0) await exchange(await collect(warmup));
+if (warmup > 0) {
+  const { refreshTokens } = await exchange(await collect(warmup));
+  await refresh(refreshTokens);
+}
 const c0 = process.hrtime.bigint();
 const pool = await collect(codes);
 const collectSeconds = Number(process.hrtime.bigint() - c0) / 1e9;
-const result = await exchange(pool);
-console.log(JSON.stringify({ target, codes, concurrency, collectSeconds, ...result }));
+const out = { target, codes, concurrency, collectSeconds };
+if (phase === 'refresh') {
+  // Untimed exchanges give the refresh tokens; only the refreshes are measured.
+  const { refreshTokens } = await exchange(pool);
+  out.refresh = (await refresh(refreshTokens)).result;
+} else {
+  const { result, refreshTokens } = await exchange(pool);
+  out.code = result;
+  if (refreshTokens.length < result.ok) throw new Error(`only ${refreshTokens.length} of ${result.ok} exchanges issued a refresh token`);
+  if (phase === 'both') out.refresh = (await refresh(refreshTokens)).result;
+}
+console.log(JSON.stringify(out));
 agent.destroy();

@@ -10,7 +10,6 @@ const args = Object.fromEntries(process.argv.slice(2).reduce((acc, a, i, all) =>
 }, []));
 const raw = args.raw;
 const stores = args.stores.split(/\s+/).filter(Boolean);
-const TARGET = 2;
 
 const read = (name) => {
   const file = join(raw, `${name}.json`);
@@ -39,38 +38,55 @@ const aspnet = sh('dotnet', ['--list-runtimes']).split('\n').filter((l) => l.sta
 const head = sh('git', ['-C', args.root, 'rev-parse', '--short', 'HEAD']);
 const dirty = sh('git', ['-C', args.root, 'status', '--porcelain', '--', 'src', 'migrations']) !== '';
 
-const results = { ours: {}, peer: {} };
+const codeRows = (name) => { const r = read(name); return { code: fromCodes(r?.code), refresh: fromCodes(r?.refresh) }; };
+const results = { ours: {}, peer: {}, peerPg: null };
 for (const store of stores) {
+  const codes = codeRows(`ours-${store}-authcode`);
   results.ours[store] = {
     clientCredentials: cannon(`ours-${store}-token`),
-    authorizationCode: fromCodes(read(`ours-${store}-authcode`)),
+    authorizationCode: codes.code,
+    refresh: codes.refresh,
     clientCredentials1: cannon(`ours-${store}-token1`),
     rejected: cannon(`ours-${store}-rejected`, true),
     healthLive: cannon(`ours-${store}-live`),
   };
 }
+const peerCodes = codeRows('peer-authcode');
 results.peer = {
   clientCredentials: cannon('peer-token'),
-  authorizationCode: fromCodes(read('peer-authcode')),
+  authorizationCode: peerCodes.code,
+  refresh: peerCodes.refresh,
   clientCredentials1: cannon('peer-token1'),
   rejected: cannon('peer-rejected', true),
 };
+if (read('peer-pg-authcode')) {
+  const pgCodes = codeRows('peer-pg-authcode');
+  results.peerPg = { clientCredentials: cannon('peer-pg-token'), authorizationCode: pgCodes.code, refresh: pgCodes.refresh };
+}
 
-const storeLabel = {
-  sqlite: 'SQLite (embedded default, on disk)',
-  'sqlite-tmpfs': 'SQLite on tmpfs (diagnostic: no fsync cost; not a deployment)',
-  postgresql: `PostgreSQL ${args.postgres} (durable defaults)`,
-};
 const REFUSED = 'token request refused (wrong secret, 401)';
+// The issue's targets: client_credentials >= 2x the in-memory peer; code exchange and refresh >= 1.5x the in-memory
+// peer and >= 2x the durable peer, on the stores we ship (SQLite on disk, PostgreSQL; tmpfs is a diagnostic).
+const TARGETS = {
+  clientCredentials: { peer: 2 },
+  authorizationCode: { peer: 1.5, peerPg: 2 },
+  refresh: { peer: 1.5, peerPg: 2 },
+};
+const SCENARIOS = {
+  clientCredentials: 'client_credentials token',
+  authorizationCode: 'authorization_code exchange',
+  refresh: 'refresh_token (rotation: a new row)',
+};
+const shipped = (store) => store !== 'sqlite-tmpfs';
 const rows = [];
 const ratio = (a, b) => (a && b && b.rps > 0 ? a.rps / b.rps : null);
-for (const store of stores) {
-  const o = results.ours[store];
-  rows.push({ scenario: 'client_credentials token', store, ours: o.clientCredentials, peer: results.peer.clientCredentials, target: TARGET });
-}
-for (const store of stores) {
-  const o = results.ours[store];
-  rows.push({ scenario: 'authorization_code exchange', store, ours: o.authorizationCode, peer: results.peer.authorizationCode });
+for (const key of Object.keys(SCENARIOS)) {
+  for (const store of stores) {
+    rows.push({
+      scenario: SCENARIOS[key], key, store, ours: results.ours[store][key], peer: results.peer[key], peerPg: results.peerPg?.[key] ?? null,
+      target: shipped(store) ? TARGETS[key] : null,
+    });
+  }
 }
 for (const store of stores) {
   const o = results.ours[store];
@@ -78,21 +94,32 @@ for (const store of stores) {
   if (o.rejected) rows.push({ scenario: REFUSED, store, ours: o.rejected, peer: results.peer.rejected });
   if (o.healthLive) rows.push({ scenario: 'GET /health/live (framework floor)', store, ours: o.healthLive, peer: null });
 }
-for (const row of rows) row.ratio = ratio(row.ours, row.peer);
+for (const row of rows) { row.ratio = ratio(row.ours, row.peer); row.ratioPg = ratio(row.ours, row.peerPg); }
 
 const f0 = (x) => (x == null ? '–' : x.toFixed(0));
 const f1 = (x) => (x == null ? '–' : Number.isInteger(x) ? String(x) : x.toFixed(1));
 const f2 = (x) => (x == null ? '–' : x.toFixed(3));
 const fr = (x) => (x == null ? '–' : `${x.toFixed(2)}x`);
 const table = [
-  '| scenario | our store | ours req/s | ours p50 ms | ours p99 ms | ours CPU ms/req | peer req/s | peer p50 ms | peer p99 ms | peer CPU ms/req | ours/peer req/s |',
-  '|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|',
-  ...rows.map((r) => `| ${r.scenario} | ${r.store} | ${f0(r.ours?.rps)} | ${f1(r.ours?.p50)} | ${f1(r.ours?.p99)} | ${f2(r.ours?.cpuMs)} | ${f0(r.peer?.rps)} | ${f1(r.peer?.p50)} | ${f1(r.peer?.p99)} | ${f2(r.peer?.cpuMs)} | ${fr(r.ratio)} |`),
+  '| scenario | our store | ours req/s | ours p50 ms | ours p99 ms | ours CPU ms/req | peer req/s | peer p99 ms | peer CPU ms/req | durable peer req/s | durable peer p99 ms | durable peer CPU ms/req | ours/peer | ours/durable peer |',
+  '|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|',
+  ...rows.map((r) => `| ${r.scenario} | ${r.store} | ${f0(r.ours?.rps)} | ${f1(r.ours?.p50)} | ${f1(r.ours?.p99)} | ${f2(r.ours?.cpuMs)} | ${f0(r.peer?.rps)} | ${f1(r.peer?.p99)} | ${f2(r.peer?.cpuMs)} | ${f0(r.peerPg?.rps)} | ${f1(r.peerPg?.p99)} | ${f2(r.peerPg?.cpuMs)} | ${fr(r.ratio)} | ${fr(r.ratioPg)} |`),
 ];
-const failures = rows.filter((r) => (r.ours && (r.ours.errors > 0 || (r.scenario !== REFUSED && r.ours.non2xx > 0)))
-  || (r.peer && (r.peer.errors > 0 || (r.scenario !== REFUSED && r.peer.non2xx > 0))))
-  .map((r) => `${r.scenario} / ${r.store}: ours non-2xx ${r.ours?.non2xx ?? 0}, errors ${r.ours?.errors ?? 0}; peer non-2xx ${r.peer?.non2xx ?? 0}, errors ${r.peer?.errors ?? 0}`);
-const verdicts = rows.filter((r) => r.target).map((r) => `client_credentials on ${r.store}: ${fr(r.ratio)} the peer's throughput, target ${TARGET}x: ${r.ratio >= TARGET ? 'MET' : 'NOT MET'}`);
+const bad = (x, refused) => x && (x.errors > 0 || (!refused && x.non2xx > 0));
+const failures = rows.filter((r) => bad(r.ours, r.scenario === REFUSED) || bad(r.peer, r.scenario === REFUSED) || bad(r.peerPg, false))
+  .map((r) => `${r.scenario} / ${r.store}: ours non-2xx ${r.ours?.non2xx ?? 0}, errors ${r.ours?.errors ?? 0}; peer non-2xx ${r.peer?.non2xx ?? 0}, errors ${r.peer?.errors ?? 0}; durable peer non-2xx ${r.peerPg?.non2xx ?? 0}, errors ${r.peerPg?.errors ?? 0}`);
+const verdict = (met) => (met == null ? 'NOT MEASURED' : met ? 'MET' : 'NOT MET');
+const verdicts = [];
+for (const r of rows.filter((x) => x.target)) {
+  verdicts.push(`${r.scenario} on ${r.store}: ${fr(r.ratio)} the in-memory peer, target ${r.target.peer}x: ${verdict(r.ratio == null ? null : r.ratio >= r.target.peer)}`);
+  if (r.target.peerPg) {
+    verdicts.push(`${r.scenario} on ${r.store}: ${fr(r.ratioPg)} the durable peer, target ${r.target.peerPg}x: ${verdict(r.ratioPg == null ? null : r.ratioPg >= r.target.peerPg)}`);
+  }
+  if (r.key === 'authorizationCode') {
+    const met = r.ours?.cpuMs == null || r.peer?.cpuMs == null ? null : r.ours.cpuMs <= r.peer.cpuMs;
+    verdicts.push(`CPU per code exchange on ${r.store}: ${f2(r.ours?.cpuMs)} ms, in-memory peer ${f2(r.peer?.cpuMs)} ms, target at or below: ${verdict(met)}`);
+  }
+}
 
 const date = new Date().toISOString();
 const meta = {
@@ -101,7 +128,7 @@ const meta = {
   versions: {
     compliance: `${head}${dirty ? ' + uncommitted changes in src/ or migrations/' : ''}`,
     aspnetcore: aspnet, dotnetSdk: sh('dotnet', ['--version']), node: process.version,
-    oidcProvider: pkg('oidc-provider'), autocannon: pkg('autocannon'), postgresql: args.postgres || null,
+    oidcProvider: pkg('oidc-provider'), pg: pkg('pg'), autocannon: pkg('autocannon'), postgresql: args.postgres || null,
   },
   settings: {
     loadGenerator: 'autocannon (one Node process, keep-alive connections, latency in whole ms)',
@@ -109,18 +136,19 @@ const meta = {
     sideRunSeconds: Number(args.side), codesPerServer: Number(args.codes), stores,
     order: 'ours (each store in turn), then the peer; one server process at a time, both on 127.0.0.1',
     ours: 'Release publish, ASPNETCORE_ENVIRONMENT=Development (demo client seeded), log level Warning, rate limits raised out of the way',
-    peer: 'oidc-provider, NODE_ENV=production, one process, in-memory adapter, ES256 JWT access tokens (resource indicator), devInteractions for the scripted login',
+    peer: 'oidc-provider, NODE_ENV=production, one process, in-memory adapter, ES256 JWT access tokens (resource indicator), refresh tokens rotated, devInteractions for the scripted login',
+    durablePeer: 'the same oidc-provider with the PostgreSQL adapter of peer/pg-adapter.mjs (node-postgres, pool of 32), on the same durable cluster as ours',
   },
 };
-writeFileSync(join(args.out, 'latest.json'), JSON.stringify({ ...meta, targetRatio: TARGET, rows, verdicts, failures }, null, 2) + '\n');
+writeFileSync(join(args.out, 'latest.json'), JSON.stringify({ ...meta, targets: TARGETS, rows, verdicts, failures }, null, 2) + '\n');
 
 const md = `# Token endpoint benchmark: latest run
 
 - date: ${date}
 - machine: ${meta.machine.nproc} CPUs, ${meta.machine.cpu} (shared, noisy: compare the ratios, not the absolute figures); load average ${meta.machine.loadavg1mAtStart} at the start, ${meta.machine.loadavg1mAtEnd.toFixed(2)} at the end
 - ours: Compliance service ${meta.versions.compliance}, ASP.NET Core ${meta.versions.aspnetcore} (SDK ${meta.versions.dotnetSdk})
-- peer: oidc-provider ${meta.versions.oidcProvider} on Node.js ${meta.versions.node}
-- load: autocannon ${meta.versions.autocannon}, ${meta.settings.connections} connections, ${meta.settings.warmupSeconds} s warm-up then ${meta.settings.tokenRunSeconds} s measured (side rows ${meta.settings.sideRunSeconds} s); ${meta.settings.codesPerServer} codes exchanged per server at the same concurrency
+- peer: oidc-provider ${meta.versions.oidcProvider} on Node.js ${meta.versions.node}, in memory; durable peer: the same on PostgreSQL ${meta.versions.postgresql ?? '(not run)'} through peer/pg-adapter.mjs (pg ${meta.versions.pg})
+- load: autocannon ${meta.versions.autocannon}, ${meta.settings.connections} connections, ${meta.settings.warmupSeconds} s warm-up then ${meta.settings.tokenRunSeconds} s measured (side rows ${meta.settings.sideRunSeconds} s); ${meta.settings.codesPerServer} codes exchanged per server, then each refresh token used once, at the same concurrency
 - order: ${meta.settings.order}
 
 ${table.join('\n')}
