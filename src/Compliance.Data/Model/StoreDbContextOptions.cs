@@ -20,6 +20,10 @@ public static class StoreDbContextOptions
         {
             SqliteDatabaseFile.EnsureOwnerOnly(store.ConnectionString, remember: true);
             builder.UseSqlite(store.ConnectionString);
+            if (SqliteWriteGate.For(store.ConnectionString) is { } gate)
+            {
+                builder.AddInterceptors(gate);
+            }
         }
 
         builder.ReplaceService<IModelCacheKeyFactory, ComplianceModelCacheKeyFactory>();
