@@ -30,8 +30,10 @@ public static class DataServiceCollectionExtensions
         services.TryAddSingleton(TimeProvider.System);
         services.AddOptions<StorageOptions>().Bind(configuration.GetSection(StorageOptions.SectionName)).ValidateOnStart();
         services.TryAddEnumerable(ServiceDescriptor.Singleton<IValidateOptions<StorageOptions>, StorageOptionsValidator>());
-        services.AddDbContext<ComplianceDbContext>((provider, options) =>
-            options.UseStore(provider.GetRequiredService<IOptions<StorageOptions>>().Value.ConnectionFor(Store.Compliance)));
+        // The options are built once per host, not once per request: the store does not change while the host runs.
+        services.AddDbContext<ComplianceDbContext>(
+            (provider, options) => options.UseStore(provider.GetRequiredService<IOptions<StorageOptions>>().Value.ConnectionFor(Store.Compliance)),
+            optionsLifetime: ServiceLifetime.Singleton);
 
         if (gateStartup)
         {

@@ -73,10 +73,17 @@ internal sealed class ConsentGrants(ComplianceDbContext db, IAuditTrail trail) :
 
     public async Task<IReadOnlySet<string>> AllowedScopesAsync(Guid subjectId, string clientId, CancellationToken cancellationToken)
     {
-        var scopes = await db.Set<ConsentGrant>().AsNoTracking()
-            .Where(g => g.SubjectId == subjectId && g.ClientId == clientId && g.RevokedAt == null)
-            .Select(g => g.Scopes)
-            .ToListAsync(cancellationToken);
-        return scopes.SelectMany(s => s.Split(' ', StringSplitOptions.RemoveEmptyEntries)).ToHashSet(StringComparer.Ordinal);
+        var allowed = new HashSet<string>(StringComparer.Ordinal);
+        await foreach (var scopes in StandingScopes.For(db)(db, subjectId, clientId).WithCancellation(cancellationToken))
+        {
+            allowed.UnionWith(scopes.Split(' ', StringSplitOptions.RemoveEmptyEntries));
+        }
+
+        return allowed;
     }
+
+    // Read on every code exchange and refresh: compiled once.
+    private static readonly CompiledQueries<Func<ComplianceDbContext, Guid, string, IAsyncEnumerable<string>>> StandingScopes =
+        new(() => EF.CompileAsyncQuery((ComplianceDbContext db, Guid subjectId, string clientId) =>
+            db.Set<ConsentGrant>().AsNoTracking().Where(g => g.SubjectId == subjectId && g.ClientId == clientId && g.RevokedAt == null).Select(g => g.Scopes)));
 }

@@ -37,8 +37,7 @@ internal sealed partial class AuthorizationCodeGrant(
         var now = time.GetUtcNow();
 
         // Another client's code is indistinguishable from an unknown one, and is left untouched.
-        var stored = await db.Set<AuthorizationCode>().AsNoTracking()
-            .FirstOrDefaultAsync(c => c.CodeHash == hash && c.ClientId == client.ClientId, cancellationToken);
+        var stored = await FindCode.For(db)(db, hash, client.ClientId, cancellationToken);
         if (stored is null || stored.ExpiresAt <= now || parameters["redirect_uri"] != stored.RedirectUri
             || !TokenResponses.VerifierMatches(verifier, stored.CodeChallenge))
         {
@@ -64,15 +63,13 @@ internal sealed partial class AuthorizationCodeGrant(
                 stored.IssuanceId,
                 stored.Nonce,
                 RefreshAbsoluteExpiry: null);
-            var response = await responses.ForUserAsync(client, grant, includeIdToken: true, cancellationToken);
+            var prepared = await responses.ForUserAsync(client, grant, includeIdToken: true, cancellationToken);
 
             // The conditional update is the single-use guarantee, across requests and nodes.
-            var outcome = await responses.CommitIntoFamilyAsync(stored.IssuanceId, async ct => await db.Set<AuthorizationCode>()
-                .Where(c => c.CodeHash == hash && c.ClientId == client.ClientId && c.ConsumedAt == null)
-                .ExecuteUpdateAsync(s => s.SetProperty(c => c.ConsumedAt, now), ct) == 1, cancellationToken);
+            var outcome = await responses.CommitIntoFamilyAsync(IssuanceClaim.Code(hash, client.ClientId, now), stored.IssuanceId, prepared, cancellationToken);
             if (outcome == IssueOutcome.Issued)
             {
-                return response;
+                return prepared.Response;
             }
 
             if (outcome == IssueOutcome.FamilyRevoked)
@@ -87,6 +84,10 @@ internal sealed partial class AuthorizationCodeGrant(
         OidcLog.CodeReplayed(logger, client.ClientId, revoked);
         throw Refused();
     }
+
+    private static readonly CompiledQueries<Func<ComplianceDbContext, string, string, CancellationToken, Task<AuthorizationCode?>>> FindCode =
+        new(() => EF.CompileAsyncQuery((ComplianceDbContext db, string hash, string clientId, CancellationToken _) =>
+            db.Set<AuthorizationCode>().AsNoTracking().FirstOrDefault(c => c.CodeHash == hash && c.ClientId == clientId)));
 
     private static bool ConsentCovers(IReadOnlySet<string> allowed, string scope) =>
         scope.Split(' ', StringSplitOptions.RemoveEmptyEntries).All(allowed.Contains);

@@ -28,8 +28,7 @@ internal sealed class RefreshTokenGrant(
         var requested = parameters.List("scope");
         var hash = TokenHashes.Of(token);
         var now = time.GetUtcNow();
-        var stored = await db.Set<RefreshToken>().AsNoTracking()
-            .FirstOrDefaultAsync(t => t.TokenHash == hash && t.ClientId == client.ClientId, cancellationToken);
+        var stored = await FindToken.For(db)(db, hash, client.ClientId, cancellationToken);
         if (stored is null || stored.RevokedAt is not null)
         {
             throw Refused();
@@ -65,13 +64,11 @@ internal sealed class RefreshTokenGrant(
                 stored.FamilyId,
                 Nonce: null,
                 RefreshAbsoluteExpiry: stored.AbsoluteExpiresAt);
-            var response = await responses.ForUserAsync(client, grant, includeIdToken: true, cancellationToken);
-            var outcome = await responses.CommitIntoFamilyAsync(stored.FamilyId, async ct => await db.Set<RefreshToken>()
-                .Where(t => t.TokenHash == hash && t.ConsumedAt == null && t.RevokedAt == null)
-                .ExecuteUpdateAsync(s => s.SetProperty(t => t.ConsumedAt, now), ct) == 1, cancellationToken);
+            var prepared = await responses.ForUserAsync(client, grant, includeIdToken: true, cancellationToken);
+            var outcome = await responses.CommitIntoFamilyAsync(IssuanceClaim.Refresh(hash, client.ClientId, now), stored.FamilyId, prepared, cancellationToken);
             if (outcome == IssueOutcome.Issued)
             {
-                return response;
+                return prepared.Response;
             }
 
             if (outcome == IssueOutcome.FamilyRevoked)
@@ -86,6 +83,10 @@ internal sealed class RefreshTokenGrant(
         OidcLog.RefreshReused(logger, client.ClientId, revoked);
         throw Refused();
     }
+
+    private static readonly CompiledQueries<Func<ComplianceDbContext, string, string, CancellationToken, Task<RefreshToken?>>> FindToken =
+        new(() => EF.CompileAsyncQuery((ComplianceDbContext db, string hash, string clientId, CancellationToken _) =>
+            db.Set<RefreshToken>().AsNoTracking().FirstOrDefault(t => t.TokenHash == hash && t.ClientId == clientId)));
 
     private static OAuthException Refused() =>
         new(OAuthErrors.InvalidGrant, "The refresh token is invalid, expired, already used or revoked.");

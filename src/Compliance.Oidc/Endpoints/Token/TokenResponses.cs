@@ -27,6 +27,9 @@ internal sealed record UserGrant(
     string? Nonce,
     DateTimeOffset? RefreshAbsoluteExpiry);
 
+/// <summary>A signed token response and the records that must be written before it is sent.</summary>
+internal sealed record PreparedIssuance(Dictionary<string, object> Response, IssuedToken Access, RefreshToken? Refresh);
+
 /// <summary>How a commit into a family ended.</summary>
 internal enum IssueOutcome
 {
@@ -43,43 +46,29 @@ internal enum IssueOutcome
 internal sealed class TokenResponses(TokenIssuer issuer, IPairwiseSubjects subjects, PairwiseSessions sessions, ComplianceDbContext db, TimeProvider time)
 {
     /// <summary>
-    /// Writes the tokens that <see cref="ForUserAsync"/> prepared, in one short transaction: first the claim (the
-    /// conditional update that makes a code or refresh token single use), then the family's row, taken under the
-    /// condition that it is not revoked, then the token records. A revocation updates the family row first, so either
-    /// it waits for this transaction and then finds its tokens, or this transaction finds the family revoked and
-    /// writes nothing. Signing and pairwise identifiers are computed before, outside the lock.
+    /// Writes the tokens that <see cref="ForUserAsync"/> prepared, atomically with the claim they rest on and under the
+    /// condition that their family is not revoked (see <see cref="IssuanceCommit"/>). Signing and pairwise identifiers
+    /// were computed before, outside any lock.
     /// </summary>
-    public async Task<IssueOutcome> CommitIntoFamilyAsync(Guid familyId, Func<CancellationToken, Task<bool>> claim, CancellationToken cancellationToken)
+    public Task<IssueOutcome> CommitIntoFamilyAsync(IssuanceClaim claim, Guid familyId, PreparedIssuance prepared, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(claim);
-        await using var transaction = await db.Database.BeginTransactionAsync(cancellationToken);
-        var outcome = !await claim(cancellationToken) ? IssueOutcome.ClaimLost
-            : await db.Set<TokenFamily>()
-                .Where(f => f.FamilyId == familyId && f.RevokedAt == null)
-                .ExecuteUpdateAsync(s => s.SetProperty(f => f.RevokedAt, f => f.RevokedAt), cancellationToken) != 1 ? IssueOutcome.FamilyRevoked
-            : IssueOutcome.Issued;
-        if (outcome != IssueOutcome.Issued)
-        {
-            db.ChangeTracker.Clear();
-            return outcome;
-        }
-
-        await db.SaveChangesAsync(cancellationToken);
-        await transaction.CommitAsync(cancellationToken);
-        return outcome;
+        ArgumentNullException.ThrowIfNull(prepared);
+        return IssuanceCommit.CommitAsync(db, claim, familyId, prepared.Access, prepared.Refresh, cancellationToken);
     }
 
     /// <summary>
-    /// Signs the tokens of a user-bound grant and stages their records; nothing is written until
+    /// Signs the tokens of a user-bound grant and prepares their records; nothing is written until
     /// <see cref="CommitIntoFamilyAsync"/>.
     /// </summary>
-    public async Task<Dictionary<string, object>> ForUserAsync(Client client, UserGrant grant, bool includeIdToken, CancellationToken cancellationToken)
+    public async Task<PreparedIssuance> ForUserAsync(Client client, UserGrant grant, bool includeIdToken, CancellationToken cancellationToken)
     {
         var sub = await subjects.SubjectForAsync(grant.SubjectId, client.Sector, cancellationToken);
         var sid = await sessions.SessionForAsync(grant.SessionId, client.Sector, cancellationToken);
         var subject = new TokenSubject(sub, grant.SubjectId, grant.AuthTime, grant.Acr, grant.Amr, sid);
         var (accessToken, tokenId, expiresAt) = await issuer.CreateAccessTokenAsync(client.ClientId, subject, grant.Scope, client.AccessTokenLifetimeSeconds, cancellationToken);
-        db.Add(new IssuedToken { TokenId = tokenId, FamilyId = grant.FamilyId, ClientId = client.ClientId, SubjectId = grant.SubjectId, ExpiresAt = expiresAt });
+        var access = new IssuedToken { TokenId = tokenId, FamilyId = grant.FamilyId, ClientId = client.ClientId, SubjectId = grant.SubjectId, ExpiresAt = expiresAt };
+        RefreshToken? refreshRecord = null;
 
         var response = new Dictionary<string, object>(StringComparer.Ordinal)
         {
@@ -96,7 +85,7 @@ internal sealed class TokenResponses(TokenIssuer issuer, IPairwiseSubjects subje
             var now = time.GetUtcNow();
             var absolute = grant.RefreshAbsoluteExpiry ?? now.AddSeconds(client.RefreshTokenAbsoluteLifetimeSeconds);
             var sliding = now.AddSeconds(client.RefreshTokenSlidingLifetimeSeconds);
-            db.Add(new RefreshToken
+            refreshRecord = new RefreshToken
             {
                 TokenHash = TokenHashes.Of(refresh),
                 FamilyId = grant.FamilyId,
@@ -110,7 +99,7 @@ internal sealed class TokenResponses(TokenIssuer issuer, IPairwiseSubjects subje
                 CreatedAt = now,
                 ExpiresAt = sliding < absolute ? sliding : absolute,
                 AbsoluteExpiresAt = absolute,
-            });
+            };
             response["refresh_token"] = refresh;
         }
 
@@ -120,7 +109,7 @@ internal sealed class TokenResponses(TokenIssuer issuer, IPairwiseSubjects subje
             response["id_token"] = idToken;
         }
 
-        return response;
+        return new PreparedIssuance(response, access, refreshRecord);
     }
 
     public async Task<Dictionary<string, object>> ForClientAsync(Client client, string scope, CancellationToken cancellationToken)
