@@ -7,7 +7,8 @@
 #   SKIP_PUBLISH=1 benchmarks/run.sh        # reuse the last Release publish
 #
 # Settings (environment): DURATION (s, measured token run, 15), WARMUP (s, 5), SIDE_DURATION (s, side runs, 5),
-# CONNECTIONS (32), CODES (codes exchanged per server, 1500), STORES ("sqlite sqlite-tmpfs postgresql"),
+# CONNECTIONS (32), CODES (codes exchanged, then refreshed, per server, 3000), CODE_WARMUP (codes per warm-up round, 2000),
+# CODE_WARMUP_ROUNDS (3: both JITs reach their steady state first), STORES ("sqlite sqlite-tmpfs postgresql"),
 # PUBLISH_DIR (where our server is published, $TMPDIR/compliance-bench-server).
 # Writes results/latest.md and results/latest.json, and prints the table. Stops everything it started.
 set -euo pipefail
@@ -18,7 +19,9 @@ DURATION="${DURATION:-15}"
 WARMUP="${WARMUP:-5}"
 SIDE_DURATION="${SIDE_DURATION:-5}"
 CONNECTIONS="${CONNECTIONS:-32}"
-CODES="${CODES:-1500}"
+CODES="${CODES:-3000}"
+CODE_WARMUP="${CODE_WARMUP:-2000}"
+CODE_WARMUP_ROUNDS="${CODE_WARMUP_ROUNDS:-3}"
 STORES="${STORES:-sqlite sqlite-tmpfs postgresql}"
 PUBLISH_DIR="${PUBLISH_DIR:-${TMPDIR:-/tmp}/compliance-bench-server}"
 WORK="$(mktemp -d -t compliance-bench.XXXXXX)"
@@ -105,7 +108,7 @@ token_runs() { # prefix, token url, with side runs (1/0)
 }
 
 authcode_run() { # prefix, target, base url
-  node "$HERE/lib/authcode.mjs" --target "$2" --base "$3" --codes "$CODES" --concurrency "$CONNECTIONS" --warmup 200 --pid "$SERVER_PID" \
+  node "$HERE/lib/authcode.mjs" --target "$2" --base "$3" --codes "$CODES" --concurrency "$CONNECTIONS" --warmup "$CODE_WARMUP" --warmup-rounds "$CODE_WARMUP_ROUNDS" --pid "$SERVER_PID" \
     >"$RAW/$1-authcode.json" 2>"$WORK/$1-authcode.err" || { log "authorization-code run failed for $1"; cat "$WORK/$1-authcode.err" >&2; exit 1; }
   if [ -s "$WORK/$1-authcode.err" ]; then head -n 3 "$WORK/$1-authcode.err" | sed 's/^/[bench]   /' >&2; fi
   node -e 'const r=JSON.parse(require("fs").readFileSync(process.argv[1]));
@@ -217,5 +220,5 @@ fi
 # --- report -----------------------------------------------------------------------------------------------------
 mkdir -p "$HERE/results"
 node "$HERE/lib/report.mjs" --load-start "$LOAD_START" --raw "$RAW" --out "$HERE/results" --root "$ROOT" --stores "$STORES" \
-  --duration "$DURATION" --warmup "$WARMUP" --side "$SIDE_DURATION" --connections "$CONNECTIONS" --codes "$CODES" \
+  --duration "$DURATION" --warmup "$WARMUP" --side "$SIDE_DURATION" --connections "$CONNECTIONS" --codes "$CODES" --code-warmup "$CODE_WARMUP x $CODE_WARMUP_ROUNDS" \
   --postgres "$PG_VERSION"

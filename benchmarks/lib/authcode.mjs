@@ -1,7 +1,7 @@
 // Authorization-code exchange rate, for either server.
 //
-//   node lib/authcode.mjs --target ours|peer|peer-pg --base http://127.0.0.1:PORT --codes N --concurrency C [--warmup W] [--pid SERVER_PID]
-//                         [--phase both|code|refresh]
+//   node lib/authcode.mjs --target ours|peer|peer-pg --base http://127.0.0.1:PORT --codes N --concurrency C
+//                         [--warmup W --warmup-rounds R] [--pid SERVER_PID] [--phase both|code|refresh]
 //
 // 1. Signs in once like a browser (scripted login form, then the consent form) and keeps the session cookie.
 // 2. Collects a pool of codes: one GET of the authorization endpoint each, with the session cookie, a fresh PKCE
@@ -28,6 +28,7 @@ const base = new URL(args.base);
 const codes = Number(args.codes ?? 1000);
 const concurrency = Number(args.concurrency ?? 32);
 const warmup = Number(args.warmup ?? 0);
+const warmupRounds = Number(args['warmup-rounds'] ?? 1); // untimed rounds of the whole flow, so that the JIT settles
 const phase = args.phase ?? 'both';
 const pid = args.pid; // optional: the server's process id, to report its CPU time per exchange (Linux /proc)
 const CLK_TCK = 100; // USER_HZ, 100 on every Linux architecture that matters here
@@ -214,7 +215,7 @@ const refresh = (tokens) => timed(tokens, (token) =>
   new URLSearchParams({ grant_type: 'refresh_token', refresh_token: token }).toString());
 
 await signIn();
-if (warmup > 0) {
+for (let round = 0; warmup > 0 && round < warmupRounds; round++) {
   const { refreshTokens } = await exchange(await collect(warmup));
   await refresh(refreshTokens);
 }

@@ -133,7 +133,7 @@ const meta = {
   settings: {
     loadGenerator: 'autocannon (one Node process, keep-alive connections, latency in whole ms)',
     connections: Number(args.connections), tokenRunSeconds: Number(args.duration), warmupSeconds: Number(args.warmup),
-    sideRunSeconds: Number(args.side), codesPerServer: Number(args.codes), stores,
+    sideRunSeconds: Number(args.side), codesPerServer: Number(args.codes), codeWarmup: args['code-warmup'], stores,
     order: 'ours (each store in turn), then the peer; one server process at a time, both on 127.0.0.1',
     ours: 'Release publish, ASPNETCORE_ENVIRONMENT=Development (demo client seeded), log level Warning, rate limits raised out of the way',
     peer: 'oidc-provider, NODE_ENV=production, one process, in-memory adapter, ES256 JWT access tokens (resource indicator), refresh tokens rotated, devInteractions for the scripted login',
@@ -148,7 +148,7 @@ const md = `# Token endpoint benchmark: latest run
 - machine: ${meta.machine.nproc} CPUs, ${meta.machine.cpu} (shared, noisy: compare the ratios, not the absolute figures); load average ${meta.machine.loadavg1mAtStart} at the start, ${meta.machine.loadavg1mAtEnd.toFixed(2)} at the end
 - ours: Compliance service ${meta.versions.compliance}, ASP.NET Core ${meta.versions.aspnetcore} (SDK ${meta.versions.dotnetSdk})
 - peer: oidc-provider ${meta.versions.oidcProvider} on Node.js ${meta.versions.node}, in memory; durable peer: the same on PostgreSQL ${meta.versions.postgresql ?? '(not run)'} through peer/pg-adapter.mjs (pg ${meta.versions.pg})
-- load: autocannon ${meta.versions.autocannon}, ${meta.settings.connections} connections, ${meta.settings.warmupSeconds} s warm-up then ${meta.settings.tokenRunSeconds} s measured (side rows ${meta.settings.sideRunSeconds} s); ${meta.settings.codesPerServer} codes exchanged per server, then each refresh token used once, at the same concurrency
+- load: autocannon ${meta.versions.autocannon}, ${meta.settings.connections} connections, ${meta.settings.warmupSeconds} s warm-up then ${meta.settings.tokenRunSeconds} s measured (side rows ${meta.settings.sideRunSeconds} s); ${meta.settings.codesPerServer} codes exchanged per server, then each refresh token used once, at the same concurrency, after warm-up rounds of the same flow (${meta.settings.codeWarmup} codes)
 - order: ${meta.settings.order}
 
 ${table.join('\n')}

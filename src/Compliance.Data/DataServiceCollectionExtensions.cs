@@ -2,6 +2,7 @@ using Compliance.Data.Health;
 using Compliance.Data.Migrations;
 using Compliance.Data.Model;
 using Compliance.Data.Storage;
+using Microsoft.EntityFrameworkCore.Infrastructure;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.DependencyInjection.Extensions;
@@ -30,10 +31,12 @@ public static class DataServiceCollectionExtensions
         services.TryAddSingleton(TimeProvider.System);
         services.AddOptions<StorageOptions>().Bind(configuration.GetSection(StorageOptions.SectionName)).ValidateOnStart();
         services.TryAddEnumerable(ServiceDescriptor.Singleton<IValidateOptions<StorageOptions>, StorageOptionsValidator>());
-        // The options are built once per host, not once per request: the store does not change while the host runs.
-        services.AddDbContext<ComplianceDbContext>(
-            (provider, options) => options.UseStore(provider.GetRequiredService<IOptions<StorageOptions>>().Value.ConnectionFor(Store.Compliance)),
-            optionsLifetime: ServiceLifetime.Singleton);
+        // Pooled: the hot paths (code exchange, refresh) would otherwise build a context's services on every request.
+        services.AddDbContextPool<ComplianceDbContext>((provider, options) =>
+        {
+            options.UseStore(provider.GetRequiredService<IOptions<StorageOptions>>().Value.ConnectionFor(Store.Compliance));
+            ((IDbContextOptionsBuilderInfrastructure)options).AddOrUpdateExtension(new ModelPartsExtension(provider.GetServices<IComplianceModelPart>()));
+        });
 
         if (gateStartup)
         {

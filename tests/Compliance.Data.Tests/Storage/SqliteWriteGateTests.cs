@@ -2,6 +2,7 @@ using Compliance.Data.Model;
 using Compliance.Data.Storage;
 using Microsoft.Data.Sqlite;
 using Microsoft.EntityFrameworkCore;
+using Microsoft.EntityFrameworkCore.Infrastructure;
 
 namespace Compliance.Data.Tests.Storage;
 
@@ -65,6 +66,46 @@ public sealed class SqliteWriteGateTests : IDisposable
         await WriteInTransactionAsync(next, 2, "next").WaitAsync(TimeSpan.FromSeconds(10));
 
         (await ValuesAsync()).ShouldBe(["next"]);
+    }
+
+    [Fact]
+    public async Task ContextDisposed_WithItsConnectionOpenedByHand_AndATransactionLeftOpen_ReleasesTheGate()
+    {
+        await using (var abandoned = Open())
+        {
+            await abandoned.Database.OpenConnectionAsync();
+            var transaction = await abandoned.Database.BeginTransactionAsync();
+            await abandoned.Database.ExecuteSqlRawAsync("INSERT INTO probe (id, value) VALUES (1, 'abandoned')");
+            GC.KeepAlive(transaction);
+        }
+
+        await using var next = Open();
+        await WriteInTransactionAsync(next, 2, "next").WaitAsync(TimeSpan.FromSeconds(10));
+
+        (await ValuesAsync()).ShouldBe(["next"]);
+    }
+
+    [Fact]
+    public async Task PooledContext_ReturnedWithATransactionLeftOpen_ReleasesTheGate()
+    {
+        var options = new DbContextOptionsBuilder<ProbeContext>();
+        options.UseStore(_store);
+        var pool = new PooledDbContextFactory<ProbeContext>(options.Options);
+        await using (var abandoned = await pool.CreateDbContextAsync())
+        {
+            await abandoned.Database.OpenConnectionAsync();
+            var transaction = await abandoned.Database.BeginTransactionAsync();
+            await abandoned.Database.ExecuteSqlRawAsync("INSERT INTO probe (id, value) VALUES (1, 'abandoned')");
+            GC.KeepAlive(transaction);
+        }
+
+        // Two leases at once: the second is a different context, with a different connection.
+        await using var reused = await pool.CreateDbContextAsync();
+        await using var other = await pool.CreateDbContextAsync();
+        await WriteInTransactionAsync(other, 2, "other").WaitAsync(TimeSpan.FromSeconds(10));
+        await WriteInTransactionAsync(reused, 3, "reused").WaitAsync(TimeSpan.FromSeconds(10));
+
+        (await ValuesAsync()).ShouldBe(["other", "reused"]);
     }
 
     [Fact]
@@ -151,5 +192,5 @@ public sealed class SqliteWriteGateTests : IDisposable
         return await db.Database.SqlQueryRaw<string>("SELECT value AS \"Value\" FROM probe ORDER BY id").ToListAsync();
     }
 
-    private sealed class ProbeContext(DbContextOptions options) : DbContext(options);
+    private sealed class ProbeContext(DbContextOptions options) : StoreDbContext(options);
 }

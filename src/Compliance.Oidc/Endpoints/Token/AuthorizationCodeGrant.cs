@@ -37,6 +37,8 @@ internal sealed partial class AuthorizationCodeGrant(
         var now = time.GetUtcNow();
 
         // Another client's code is indistinguishable from an unknown one, and is left untouched.
+        // One connection for the request's reads and its write, instead of one opened and closed for each.
+        await db.Database.OpenConnectionAsync(cancellationToken);
         var stored = await FindCode.For(db)(db, hash, client.ClientId, cancellationToken);
         if (stored is null || stored.ExpiresAt <= now || parameters["redirect_uri"] != stored.RedirectUri
             || !TokenResponses.VerifierMatches(verifier, stored.CodeChallenge))

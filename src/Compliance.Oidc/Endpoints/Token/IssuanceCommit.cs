@@ -1,6 +1,7 @@
 using Compliance.Data.Model;
 using Compliance.Oidc.Grants;
 using Microsoft.EntityFrameworkCore;
+using Microsoft.EntityFrameworkCore.Storage;
 
 namespace Compliance.Oidc.Endpoints.Token;
 
@@ -72,18 +73,27 @@ internal static class IssuanceCommit
         }
 
         await using var transaction = await db.Database.BeginTransactionAsync(cancellationToken);
-        var outcome = await db.Database.ExecuteSqlRawAsync(claim.IsCode ? SqliteCodeClaim : SqliteRefreshClaim, parameters[..4], cancellationToken) != 1 ? IssueOutcome.ClaimLost
-            : await db.Database.ExecuteSqlRawAsync(SqliteFamily, parameters[..4], cancellationToken) != 1 ? IssueOutcome.FamilyRevoked
-            : IssueOutcome.Issued;
-        if (outcome != IssueOutcome.Issued)
+        try
         {
-            await transaction.RollbackAsync(cancellationToken);
-            return outcome;
-        }
+            var outcome = await db.Database.ExecuteSqlRawAsync(claim.IsCode ? SqliteCodeClaim : SqliteRefreshClaim, parameters[..4], cancellationToken) != 1 ? IssueOutcome.ClaimLost
+                : await db.Database.ExecuteSqlRawAsync(SqliteFamily, parameters[..4], cancellationToken) != 1 ? IssueOutcome.FamilyRevoked
+                : IssueOutcome.Issued;
+            if (outcome != IssueOutcome.Issued)
+            {
+                await transaction.RollbackAsync(cancellationToken);
+                return outcome;
+            }
 
-        await db.Database.ExecuteSqlRawAsync(refresh is null ? SqliteAccessInsert : SqliteAccessAndRefreshInsert, parameters, cancellationToken);
-        await transaction.CommitAsync(cancellationToken);
-        return IssueOutcome.Issued;
+            await db.Database.ExecuteSqlRawAsync(refresh is null ? SqliteAccessInsert : SqliteAccessAndRefreshInsert, parameters, cancellationToken);
+            await transaction.CommitAsync(cancellationToken);
+            return IssueOutcome.Issued;
+        }
+        catch when (transaction.GetDbTransaction().Connection is not null)
+        {
+            // Rolled back explicitly, so that the write gate is released now, not when the request's context goes.
+            await transaction.RollbackAsync(CancellationToken.None);
+            throw;
+        }
     }
 
     private static object[] Parameters(ComplianceDbContext db, IssuanceClaim claim, Guid familyId, IssuedToken access, RefreshToken? refresh)

@@ -28,6 +28,8 @@ internal sealed class RefreshTokenGrant(
         var requested = parameters.List("scope");
         var hash = TokenHashes.Of(token);
         var now = time.GetUtcNow();
+        // One connection for the request's reads and its write, instead of one opened and closed for each.
+        await db.Database.OpenConnectionAsync(cancellationToken);
         var stored = await FindToken.For(db)(db, hash, client.ClientId, cancellationToken);
         if (stored is null || stored.RevokedAt is not null)
         {

@@ -3,6 +3,7 @@ using Compliance.Oidc.Protocol;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.Routing;
+using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging;
 
 namespace Compliance.Oidc.Endpoints.Token;
@@ -21,9 +22,6 @@ internal static class TokenEndpoint
     private static async Task<IResult> HandleAsync(
         HttpContext context,
         ClientAuthenticator authenticator,
-        AuthorizationCodeGrant authorizationCode,
-        RefreshTokenGrant refreshToken,
-        ClientCredentialsGrant clientCredentials,
         ILogger<TokenResponses> logger)
     {
         string? clientId = null;
@@ -38,11 +36,13 @@ internal static class TokenEndpoint
                 throw new OAuthException(OAuthErrors.UnauthorizedClient, $"This client may not use the {grantType} grant.");
             }
 
+            // Only the handler of this grant is built: each depends on a different part of the service graph.
+            var services = context.RequestServices;
             var response = grantType switch
             {
-                "authorization_code" => await authorizationCode.HandleAsync(client, parameters, context.RequestAborted),
-                "refresh_token" => await refreshToken.HandleAsync(client, parameters, context.RequestAborted),
-                "client_credentials" => await clientCredentials.HandleAsync(client, parameters, context.RequestAborted),
+                "authorization_code" => await services.GetRequiredService<AuthorizationCodeGrant>().HandleAsync(client, parameters, context.RequestAborted),
+                "refresh_token" => await services.GetRequiredService<RefreshTokenGrant>().HandleAsync(client, parameters, context.RequestAborted),
+                "client_credentials" => await services.GetRequiredService<ClientCredentialsGrant>().HandleAsync(client, parameters, context.RequestAborted),
                 _ => throw new OAuthException(OAuthErrors.UnsupportedGrantType, "Supported grant types: authorization_code, refresh_token, client_credentials."),
             };
             OidcLog.TokensIssued(logger, client.ClientId, grantType);
