@@ -74,7 +74,7 @@ else
   # The timed phase starts after the codes are collected (about 2 s for 4000 on this machine); perf samples inside it.
   codes 4000 0 0 >"$WORK/result.json" &
   load=$!
-  sleep "${COLLECT_SECONDS:-4}"
+  sleep "${COLLECT_SECONDS:-6}"
   perf record -F 999 -g -p "$SERVER_PID" -o "$WORK/perf.data" -- sleep "$SECONDS_SAMPLED" 2>/dev/null
   wait "$load"
   cat "$WORK/result.json"

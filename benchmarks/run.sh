@@ -8,7 +8,8 @@
 #
 # Settings (environment): DURATION (s, measured token run, 15), WARMUP (s, 5), SIDE_DURATION (s, side runs, 5),
 # CONNECTIONS (32), CODES (codes exchanged, then refreshed, per server, 3000), CODE_WARMUP (codes per warm-up round, 2000),
-# CODE_WARMUP_ROUNDS (3: both JITs reach their steady state first), STORES ("sqlite sqlite-tmpfs postgresql"),
+# CODE_WARMUP_ROUNDS (3: both JITs reach their steady state first), ROUNDS (measured code-flow rounds, 3; the report
+# takes each server's median), STORES ("sqlite sqlite-tmpfs postgresql"),
 # PUBLISH_DIR (where our server is published, $TMPDIR/compliance-bench-server).
 # Writes results/latest.md and results/latest.json, and prints the table. Stops everything it started.
 set -euo pipefail
@@ -22,6 +23,7 @@ CONNECTIONS="${CONNECTIONS:-32}"
 CODES="${CODES:-3000}"
 CODE_WARMUP="${CODE_WARMUP:-2000}"
 CODE_WARMUP_ROUNDS="${CODE_WARMUP_ROUNDS:-3}"
+ROUNDS="${ROUNDS:-3}"
 STORES="${STORES:-sqlite sqlite-tmpfs postgresql}"
 PUBLISH_DIR="${PUBLISH_DIR:-${TMPDIR:-/tmp}/compliance-bench-server}"
 WORK="$(mktemp -d -t compliance-bench.XXXXXX)"
@@ -35,6 +37,8 @@ WRONG_BASIC="Basic $(printf '%s:%s' "$CLIENT_ID" "not-the-secret" | base64 -w0)"
 FORM="Content-Type=application/x-www-form-urlencoded"
 
 SERVER_PID=""
+declare -A URLS=() PIDS=() TOKEN_PATHS=() TARGETS=()
+NAMES=()
 PG_DATA=""
 PGBIN=""
 log() { printf '[bench] %s\n' "$*" >&2; }
@@ -54,6 +58,7 @@ stop_server() {
 }
 
 cleanup() {
+  for pid in "${PIDS[@]}"; do SERVER_PID="$pid"; stop_server; done
   stop_server
   if [ -n "$PG_DATA" ]; then as_pg_user "$PGBIN/pg_ctl" -D "$PG_DATA" -m immediate stop >/dev/null 2>&1 || true; fi
   if [ -L "$WORK/tmpfs-data" ]; then rm -rf "$(readlink "$WORK/tmpfs-data")"; fi
@@ -107,14 +112,20 @@ token_runs() { # prefix, token url, with side runs (1/0)
   fi
 }
 
-authcode_run() { # prefix, target, base url
-  node "$HERE/lib/authcode.mjs" --target "$2" --base "$3" --codes "$CODES" --concurrency "$CONNECTIONS" --warmup "$CODE_WARMUP" --warmup-rounds "$CODE_WARMUP_ROUNDS" --pid "$SERVER_PID" \
-    >"$RAW/$1-authcode.json" 2>"$WORK/$1-authcode.err" || { log "authorization-code run failed for $1"; cat "$WORK/$1-authcode.err" >&2; exit 1; }
-  if [ -s "$WORK/$1-authcode.err" ]; then head -n 3 "$WORK/$1-authcode.err" | sed 's/^/[bench]   /' >&2; fi
+authcode_run() { # name, target, base url, warm-up codes, warm-up rounds, round (or "warmup": not recorded)
+  local name="$1" out="$RAW/$1-authcode-$6.json"
+  if [ "$6" = "warmup" ]; then
+    node "$HERE/lib/authcode.mjs" --target "$2" --base "$3" --codes "$4" --concurrency "$CONNECTIONS" --warmup "$4" --warmup-rounds $(($5 - 1)) \
+      >/dev/null 2>"$WORK/$name-warmup.err" || { log "warm-up failed for $name"; cat "$WORK/$name-warmup.err" >&2; exit 1; }
+    return
+  fi
+  node "$HERE/lib/authcode.mjs" --target "$2" --base "$3" --codes "$CODES" --concurrency "$CONNECTIONS" --pid "$SERVER_PID" \
+    >"$out" 2>"$WORK/$name-authcode.err" || { log "authorization-code run failed for $name"; cat "$WORK/$name-authcode.err" >&2; exit 1; }
+  if [ -s "$WORK/$name-authcode.err" ]; then head -n 3 "$WORK/$name-authcode.err" | sed 's/^/[bench]   /' >&2; fi
   node -e 'const r=JSON.parse(require("fs").readFileSync(process.argv[1]));
     for (const [k, x] of Object.entries({ code: r.code, refresh: r.refresh }))
       console.error(`[bench]   ${process.argv[2]}-${k}: ${x.rps.toFixed(0)}/s, p50 ${x.p50.toFixed(1)} ms, p99 ${x.p99.toFixed(1)} ms, CPU ${x.cpuMs?.toFixed(3)} ms/req, failed ${x.failed}`)' \
-    "$RAW/$1-authcode.json" "$1"
+    "$out" "$name"
 }
 
 LOAD_START="$(cut -d' ' -f1 /proc/loadavg)"
@@ -160,10 +171,19 @@ if [[ " $STORES " == *" postgresql "* ]]; then
   fi
 fi
 
-# --- our server -----------------------------------------------------------------------------------------------
-OURS_PORT="$(free_port 5381)"
-OURS="http://127.0.0.1:$OURS_PORT"
-first=1
+# --- start every server (each on its own port; an idle server costs nothing) ------------------------------------
+# Each server is started once and kept: the client_credentials rows load one server at a time, then the code-flow
+# rows run in interleaved rounds (every server once per round), so that a burst of noise on this shared machine
+# hits all of them alike; the report takes each server's median round.
+start_server() { # name, target (ours|peer|peer-pg), url, token path, log, command...
+  local name="$1" target="$2" url="$3" token="$4" logfile="$5"; shift 5
+  "$@" >"$logfile" 2>&1 &
+  SERVER_PID=$!
+  PIDS[$name]=$SERVER_PID; URLS[$name]=$url; TOKEN_PATHS[$name]=$token; TARGETS[$name]=$target; NAMES+=("$name")
+}
+select_server() { SERVER_PID="${PIDS[$1]}"; }
+
+next_port=5381
 for store in $STORES; do
   env_args=()
   case "$store" in
@@ -176,49 +196,61 @@ for store in $STORES; do
         "Storage__VaultConnectionString=Host=127.0.0.1;Port=$PG_PORT;Username=postgres;Database=bench_vault") ;;
     *) log "unknown store $store"; exit 1 ;;
   esac
-  log "ours ($store): starting on $OURS"
-  (cd "$PUBLISH_DIR" && exec env ASPNETCORE_ENVIRONMENT=Development Urls="$OURS" Oidc__Issuer="$OURS" \
+  port="$(free_port "$next_port")"; next_port=$((port + 1)); url="http://127.0.0.1:$port"
+  log "ours ($store): starting on $url"
+  start_server "ours-$store" ours "$url" /connect/token "$WORK/ours-$store.log" \
+    env -C "$PUBLISH_DIR" ASPNETCORE_ENVIRONMENT=Development Urls="$url" Oidc__Issuer="$url" \
     Storage__DataDirectory="$DATA_DIR" Oidc__TokenRequestsPerSecond=1000000 Oidc__InteractiveRequestsPerMinute=10000 \
     Logging__LogLevel__Default=Warning Logging__LogLevel__Compliance.Oidc.Endpoints.Token.TokenResponses=Error \
-    "${env_args[@]}" dotnet Compliance.Server.dll) >"$WORK/ours-$store.log" 2>&1 &
-  SERVER_PID=$!
-  wait_ready "$OURS/health/ready" "$WORK/ours-$store.log"
-  token_runs "ours-$store" "$OURS/connect/token" "$first"
-  if [ "$first" = "1" ]; then
-    cannon "ours-$store-live" "$SIDE_DURATION" "$OURS/health/live"   # the framework's floor: routing, middleware, headers
-  fi
-  authcode_run "ours-$store" ours "$OURS"
-  stop_server
-  if [ "$store" = "sqlite-tmpfs" ]; then rm -rf "$DATA_DIR" "$WORK/tmpfs-data"; fi
-  first=0
+    "${env_args[@]}" dotnet Compliance.Server.dll
+  wait_ready "$url/health/ready" "$WORK/ours-$store.log"
 done
 
-# --- the peer: oidc-provider ------------------------------------------------------------------------------------
-PEER_PORT="$(free_port 5581)"
-PEER="http://127.0.0.1:$PEER_PORT"
-log "peer (oidc-provider): starting on $PEER"
-(cd "$HERE" && exec env NODE_ENV=production PORT="$PEER_PORT" node peer/server.mjs) >"$WORK/peer.log" 2>&1 &
-SERVER_PID=$!
-wait_ready "$PEER/.well-known/openid-configuration" "$WORK/peer.log"
-token_runs peer "$PEER/token" 1
-authcode_run peer peer "$PEER"
-stop_server
-
-# --- the durable peer: oidc-provider on PostgreSQL (peer/pg-adapter.mjs), same cluster as ours ---------------------
+# The peer: oidc-provider, in memory; and the durable peer: the same on PostgreSQL (peer/pg-adapter.mjs), same cluster.
+port="$(free_port 5581)"; url="http://127.0.0.1:$port"
+log "peer (oidc-provider, in memory): starting on $url"
+start_server peer peer "$url" /token "$WORK/peer.log" env -C "$HERE" NODE_ENV=production PORT="$port" node peer/server.mjs
+wait_ready "$url/.well-known/openid-configuration" "$WORK/peer.log"
 if [[ " $STORES " == *" postgresql "* ]]; then
   as_pg_user "$PGBIN/psql" -h 127.0.0.1 -p "$PG_PORT" -U postgres -qc "CREATE DATABASE bench_peer" >/dev/null
-  log "peer on PostgreSQL (oidc-provider, durable adapter): starting on $PEER"
-  (cd "$HERE" && exec env NODE_ENV=production PORT="$PEER_PORT" DATABASE_URL="postgres://postgres@127.0.0.1:$PG_PORT/bench_peer" \
-    node peer/server.mjs) >"$WORK/peer-pg.log" 2>&1 &
-  SERVER_PID=$!
-  wait_ready "$PEER/.well-known/openid-configuration" "$WORK/peer-pg.log"
-  token_runs peer-pg "$PEER/token" 0
-  authcode_run peer-pg peer-pg "$PEER"
-  stop_server
+  port="$(free_port $((port + 1)))"; url="http://127.0.0.1:$port"
+  log "durable peer (oidc-provider on PostgreSQL): starting on $url"
+  start_server peer-pg peer-pg "$url" /token "$WORK/peer-pg.log" \
+    env -C "$HERE" NODE_ENV=production PORT="$port" DATABASE_URL="postgres://postgres@127.0.0.1:$PG_PORT/bench_peer" node peer/server.mjs
+  wait_ready "$url/.well-known/openid-configuration" "$WORK/peer-pg.log"
 fi
+
+# --- client_credentials: one server at a time ----------------------------------------------------------------------
+first=1
+for name in "${NAMES[@]}"; do
+  select_server "$name"
+  side=0
+  if [ "$name" = "peer" ] || { [ "${TARGETS[$name]}" = "ours" ] && [ "$first" = "1" ]; }; then side=1; fi
+  token_runs "$name" "${URLS[$name]}${TOKEN_PATHS[$name]}" "$side"
+  if [ "${TARGETS[$name]}" = "ours" ] && [ "$first" = "1" ]; then
+    cannon "$name-live" "$SIDE_DURATION" "${URLS[$name]}/health/live"   # the framework's floor: routing, middleware, headers
+    first=0
+  fi
+done
+
+# --- code exchange and refresh: warm-up, then interleaved rounds ----------------------------------------------------
+for name in "${NAMES[@]}"; do
+  select_server "$name"
+  log "$name: warming up the code flow ($CODE_WARMUP codes x $CODE_WARMUP_ROUNDS rounds)"
+  authcode_run "$name" "${TARGETS[$name]}" "${URLS[$name]}" "$CODE_WARMUP" "$CODE_WARMUP_ROUNDS" warmup
+done
+for round in $(seq 1 "$ROUNDS"); do
+  log "round $round of $ROUNDS"
+  for name in "${NAMES[@]}"; do
+    select_server "$name"
+    authcode_run "$name" "${TARGETS[$name]}" "${URLS[$name]}" 0 0 "$round"
+  done
+done
+for name in "${NAMES[@]}"; do select_server "$name"; stop_server; done
+if [ -L "$WORK/tmpfs-data" ]; then rm -rf "$(readlink "$WORK/tmpfs-data")" "$WORK/tmpfs-data"; fi
 
 # --- report -----------------------------------------------------------------------------------------------------
 mkdir -p "$HERE/results"
 node "$HERE/lib/report.mjs" --load-start "$LOAD_START" --raw "$RAW" --out "$HERE/results" --root "$ROOT" --stores "$STORES" \
-  --duration "$DURATION" --warmup "$WARMUP" --side "$SIDE_DURATION" --connections "$CONNECTIONS" --codes "$CODES" --code-warmup "$CODE_WARMUP x $CODE_WARMUP_ROUNDS" \
+  --duration "$DURATION" --warmup "$WARMUP" --side "$SIDE_DURATION" --connections "$CONNECTIONS" --codes "$CODES" --code-warmup "$CODE_WARMUP x $CODE_WARMUP_ROUNDS" --rounds "$ROUNDS" \
   --postgres "$PG_VERSION"

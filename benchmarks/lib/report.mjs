@@ -29,7 +29,7 @@ const cannon = (name, refused = false) => {
 const fromCannon = (r, refused = false) => r && {
   rps: (refused ? r.non2xx : r['2xx']) / r.duration, p50: r.latency.p50, p99: r.latency.p99, ok: r['2xx'], non2xx: r.non2xx, errors: r.errors + r.timeouts, seconds: r.duration,
 };
-const fromCodes = (r) => r && { rps: r.rps, p50: r.p50, p99: r.p99, ok: r.ok, non2xx: r.failed, errors: 0, seconds: r.seconds, cpuMs: r.cpuMs };
+const fromCodes = (r) => r && r.rps !== undefined && { rps: r.rps, p50: r.p50, p99: r.p99, ok: r.ok, non2xx: r.failed, errors: 0, seconds: r.seconds, cpuMs: r.cpuMs };
 
 const sh = (cmd, argv) => { try { return execFileSync(cmd, argv, { encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] }).trim(); } catch { return ''; } };
 const pkg = (name) => JSON.parse(readFileSync(new URL(`../node_modules/${name}/package.json`, import.meta.url), 'utf8')).version;
@@ -38,7 +38,19 @@ const aspnet = sh('dotnet', ['--list-runtimes']).split('\n').filter((l) => l.sta
 const head = sh('git', ['-C', args.root, 'rev-parse', '--short', 'HEAD']);
 const dirty = sh('git', ['-C', args.root, 'status', '--porcelain', '--', 'src', 'migrations']) !== '';
 
-const codeRows = (name) => { const r = read(name); return { code: fromCodes(r?.code), refresh: fromCodes(r?.refresh) }; };
+// The code-flow rows ran in interleaved rounds; each server's figure is its median round (by req/s), and every
+// round's req/s is kept beside it.
+const rounds = Number(args.rounds) || 1;
+const roundsOf = {};
+const median = (list) => {
+  const sorted = list.filter(Boolean).sort((a, b) => a.rps - b.rps);
+  return sorted.length ? { ...sorted[Math.floor((sorted.length - 1) / 2)], rounds: list.map((x) => (x ? Math.round(x.rps) : null)) } : null;
+};
+const codeRows = (name) => {
+  const runs = Array.from({ length: rounds }, (_, i) => read(`${name}-${i + 1}`));
+  roundsOf[name.replace(/-authcode$/, '')] = runs.map((r) => r && { code: r.code?.rps, refresh: r.refresh?.rps });
+  return { code: median(runs.map((r) => fromCodes(r?.code))), refresh: median(runs.map((r) => fromCodes(r?.refresh))) };
+};
 const results = { ours: {}, peer: {}, peerPg: null };
 for (const store of stores) {
   const codes = codeRows(`ours-${store}-authcode`);
@@ -59,7 +71,7 @@ results.peer = {
   clientCredentials1: cannon('peer-token1'),
   rejected: cannon('peer-rejected', true),
 };
-if (read('peer-pg-authcode')) {
+if (read('peer-pg-authcode-1')) {
   const pgCodes = codeRows('peer-pg-authcode');
   results.peerPg = { clientCredentials: cannon('peer-pg-token'), authorizationCode: pgCodes.code, refresh: pgCodes.refresh };
 }
@@ -133,14 +145,14 @@ const meta = {
   settings: {
     loadGenerator: 'autocannon (one Node process, keep-alive connections, latency in whole ms)',
     connections: Number(args.connections), tokenRunSeconds: Number(args.duration), warmupSeconds: Number(args.warmup),
-    sideRunSeconds: Number(args.side), codesPerServer: Number(args.codes), codeWarmup: args['code-warmup'], stores,
-    order: 'ours (each store in turn), then the peer; one server process at a time, both on 127.0.0.1',
+    sideRunSeconds: Number(args.side), codesPerServer: Number(args.codes), codeWarmup: args['code-warmup'], codeRounds: rounds, stores,
+    order: 'all servers started at once on 127.0.0.1 (idle when not measured); client_credentials rows one server at a time; code-flow rows in interleaved rounds, every server once per round, median round reported',
     ours: 'Release publish, ASPNETCORE_ENVIRONMENT=Development (demo client seeded), log level Warning, rate limits raised out of the way',
     peer: 'oidc-provider, NODE_ENV=production, one process, in-memory adapter, ES256 JWT access tokens (resource indicator), refresh tokens rotated, devInteractions for the scripted login',
     durablePeer: 'the same oidc-provider with the PostgreSQL adapter of peer/pg-adapter.mjs (node-postgres, pool of 32), on the same durable cluster as ours',
   },
 };
-writeFileSync(join(args.out, 'latest.json'), JSON.stringify({ ...meta, targets: TARGETS, rows, verdicts, failures }, null, 2) + '\n');
+writeFileSync(join(args.out, 'latest.json'), JSON.stringify({ ...meta, targets: TARGETS, rows, codeFlowRounds: roundsOf, verdicts, failures }, null, 2) + '\n');
 
 const md = `# Token endpoint benchmark: latest run
 
@@ -154,6 +166,10 @@ const md = `# Token endpoint benchmark: latest run
 ${table.join('\n')}
 
 ${verdicts.map((v) => `- **${v}**`).join('\n')}
+
+Code-flow rounds (req/s of each round, code exchange / refresh; the table gives the median round):
+
+${Object.entries(roundsOf).map(([name, list]) => `- ${name}: ${list.map((x) => (x ? `${Math.round(x.code)} / ${Math.round(x.refresh)}` : '–')).join(', ')}`).join('\n')}
 ${failures.length ? `\nRequests that failed (not counted in req/s):\n\n${failures.map((x) => `- ${x}`).join('\n')}\n` : ''}
 req/s counts successful responses only (the refused-request row counts the 401 answers, which are what it measures).
 p50/p99 are per-request latencies as the load generator saw them. "CPU ms/req" is the user+system CPU time the

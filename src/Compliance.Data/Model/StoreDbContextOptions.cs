@@ -14,7 +14,7 @@ public static class StoreDbContextOptions
         ArgumentNullException.ThrowIfNull(store);
         if (store.Provider == DatabaseProvider.PostgreSQL)
         {
-            builder.UseNpgsql(store.ConnectionString);
+            builder.UseNpgsql(WithAutoPrepare(store.ConnectionString));
         }
         else
         {
@@ -28,5 +28,21 @@ public static class StoreDbContextOptions
 
         builder.ReplaceService<IModelCacheKeyFactory, ComplianceModelCacheKeyFactory>();
         return builder;
+    }
+
+    /// <summary>
+    /// Npgsql prepares the statements a connection runs often (code exchange, refresh, session checks), so PostgreSQL
+    /// parses and plans them once per connection instead of on every request. An operator who sets
+    /// <c>Max Auto Prepare</c> (for example 0 behind a pooler that cannot keep prepared statements) keeps that value.
+    /// </summary>
+    internal static string WithAutoPrepare(string connectionString)
+    {
+        var keys = new System.Data.Common.DbConnectionStringBuilder { ConnectionString = connectionString };
+        if (keys.ContainsKey("Max Auto Prepare") || keys.ContainsKey("MaxAutoPrepare"))
+        {
+            return connectionString;
+        }
+
+        return new Npgsql.NpgsqlConnectionStringBuilder(connectionString) { MaxAutoPrepare = 64 }.ConnectionString;
     }
 }

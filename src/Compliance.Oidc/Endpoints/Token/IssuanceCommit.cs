@@ -23,7 +23,8 @@ internal sealed record IssuanceClaim(bool IsCode, string Hash, string ClientId, 
 /// <item>PostgreSQL: one statement of data-modifying CTEs, autocommitted: one round trip. Its family update takes the
 /// family's row lock; a revocation that updated the family first makes it find the family revoked and write nothing,
 /// and a revocation that comes second waits for the commit and then finds the tokens.</item>
-/// <item>SQLite: one <c>BEGIN IMMEDIATE</c> transaction on the process's write gate (the file has one writer anyway).</item>
+/// <item>SQLite: one command of chained statements in one <c>BEGIN IMMEDIATE</c> transaction, on the process's write
+/// gate (the file has one writer anyway).</item>
 /// </list>
 /// </summary>
 internal static class IssuanceCommit
@@ -46,12 +47,21 @@ internal static class IssuanceCommit
     private const string SqliteRefreshClaim =
         "UPDATE oidc_refresh_tokens SET consumed_at = {2} WHERE token_hash = {0} AND client_id = {1} AND consumed_at IS NULL AND revoked_at IS NULL";
 
-    private const string SqliteFamily = "UPDATE oidc_token_families SET revoked_at = NULL WHERE family_id = {3} AND revoked_at IS NULL";
+    private const string SqliteFamilyOpen = " AND EXISTS (SELECT 1 FROM oidc_token_families WHERE family_id = {3} AND revoked_at IS NULL)";
 
-    private const string SqliteAccessInsert = $"INSERT INTO oidc_issued_tokens ({AccessColumns}) VALUES ({{4}}, {{5}}, {{6}}, {{7}}, {{8}})";
+    private const string SqliteAccessInsert =
+        $"; INSERT INTO oidc_issued_tokens ({AccessColumns}) SELECT {{4}}, {{5}}, {{6}}, {{7}}, {{8}} WHERE changes() = 1";
 
-    private static readonly string SqliteAccessAndRefreshInsert =
-        $"{SqliteAccessInsert}; INSERT INTO oidc_refresh_tokens ({RefreshColumns}) VALUES ({RefreshValues()})";
+    private static readonly string SqliteRefreshInsert =
+        $"; INSERT INTO oidc_refresh_tokens ({RefreshColumns}) SELECT {RefreshValues()} WHERE changes() = 1";
+
+    private static readonly string[] Sqlite =
+    [
+        SqliteRefreshClaim + SqliteFamilyOpen + SqliteAccessInsert,
+        SqliteRefreshClaim + SqliteFamilyOpen + SqliteAccessInsert + SqliteRefreshInsert,
+        SqliteCodeClaim + SqliteFamilyOpen + SqliteAccessInsert,
+        SqliteCodeClaim + SqliteFamilyOpen + SqliteAccessInsert + SqliteRefreshInsert,
+    ];
 
     private static readonly string[] Postgres =
     [
@@ -75,18 +85,21 @@ internal static class IssuanceCommit
         await using var transaction = await db.Database.BeginTransactionAsync(cancellationToken);
         try
         {
-            var outcome = await db.Database.ExecuteSqlRawAsync(claim.IsCode ? SqliteCodeClaim : SqliteRefreshClaim, parameters[..4], cancellationToken) != 1 ? IssueOutcome.ClaimLost
-                : await db.Database.ExecuteSqlRawAsync(SqliteFamily, parameters[..4], cancellationToken) != 1 ? IssueOutcome.FamilyRevoked
-                : IssueOutcome.Issued;
-            if (outcome != IssueOutcome.Issued)
+            // The usual case in one command: the claim, conditional on the family, then each insert conditional on the
+            // statement before it having changed its one row (changes()). All of it or nothing is counted.
+            var expected = refresh is null ? 2 : 3;
+            if (await db.Database.ExecuteSqlRawAsync(Sqlite[(claim.IsCode ? 2 : 0) + (refresh is null ? 0 : 1)], parameters, cancellationToken) == expected)
             {
-                await transaction.RollbackAsync(cancellationToken);
-                return outcome;
+                await transaction.CommitAsync(cancellationToken);
+                return IssueOutcome.Issued;
             }
 
-            await db.Database.ExecuteSqlRawAsync(refresh is null ? SqliteAccessInsert : SqliteAccessAndRefreshInsert, parameters, cancellationToken);
-            await transaction.CommitAsync(cancellationToken);
-            return IssueOutcome.Issued;
+            // Refused: nothing was written (the claim changed no row, so neither insert ran). Which refusal it is decides
+            // whether the family is revoked as a replay, so the claim alone is tried again, and rolled back.
+            var outcome = await db.Database.ExecuteSqlRawAsync(claim.IsCode ? SqliteCodeClaim : SqliteRefreshClaim, parameters[..4], cancellationToken) != 1
+                ? IssueOutcome.ClaimLost : IssueOutcome.FamilyRevoked;
+            await transaction.RollbackAsync(cancellationToken);
+            return outcome;
         }
         catch when (transaction.GetDbTransaction().Connection is not null)
         {
