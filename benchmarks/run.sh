@@ -6,7 +6,7 @@
 #   STORES=sqlite benchmarks/run.sh         # our embedded default only (no PostgreSQL, no tmpfs diagnostic)
 #   SKIP_PUBLISH=1 benchmarks/run.sh        # reuse the last Release publish
 #
-# Settings (environment): DURATION (s, measured token run, 15), WARMUP (s, 5), SIDE_DURATION (s, side runs, 5),
+# Settings (environment): DURATION (s, measured token run, 15), WARMUP (s, 10), SIDE_DURATION (s, side runs, 5),
 # CONNECTIONS (32), CODES (codes exchanged, then refreshed, per server, 3000), CODE_WARMUP (codes per warm-up round, 2000),
 # CODE_WARMUP_ROUNDS (3: both JITs reach their steady state first), ROUNDS (measured code-flow rounds, 3; the report
 # takes each server's median), STORES ("sqlite sqlite-tmpfs postgresql"),
@@ -17,7 +17,7 @@ set -euo pipefail
 HERE="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 ROOT="$(cd "$HERE/.." && pwd)"
 DURATION="${DURATION:-15}"
-WARMUP="${WARMUP:-5}"
+WARMUP="${WARMUP:-10}"
 SIDE_DURATION="${SIDE_DURATION:-5}"
 CONNECTIONS="${CONNECTIONS:-32}"
 CODES="${CODES:-3000}"

@@ -79,6 +79,7 @@ public static class OidcServiceCollectionExtensions
         services.AddScoped<AuthorizationValidator>();
         services.AddScoped<AuthorizationFlow>();
         services.AddScoped<TokenResponses>();
+        services.TryAddSingleton<IssuanceBatches>();
         services.AddScoped<AuthorizationCodeGrant>();
         services.AddScoped<RefreshTokenGrant>();
         services.AddScoped<ClientCredentialsGrant>();

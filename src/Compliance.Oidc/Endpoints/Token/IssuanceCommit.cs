@@ -1,9 +1,11 @@
 using Compliance.Data.Model;
 using Compliance.Oidc.Grants;
 using Microsoft.EntityFrameworkCore;
-using Microsoft.EntityFrameworkCore.Storage;
 
 namespace Compliance.Oidc.Endpoints.Token;
+
+/// <summary>One SQLite issuance: its chained command, its claim alone, their parameters, and the rows a success changes.</summary>
+internal sealed record SqliteIssuance(string Sql, string ClaimSql, object[] Parameters, int Expected);
 
 /// <summary>What an issuance consumes: a code (bound to its client) or a refresh token, at a time.</summary>
 internal sealed record IssuanceClaim(bool IsCode, string Hash, string ClientId, DateTimeOffset At)
@@ -23,12 +25,14 @@ internal sealed record IssuanceClaim(bool IsCode, string Hash, string ClientId, 
 /// <item>PostgreSQL: one statement of data-modifying CTEs, autocommitted: one round trip. Its family update takes the
 /// family's row lock; a revocation that updated the family first makes it find the family revoked and write nothing,
 /// and a revocation that comes second waits for the commit and then finds the tokens.</item>
-/// <item>SQLite: one command of chained statements in one <c>BEGIN IMMEDIATE</c> transaction, on the process's write
-/// gate (the file has one writer anyway).</item>
+/// <item>SQLite: one command of chained statements, committed with the other requests' in one <c>BEGIN IMMEDIATE</c>
+/// transaction of <see cref="IssuanceBatches"/> (group commit), on the process's write gate.</item>
 /// </list>
 /// </summary>
 internal static class IssuanceCommit
 {
+    public static bool OnSqlite(ComplianceDbContext db) => db.Database.IsSqlite();
+
     private const string AccessColumns = "token_id, family_id, client_id, subject_id, expires_at";
     private const string RefreshColumns =
         "token_hash, family_id, client_id, subject_id, scope, session_id, auth_time, acr, amr, created_at, expires_at, absolute_expires_at";
@@ -71,42 +75,41 @@ internal static class IssuanceCommit
         PostgresStatement(PostgresCodeClaim, withRefresh: true),
     ];
 
-    public static async Task<IssueOutcome> CommitAsync(
+    /// <summary>PostgreSQL: the whole issuance in one autocommitted statement.</summary>
+    public static async Task<IssueOutcome> PostgresAsync(
         ComplianceDbContext db, IssuanceClaim claim, Guid familyId, IssuedToken access, RefreshToken? refresh, CancellationToken cancellationToken)
     {
-        var parameters = Parameters(db, claim, familyId, access, refresh);
-        if (!db.Database.IsSqlite())
+        var sql = Postgres[(claim.IsCode ? 2 : 0) + (refresh is null ? 0 : 1)];
+        var row = (await db.Database.SqlQueryRaw<Outcome>(sql, Parameters(db, claim, familyId, access, refresh)).ToListAsync(cancellationToken))[0];
+        return row.Claimed != 1 ? IssueOutcome.ClaimLost : row.Issued != 1 ? IssueOutcome.FamilyRevoked : IssueOutcome.Issued;
+    }
+
+    /// <summary>SQLite: the issuance as a unit of work for <see cref="IssuanceBatches"/>.</summary>
+    public static SqliteIssuance ForSqlite(ComplianceDbContext db, IssuanceClaim claim, Guid familyId, IssuedToken access, RefreshToken? refresh) =>
+        new(Sqlite[(claim.IsCode ? 2 : 0) + (refresh is null ? 0 : 1)],
+            claim.IsCode ? SqliteCodeClaim : SqliteRefreshClaim,
+            Parameters(db, claim, familyId, access, refresh),
+            Expected: refresh is null ? 2 : 3);
+
+    /// <summary>
+    /// Applies one SQLite issuance inside the open transaction of a batch. The usual case is one command: the claim,
+    /// conditional on the family being open, then each insert conditional on the statement before it having changed
+    /// its one row (<c>changes()</c>). When that changes nothing, which refusal it is decides whether the family is
+    /// revoked as a replay, so the claim alone is tried again inside a savepoint that is rolled back.
+    /// </summary>
+    public static async Task<IssueOutcome> ApplyAsync(DbContext db, SqliteIssuance work, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(db);
+        ArgumentNullException.ThrowIfNull(work);
+        if (await db.Database.ExecuteSqlRawAsync(work.Sql, work.Parameters, cancellationToken) == work.Expected)
         {
-            var sql = Postgres[(claim.IsCode ? 2 : 0) + (refresh is null ? 0 : 1)];
-            var row = (await db.Database.SqlQueryRaw<Outcome>(sql, parameters).ToListAsync(cancellationToken))[0];
-            return row.Claimed != 1 ? IssueOutcome.ClaimLost : row.Issued != 1 ? IssueOutcome.FamilyRevoked : IssueOutcome.Issued;
+            return IssueOutcome.Issued;
         }
 
-        await using var transaction = await db.Database.BeginTransactionAsync(cancellationToken);
-        try
-        {
-            // The usual case in one command: the claim, conditional on the family, then each insert conditional on the
-            // statement before it having changed its one row (changes()). All of it or nothing is counted.
-            var expected = refresh is null ? 2 : 3;
-            if (await db.Database.ExecuteSqlRawAsync(Sqlite[(claim.IsCode ? 2 : 0) + (refresh is null ? 0 : 1)], parameters, cancellationToken) == expected)
-            {
-                await transaction.CommitAsync(cancellationToken);
-                return IssueOutcome.Issued;
-            }
-
-            // Refused: nothing was written (the claim changed no row, so neither insert ran). Which refusal it is decides
-            // whether the family is revoked as a replay, so the claim alone is tried again, and rolled back.
-            var outcome = await db.Database.ExecuteSqlRawAsync(claim.IsCode ? SqliteCodeClaim : SqliteRefreshClaim, parameters[..4], cancellationToken) != 1
-                ? IssueOutcome.ClaimLost : IssueOutcome.FamilyRevoked;
-            await transaction.RollbackAsync(cancellationToken);
-            return outcome;
-        }
-        catch when (transaction.GetDbTransaction().Connection is not null)
-        {
-            // Rolled back explicitly, so that the write gate is released now, not when the request's context goes.
-            await transaction.RollbackAsync(CancellationToken.None);
-            throw;
-        }
+        await db.Database.ExecuteSqlRawAsync("SAVEPOINT classify", cancellationToken);
+        var claimed = await db.Database.ExecuteSqlRawAsync(work.ClaimSql, work.Parameters[..4], cancellationToken);
+        await db.Database.ExecuteSqlRawAsync("ROLLBACK TO classify; RELEASE classify", cancellationToken);
+        return claimed != 1 ? IssueOutcome.ClaimLost : IssueOutcome.FamilyRevoked;
     }
 
     private static object[] Parameters(ComplianceDbContext db, IssuanceClaim claim, Guid familyId, IssuedToken access, RefreshToken? refresh)

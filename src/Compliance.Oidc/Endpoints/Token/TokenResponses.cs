@@ -43,7 +43,8 @@ internal enum IssueOutcome
 }
 
 /// <summary>Builds token responses: access token (recorded for introspection and revocation), ID token, rotated refresh token.</summary>
-internal sealed class TokenResponses(TokenIssuer issuer, IPairwiseSubjects subjects, PairwiseSessions sessions, ComplianceDbContext db, TimeProvider time)
+internal sealed class TokenResponses(
+    TokenIssuer issuer, IPairwiseSubjects subjects, PairwiseSessions sessions, ComplianceDbContext db, IssuanceBatches batches, TimeProvider time)
 {
     /// <summary>
     /// Writes the tokens that <see cref="ForUserAsync"/> prepared, atomically with the claim they rest on and under the
@@ -54,7 +55,9 @@ internal sealed class TokenResponses(TokenIssuer issuer, IPairwiseSubjects subje
     {
         ArgumentNullException.ThrowIfNull(claim);
         ArgumentNullException.ThrowIfNull(prepared);
-        return IssuanceCommit.CommitAsync(db, claim, familyId, prepared.Access, prepared.Refresh, cancellationToken);
+        return IssuanceCommit.OnSqlite(db)
+            ? batches.CommitAsync(IssuanceCommit.ForSqlite(db, claim, familyId, prepared.Access, prepared.Refresh))
+            : IssuanceCommit.PostgresAsync(db, claim, familyId, prepared.Access, prepared.Refresh, cancellationToken);
     }
 
     /// <summary>
