@@ -95,22 +95,14 @@ internal sealed class SqliteWriteGate : IDbTransactionInterceptor, IDbCommandInt
     // --- a write outside a transaction: held for the one statement ---------------------------------------------------
     public InterceptionResult<int> NonQueryExecuting(DbCommand command, CommandEventData eventData, InterceptionResult<int> result)
     {
-        if (IsLoneWrite(command))
-        {
-            Enter(command.Connection!);
-        }
-
+        EnterLoneWrite(command);
         return result;
     }
 
     public async ValueTask<InterceptionResult<int>> NonQueryExecutingAsync(
         DbCommand command, CommandEventData eventData, InterceptionResult<int> result, CancellationToken cancellationToken = default)
     {
-        if (IsLoneWrite(command))
-        {
-            await EnterAsync(command.Connection!, cancellationToken);
-        }
-
+        await EnterLoneWriteAsync(command, cancellationToken);
         return result;
     }
 
@@ -130,22 +122,14 @@ internal sealed class SqliteWriteGate : IDbTransactionInterceptor, IDbCommandInt
     // reader is closed, when the statement has finished.
     public InterceptionResult<DbDataReader> ReaderExecuting(DbCommand command, CommandEventData eventData, InterceptionResult<DbDataReader> result)
     {
-        if (IsLoneWrite(command))
-        {
-            Enter(command.Connection!);
-        }
-
+        EnterLoneWrite(command);
         return result;
     }
 
     public async ValueTask<InterceptionResult<DbDataReader>> ReaderExecutingAsync(
         DbCommand command, CommandEventData eventData, InterceptionResult<DbDataReader> result, CancellationToken cancellationToken = default)
     {
-        if (IsLoneWrite(command))
-        {
-            await EnterAsync(command.Connection!, cancellationToken);
-        }
-
+        await EnterLoneWriteAsync(command, cancellationToken);
         return result;
     }
 
@@ -208,6 +192,22 @@ internal sealed class SqliteWriteGate : IDbTransactionInterceptor, IDbCommandInt
     private bool IsLoneWrite(DbCommand command) =>
         command.Transaction is null && command.Connection is not null && !Holds(command.Connection)
         && !command.CommandText.AsSpan().TrimStart().StartsWith("SELECT", StringComparison.OrdinalIgnoreCase);
+
+    private void EnterLoneWrite(DbCommand command)
+    {
+        if (IsLoneWrite(command))
+        {
+            Enter(command.Connection!);
+        }
+    }
+
+    private async ValueTask EnterLoneWriteAsync(DbCommand command, CancellationToken cancellationToken)
+    {
+        if (IsLoneWrite(command))
+        {
+            await EnterAsync(command.Connection!, cancellationToken);
+        }
+    }
 
     private bool Holds(DbConnection connection) => holders.TryGetValue(connection, out var holder) && holder.Held;
 
