@@ -73,8 +73,20 @@ internal sealed class ConsentGrants(ComplianceDbContext db, IAuditTrail trail) :
 
     public async Task<IReadOnlySet<string>> AllowedScopesAsync(Guid subjectId, string clientId, CancellationToken cancellationToken)
     {
-        var allowed = new HashSet<string>(StringComparer.Ordinal);
+        var rows = new List<string>();
         await foreach (var scopes in StandingScopes.For(db)(db, subjectId, clientId).WithCancellation(cancellationToken))
+        {
+            rows.Add(scopes);
+        }
+
+        return ScopesOf(rows);
+    }
+
+    /// <summary>The scopes that standing grant rows (their space-separated <c>scopes</c>) allow together.</summary>
+    internal static IReadOnlySet<string> ScopesOf(IEnumerable<string> standingRows)
+    {
+        var allowed = new HashSet<string>(StringComparer.Ordinal);
+        foreach (var scopes in standingRows)
         {
             allowed.UnionWith(scopes.Split(' ', StringSplitOptions.RemoveEmptyEntries));
         }

@@ -39,7 +39,8 @@ internal sealed partial class AuthorizationCodeGrant(
         // Another client's code is indistinguishable from an unknown one, and is left untouched.
         // One connection for the request's reads and its write, instead of one opened and closed for each.
         await db.Database.OpenConnectionAsync(cancellationToken);
-        var stored = await FindCode.For(db)(db, hash, client.ClientId, cancellationToken);
+        var found = await FindCode.For(db)(db, hash, client.ClientId, cancellationToken);
+        var stored = found?.Row;
         if (stored is null || stored.ExpiresAt <= now || parameters["redirect_uri"] != stored.RedirectUri
             || !TokenResponses.VerifierMatches(verifier, stored.CodeChallenge))
         {
@@ -49,7 +50,7 @@ internal sealed partial class AuthorizationCodeGrant(
         if (stored.ConsumedAt is null)
         {
             // The consent behind the code was withdrawn since: the code is worthless (and the withdrawal revoked its family).
-            if (client.RequireConsent && !ConsentCovers(await consents.AllowedScopesAsync(stored.SubjectId, client.ClientId, cancellationToken), stored.Scope))
+            if (client.RequireConsent && !ConsentCovers(await StandingConsent.ScopesAsync(consents, found!.StandingScopes, stored.SubjectId, client.ClientId, cancellationToken), stored.Scope))
             {
                 throw Refused();
             }
@@ -87,9 +88,15 @@ internal sealed partial class AuthorizationCodeGrant(
         throw Refused();
     }
 
-    private static readonly CompiledQueries<Func<ComplianceDbContext, string, string, CancellationToken, Task<AuthorizationCode?>>> FindCode =
+    /// <summary>The code and the standing consent it rests on, read in one round trip (see <see cref="StandingConsent"/>).</summary>
+    private static readonly CompiledQueries<Func<ComplianceDbContext, string, string, CancellationToken, Task<WithStandingConsent<AuthorizationCode>?>>> FindCode =
         new(() => EF.CompileAsyncQuery((ComplianceDbContext db, string hash, string clientId, CancellationToken _) =>
-            db.Set<AuthorizationCode>().AsNoTracking().FirstOrDefault(c => c.CodeHash == hash && c.ClientId == clientId)));
+            db.Set<AuthorizationCode>().AsNoTracking()
+                .Where(c => c.CodeHash == hash && c.ClientId == clientId)
+                .Select(c => new WithStandingConsent<AuthorizationCode>(
+                    c,
+                    db.Set<ConsentGrant>().Where(g => g.SubjectId == c.SubjectId && g.ClientId == c.ClientId && g.RevokedAt == null).Select(g => g.Scopes).ToList()))
+                .FirstOrDefault()));
 
     private static bool ConsentCovers(IReadOnlySet<string> allowed, string scope) =>
         scope.Split(' ', StringSplitOptions.RemoveEmptyEntries).All(allowed.Contains);

@@ -30,7 +30,8 @@ internal sealed class RefreshTokenGrant(
         var now = time.GetUtcNow();
         // One connection for the request's reads and its write, instead of one opened and closed for each.
         await db.Database.OpenConnectionAsync(cancellationToken);
-        var stored = await FindToken.For(db)(db, hash, client.ClientId, cancellationToken);
+        var found = await FindToken.For(db)(db, hash, client.ClientId, cancellationToken);
+        var stored = found?.Row;
         if (stored is null || stored.RevokedAt is not null)
         {
             throw Refused();
@@ -49,7 +50,7 @@ internal sealed class RefreshTokenGrant(
                 throw new OAuthException(OAuthErrors.InvalidScope, "A refresh cannot widen the scope.");
             }
 
-            if (client.RequireConsent && !granted.All((await consents.AllowedScopesAsync(stored.SubjectId, client.ClientId, cancellationToken)).Contains))
+            if (client.RequireConsent && !granted.All((await StandingConsent.ScopesAsync(consents, found!.StandingScopes, stored.SubjectId, client.ClientId, cancellationToken)).Contains))
             {
                 await revocation.RevokeFamilyAsync(stored.FamilyId, cancellationToken);
                 throw new OAuthException(OAuthErrors.InvalidGrant, "The consent behind this refresh token was withdrawn.");
@@ -86,9 +87,15 @@ internal sealed class RefreshTokenGrant(
         throw Refused();
     }
 
-    private static readonly CompiledQueries<Func<ComplianceDbContext, string, string, CancellationToken, Task<RefreshToken?>>> FindToken =
+    /// <summary>The token and the standing consent it rests on, read in one round trip (see <see cref="StandingConsent"/>).</summary>
+    private static readonly CompiledQueries<Func<ComplianceDbContext, string, string, CancellationToken, Task<WithStandingConsent<RefreshToken>?>>> FindToken =
         new(() => EF.CompileAsyncQuery((ComplianceDbContext db, string hash, string clientId, CancellationToken _) =>
-            db.Set<RefreshToken>().AsNoTracking().FirstOrDefault(t => t.TokenHash == hash && t.ClientId == clientId)));
+            db.Set<RefreshToken>().AsNoTracking()
+                .Where(t => t.TokenHash == hash && t.ClientId == clientId)
+                .Select(t => new WithStandingConsent<RefreshToken>(
+                    t,
+                    db.Set<ConsentGrant>().Where(g => g.SubjectId == t.SubjectId && g.ClientId == t.ClientId && g.RevokedAt == null).Select(g => g.Scopes).ToList()))
+                .FirstOrDefault()));
 
     private static OAuthException Refused() =>
         new(OAuthErrors.InvalidGrant, "The refresh token is invalid, expired, already used or revoked.");
