@@ -191,11 +191,7 @@ internal sealed class LocalFileKeyEncryptionKey(
                 CryptographicOperations.ZeroMemory(content);
             }
 
-            try
-            {
-                File.Move(temporary, path, overwrite: false);
-            }
-            catch (IOException) when (File.Exists(path))
+            if (!NoReplaceFile.TryPlace(temporary, path))
             {
                 CryptographicOperations.ZeroMemory(key);
                 return null;
