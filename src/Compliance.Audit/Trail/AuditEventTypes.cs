@@ -19,6 +19,15 @@ public static class AuditEventTypes
     /// <summary>Retired token signing keys were purged once no longer published. Details: algorithm, kids, count.</summary>
     public static readonly AuditEventType SigningKeysPurged = new(1003, "keys.signing_keys_purged");
 
+    /// <summary>
+    /// A Data Protection key (it seals session cookies and sign-in interactions) was created: the first one, or a
+    /// scheduled rotation. Details: key_id, activates_at, expires_at (Unix seconds).
+    /// </summary>
+    public static readonly AuditEventType DataProtectionKeyCreated = new(1004, "keys.data_protection_key_created");
+
+    /// <summary>A key-encryption key was created by <c>compliance keys init</c>. Details: kek_id (a thumbprint, never key material), custody.</summary>
+    public static readonly AuditEventType KeyEncryptionKeyCreated = new(1005, "keys.kek_created");
+
     /// <summary>An OpenID client (partner) was registered. Details: client_id, type, auth method, sector, scopes, grant types.</summary>
     public static readonly AuditEventType ClientRegistered = new(2000, "client.registered");
 
@@ -43,7 +52,7 @@ public static class AuditEventTypes
     /// <summary>Every type, for reports and for the test that keeps ids unique.</summary>
     public static IReadOnlyList<AuditEventType> All { get; } =
     [
-        SchemaMigrated, PolicySetActivated, SigningKeyCreated, SigningKeysPurged,
+        SchemaMigrated, PolicySetActivated, SigningKeyCreated, SigningKeysPurged, DataProtectionKeyCreated, KeyEncryptionKeyCreated,
         ClientRegistered, ClientUpdated, ClientSecretRotated, ClientRemoved,
         ConsentGiven, ConsentRefused, ConsentWithdrawn,
     ];

@@ -1,4 +1,6 @@
 using System.CommandLine;
+using System.Text.Json;
+using Compliance.Audit.Trail;
 using Compliance.Data;
 using Compliance.Data.Storage;
 using Compliance.Keys;
@@ -24,6 +26,13 @@ internal static class KeysCommand
             _ = services.GetRequiredService<IOptions<KeysOptions>>().Value;
             await services.CreateMigrator(Store.Compliance).EnsureCurrentAsync(cancellationToken);
             var created = await services.GetRequiredService<IKekProvisioning>().CreateAsync(cancellationToken);
+            await using (var scope = services.CreateAsyncScope())
+            {
+                var details = JsonSerializer.Serialize(new Dictionary<string, object> { ["kek_id"] = created.KeyId, ["custody"] = "local-file" });
+                await scope.ServiceProvider.GetRequiredService<IAuditTrail>().RecordAsync(
+                    AuditEventTypes.KeyEncryptionKeyCreated, scope.ServiceProvider.GetRequiredService<IAuditActor>().Name, null, details, cancellationToken);
+            }
+
             await parse.InvocationConfiguration.Output.WriteLineAsync(
                 $"Created the key-encryption key {created.KeyId} at {created.Path}. "
                 + "Back it up apart from the database, and give every node sharing this database the same file.");

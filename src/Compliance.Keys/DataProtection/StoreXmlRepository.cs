@@ -1,4 +1,7 @@
+using System.Globalization;
+using System.Text.Json;
 using System.Xml.Linq;
+using Compliance.Audit.Trail;
 using Compliance.Data.Model;
 using Microsoft.AspNetCore.DataProtection.Repositories;
 using Microsoft.Extensions.DependencyInjection;
@@ -29,6 +32,32 @@ internal sealed class StoreXmlRepository(IServiceScopeFactory scopes, TimeProvid
             Xml = element.ToString(SaveOptions.DisableFormatting),
             CreatedAt = time.GetUtcNow(),
         });
+        if (Audited(element) is { } details)
+        {
+            // Saved with the key, or not at all. The key id and dates are no secret; the key itself is never copied.
+            var services = scope.ServiceProvider;
+            services.GetRequiredService<IAuditTrail>().Append(AuditEventTypes.DataProtectionKeyCreated, services.GetRequiredService<IAuditActor>().Name, null, details);
+        }
+
         db.SaveChanges();
     }
+
+    /// <summary>The details of a new key's audit row, from its public attributes; null for an element that is not a key.</summary>
+    private static string? Audited(XElement element)
+    {
+        if (element.Name.LocalName != "key" || !Guid.TryParse((string?)element.Attribute("id"), out var id))
+        {
+            return null;
+        }
+
+        return JsonSerializer.Serialize(new Dictionary<string, object?>
+        {
+            ["key_id"] = id.ToString("D"),
+            ["activates_at"] = UnixSeconds(element.Element("activationDate")),
+            ["expires_at"] = UnixSeconds(element.Element("expirationDate")),
+        });
+    }
+
+    private static long? UnixSeconds(XElement? date) =>
+        DateTimeOffset.TryParse(date?.Value, CultureInfo.InvariantCulture, DateTimeStyles.AssumeUniversal, out var value) ? value.ToUnixTimeSeconds() : null;
 }

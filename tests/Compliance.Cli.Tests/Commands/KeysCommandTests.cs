@@ -1,3 +1,5 @@
+using System.Text.Json;
+using Compliance.Audit.Trail;
 using Compliance.Data;
 using Compliance.Data.Storage;
 using Compliance.Keys;
@@ -39,6 +41,38 @@ public abstract class KeysCommandTests(DatabaseProvider provider) : IAsyncLifeti
         output.ShouldContain("Created the key-encryption key local:");
         output.ShouldContain($" at {KekPath}.");
         File.GetUnixFileMode(KekPath).ShouldBe(UnixFileMode.UserRead | UnixFileMode.UserWrite);
+    }
+
+    [Fact]
+    public async Task KeysInit_IsAuditedByTheKeksIdAndTheOperator_NeverItsMaterialOrPath()
+    {
+        var (exitCode, output, error) = await CliRunner.RunAsync(["keys", "init", "--operator", "ops.claire", .. CliRunner.Settings(_settings)]);
+        exitCode.ShouldBe(0, error);
+        var kekId = output.Split("key-encryption key ")[1].Split(' ')[0];
+
+        var compliance = new ConfigurationBuilder().AddInMemoryCollection(_settings).Build().GetSection(StorageOptions.SectionName).Get<StorageOptions>()!.ConnectionFor(Store.Compliance);
+        var row = (await AuditRows.ReadAsync(compliance, AuditEventTypes.KeyEncryptionKeyCreated.Id)).ShouldHaveSingleItem();
+
+        row.Name.ShouldBe("keys.kek_created");
+        row.Actor.ShouldBe("operator:ops.claire");
+        row.SubjectId.ShouldBeNull();
+        row.ShouldHoldOnlyIdsAndEnumeratedValues();
+        var details = JsonDocument.Parse(row.Details!).RootElement;
+        details.GetProperty("kek_id").GetString().ShouldBe(kekId);
+        details.GetProperty("custody").GetString().ShouldBe("local-file");
+        row.AllText.ShouldNotContain(_directory);
+        var material = Convert.ToBase64String(await File.ReadAllBytesAsync(KekPath));
+        row.AllText.ShouldNotContain(material[..16]);
+    }
+
+    [Fact]
+    public async Task KeysInit_Refused_RecordsNothing()
+    {
+        await CliRunner.RunAsync(["keys", "init", .. CliRunner.Settings(_settings)]);
+        await CliRunner.RunAsync(["keys", "init", .. CliRunner.Settings(_settings)]);
+
+        var compliance = new ConfigurationBuilder().AddInMemoryCollection(_settings).Build().GetSection(StorageOptions.SectionName).Get<StorageOptions>()!.ConnectionFor(Store.Compliance);
+        (await AuditRows.ReadAsync(compliance, AuditEventTypes.KeyEncryptionKeyCreated.Id)).ShouldHaveSingleItem();
     }
 
     [Fact]

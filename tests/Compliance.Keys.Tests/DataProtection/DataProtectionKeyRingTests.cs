@@ -1,3 +1,4 @@
+using Compliance.Audit.Trail;
 using Compliance.Keys.DataProtection;
 using Compliance.Testing;
 using Microsoft.AspNetCore.DataProtection;
@@ -35,6 +36,29 @@ public abstract class DataProtectionKeyRingTests<TStores>(TStores stores) : IAsy
 
         stored.ShouldNotBeEmpty();
         stored.ShouldAllBe(xml => xml.Contains("kekWrapped") && !xml.Contains("<value>"));
+    }
+
+    [Fact]
+    public async Task NewKey_IsAuditedByItsIdAndDates_NeverItsMaterial()
+    {
+        _nodes.Node().GetDataProtectionProvider().CreateProtector("test").Protect("x");
+        var stored = await _nodes.WithStoreAsync(db => db.Set<DataProtectionKey>().Select(k => new { k.FriendlyName, k.Xml }).ToListAsync());
+
+        var rows = await AuditRows.ReadAsync(stores.Compliance, AuditEventTypes.DataProtectionKeyCreated.Id);
+
+        rows.Count.ShouldBe(stored.Count, "one row per key, saved with it");
+        foreach (var row in rows)
+        {
+            row.Name.ShouldBe("keys.data_protection_key_created");
+            row.SubjectId.ShouldBeNull();
+            row.ShouldHoldOnlyIdsAndEnumeratedValues();
+            var details = System.Text.Json.JsonDocument.Parse(row.Details!).RootElement;
+            var keyId = details.GetProperty("key_id").GetString()!;
+            stored.ShouldContain(k => k.FriendlyName == "key-" + keyId);
+            (details.GetProperty("expires_at").GetInt64() - details.GetProperty("activates_at").GetInt64()).ShouldBeGreaterThan(80 * 86_400);
+            row.AllText.ShouldNotContain("kekWrapped");
+            row.AllText.ShouldNotContain("<");
+        }
     }
 
     [Fact]

@@ -1,3 +1,4 @@
+using Compliance.Audit.Trail;
 using System.Security.Claims;
 using System.Security.Cryptography;
 using System.Text.Json;
@@ -230,6 +231,15 @@ public abstract class SigningKeyRingTests<TStores>(TStores stores) : IAsyncLifet
         afterValidation.ShouldNotContain(retired);
         (await _nodes.SigningKeysAsync()).ShouldNotContain(k => k.KeyId == retired, "a key no longer published is purged");
         (await _nodes.SigningKeysAsync()).Count(k => k.Algorithm == "ES256").ShouldBe(2);
+
+        // The purge is in the audit trail, by public key id only, once.
+        var purge = (await AuditRows.ReadAsync(stores.Compliance, AuditEventTypes.SigningKeysPurged.Id, $"\"{retired}\"")).ShouldHaveSingleItem();
+        purge.Name.ShouldBe("keys.signing_keys_purged");
+        purge.ShouldHoldOnlyIdsAndEnumeratedValues();
+        var details = System.Text.Json.JsonDocument.Parse(purge.Details!).RootElement;
+        details.GetProperty("algorithm").GetString().ShouldBe("ES256");
+        details.GetProperty("kids").EnumerateArray().Select(k => k.GetString()).ShouldBe([retired]);
+        details.GetProperty("count").GetInt32().ShouldBe(1);
     }
 
     [Fact]
