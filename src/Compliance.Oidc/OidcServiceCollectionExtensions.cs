@@ -254,8 +254,38 @@ public static class OidcServiceCollectionExtensions
             return;
         }
 
-        var language = UiLanguage.From(context.Request);
+        var language = UiLanguage.From(context.Request, await FlowLanguageAsync(context, cancellationToken));
         await Html.TooManyRequests(context, language, retryAfter).ExecuteAsync(context);
+    }
+
+    /// <summary>
+    /// The partner's <c>ui_locales</c>, when the refused request belongs to an authorization flow: in the query of the
+    /// authorization request, or sealed in the <c>interaction</c> field of a sign-in, sign-up or consent form. Null
+    /// otherwise, or when the form cannot be read (the page is then in the browser's language).
+    /// </summary>
+    private static async Task<string?> FlowLanguageAsync(HttpContext context, CancellationToken cancellationToken)
+    {
+        var request = context.Request;
+        if (UiLanguage.FromUiLocales(request.Query["ui_locales"]) is { } fromQuery)
+        {
+            return fromQuery;
+        }
+
+        if (!HttpMethods.IsPost(request.Method) || !request.HasFormContentType)
+        {
+            return null;
+        }
+
+        try
+        {
+            var token = (await request.ReadFormAsync(cancellationToken))["interaction"].ToString();
+            var interactions = context.RequestServices.GetRequiredService<InteractionProtector>();
+            return (interactions.Unprotect(token) ?? interactions.UnprotectForConsent(token))?.UiLocale;
+        }
+        catch (Exception e) when (e is InvalidDataException or IOException or BadHttpRequestException or OperationCanceledException)
+        {
+            return null;
+        }
     }
 
     private sealed class OidcMarker;
