@@ -13,13 +13,24 @@ internal static class Html
 {
     public const string StylesheetPath = "/assets/compliance.css";
 
-    /// <summary>The pages' policy: no script at all, our stylesheet only, forms to us (and the partner, see <see cref="Page"/>).</summary>
+    /// <summary>
+    /// The pages' policy: no script at all, our stylesheet only, forms to us (and the partner, see <see cref="Page"/>).
+    /// A web partner is allowed by its origin; a native app's private-use scheme (RFC 8252 §7.1, e.g.
+    /// <c>com.example.app:/cb</c>) by that scheme alone, since such a URI has no origin.
+    /// </summary>
     public static string ContentSecurityPolicy(string? formTarget)
     {
         var formAction = "'self'";
-        if (formTarget is not null && Uri.TryCreate(formTarget, UriKind.Absolute, out var target) && target.Scheme is "https" or "http")
+        if (formTarget is not null && Uri.TryCreate(formTarget, UriKind.Absolute, out var target))
         {
-            formAction += " " + target.GetLeftPart(UriPartial.Authority);
+            if (target.Scheme is "https" or "http")
+            {
+                formAction += " " + target.GetLeftPart(UriPartial.Authority);
+            }
+            else if (Clients.ClientAdministration.IsPrivateUseRedirect(formTarget))
+            {
+                formAction += " " + target.Scheme + ":";
+            }
         }
 
         return "default-src 'none'; script-src 'none'; style-src 'self'; img-src 'self' data:; object-src 'none'; "
