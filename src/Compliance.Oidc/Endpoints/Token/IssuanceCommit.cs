@@ -22,9 +22,10 @@ internal sealed record IssuanceClaim(bool IsCode, string Hash, string ClientId, 
 /// In order, atomically: the claim (the conditional update that makes a code or refresh token single use), then the
 /// family row, taken under the condition that it is not revoked, then the token records.
 /// <list type="bullet">
-/// <item>PostgreSQL: one statement of data-modifying CTEs, autocommitted: one round trip. Its family update takes the
-/// family's row lock; a revocation that updated the family first makes it find the family revoked and write nothing,
-/// and a revocation that comes second waits for the commit and then finds the tokens.</item>
+/// <item>PostgreSQL: one statement of data-modifying CTEs, autocommitted: one round trip. It takes a share lock on the
+/// family's row (no new row version, unlike an update, and issuances of one family do not wait for each other), which
+/// conflicts with a revocation's update: a revocation that updated the family first makes it re-read the row, find it
+/// revoked and write nothing, and a revocation that comes second waits for the commit and then finds the tokens.</item>
 /// <item>SQLite: one command of chained statements, committed with the other requests' in one <c>BEGIN IMMEDIATE</c>
 /// transaction of <see cref="IssuanceBatches"/> (group commit), on the process's write gate.</item>
 /// </list>
@@ -145,9 +146,9 @@ internal static class IssuanceCommit
         return $$"""
             WITH claim AS ({{claim}}),
             family AS (
-                UPDATE oidc_token_families SET revoked_at = NULL
+                SELECT 1 FROM oidc_token_families
                 WHERE family_id = {3} AND revoked_at IS NULL AND EXISTS (SELECT 1 FROM claim)
-                RETURNING 1),
+                FOR SHARE),
             access AS (
                 INSERT INTO oidc_issued_tokens ({{AccessColumns}})
                 SELECT {4}, {5}, {6}, {7}, {8} WHERE EXISTS (SELECT 1 FROM family)
