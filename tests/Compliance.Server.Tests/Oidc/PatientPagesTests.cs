@@ -165,6 +165,63 @@ public abstract partial class PatientPagesTests<TStores>(TStores stores) : IDisp
         JsonDocument.Parse(await apiRefused.Content.ReadAsStringAsync()).RootElement.GetProperty("status").GetInt32().ShouldBe(429);
     }
 
+    [Theory]
+    [InlineData("/account/login")]
+    [InlineData("/account/signup")]
+    public async Task RateLimited_FlowPost_IsInThePartnersUiLocales_NotTheBrowsersLanguage(string path)
+    {
+        var settings = new Dictionary<string, string?>(stores.Settings) { ["Oidc:InteractiveRequestsPerMinute"] = "2" };
+        using var factory = new ComplianceFactory(settings);
+        var (clientId, _) = await RegisterAsync(factory);
+        using var patient = new PatientBrowser(factory.Server.CreateHandler(), new Uri("http://localhost")) { Language = "fr-FR,fr;q=0.9" };
+        var toSignIn = await patient.GetAsync(AuthorizeUrl(clientId, "en"));
+        var interaction = Uri.UnescapeDataString(toSignIn.Headers.Location!.OriginalString.Split("interaction=")[1]);
+
+        HttpResponseMessage? refused = null;
+        for (var i = 0; i < 5 && refused is null; i++)
+        {
+            var response = await patient.PostFormAsync(path, new Dictionary<string, string> { ["interaction"] = interaction, ["pseudonym"] = "x", ["password"] = "y" });
+            refused = response.StatusCode == HttpStatusCode.TooManyRequests ? response : null;
+        }
+
+        refused.ShouldNotBeNull();
+        refused.Headers.RetryAfter.ShouldNotBeNull();
+        var page = await refused.Content.ReadAsStringAsync();
+        Attribute(page, "html", "lang").ShouldBe("en");
+        Text(page, "retry-after").ShouldStartWith("Too many requests in a short time");
+
+        // A forged or foreign interaction token falls back to the browser's language, and is not an error.
+        var forged = await patient.PostFormAsync(path, new Dictionary<string, string> { ["interaction"] = interaction[..^4] + "AAAA" });
+        forged.StatusCode.ShouldBe(HttpStatusCode.TooManyRequests);
+        Attribute(await forged.Content.ReadAsStringAsync(), "html", "lang").ShouldBe("fr");
+    }
+
+    [Fact]
+    public async Task ConsentPage_OfANativeApp_LetsItsFormRedirectToThePrivateUseScheme_AndNowhereElse()
+    {
+        var clientId = "native-" + Guid.NewGuid().ToString("N")[..8];
+        const string redirect = "fr.exemple.patient:/oauth/cb";
+        await using (var scope = _factory.Services.CreateAsyncScope())
+        {
+            await scope.ServiceProvider.GetRequiredService<ClientAdministration>().AddAsync(
+                new ClientRequest(clientId, "Appli", ClientTypes.Public, ClientAuthMethods.None, [redirect], [], ["openid"], ["authorization_code"]),
+                CancellationToken.None);
+        }
+
+        using var patient = NewBrowser();
+        var toSignIn = await patient.GetAsync($"/connect/authorize?response_type=code&client_id={clientId}&redirect_uri={Uri.EscapeDataString(redirect)}"
+            + $"&scope=openid&code_challenge={Challenge}&code_challenge_method=S256");
+        var interaction = Uri.UnescapeDataString(toSignIn.Headers.Location!.OriginalString.Split("interaction=")[1]);
+        var consent = await patient.FollowAsync(await patient.SignUpAsync("native-" + Guid.NewGuid().ToString("N")[..8], Password, interaction));
+
+        // Browsers apply form-action to the redirect that ends the consent form: the app's scheme must be in it.
+        var policy = consent.Headers.GetValues("Content-Security-Policy").Single();
+        var formAction = policy.Split(';').Select(d => d.Trim()).Single(d => d.StartsWith("form-action ", StringComparison.Ordinal));
+        formAction.ShouldBe("form-action 'self' fr.exemple.patient:");
+        (await DecideAsync(patient, await consent.Content.ReadAsStringAsync(), "allow", offline: false))
+            .Headers.Location!.ToString().ShouldStartWith(redirect + "?code=");
+    }
+
     [Fact]
     public async Task Lockout_OfAnUnknownPseudonym_IsAReadablePageWithRetryAfter()
     {
@@ -241,10 +298,12 @@ public abstract partial class PatientPagesTests<TStores>(TStores stores) : IDisp
 
     private PatientBrowser NewBrowser() => new(_factory.Server.CreateHandler(), new Uri("http://localhost"));
 
-    private async Task<(string ClientId, string Secret)> RegisterAsync()
+    private Task<(string ClientId, string Secret)> RegisterAsync() => RegisterAsync(_factory);
+
+    private static async Task<(string ClientId, string Secret)> RegisterAsync(ComplianceFactory factory)
     {
         var clientId = "pages-" + Guid.NewGuid().ToString("N")[..8];
-        await using var scope = _factory.Services.CreateAsyncScope();
+        await using var scope = factory.Services.CreateAsyncScope();
         var registered = await scope.ServiceProvider.GetRequiredService<ClientAdministration>().AddAsync(
             new ClientRequest(clientId, "Partenaire", ClientTypes.Confidential, ClientAuthMethods.SecretBasic, [RedirectFor(clientId)], [],
                 ["openid", "offline_access"], ["authorization_code", "refresh_token"], RefreshTokenAbsoluteLifetimeSeconds: RefreshDays * 86_400),
@@ -255,16 +314,18 @@ public abstract partial class PatientPagesTests<TStores>(TStores stores) : IDisp
     /// <summary>A new patient signs up from the authorization request and lands on its consent page.</summary>
     private static async Task<string> ConsentPageAsync(PatientBrowser patient, string clientId, string pseudonym, string? uiLocales)
     {
-        var authorize = $"/connect/authorize?response_type=code&client_id={clientId}&redirect_uri={Uri.EscapeDataString(RedirectFor(clientId))}"
-            + $"&scope=openid%20offline_access&code_challenge={Challenge}&code_challenge_method=S256"
-            + (uiLocales is null ? "" : "&ui_locales=" + Uri.EscapeDataString(uiLocales));
-        var toSignIn = await patient.GetAsync(authorize);
+        var toSignIn = await patient.GetAsync(AuthorizeUrl(clientId, uiLocales));
         var interaction = Uri.UnescapeDataString(toSignIn.Headers.Location!.OriginalString.Split("interaction=")[1]);
         var consent = await patient.FollowAsync(await patient.SignUpAsync(pseudonym, Password, interaction));
         var html = await consent.Content.ReadAsStringAsync();
         html.ShouldContain("id=\"allow\"");
         return html;
     }
+
+    private static string AuthorizeUrl(string clientId, string? uiLocales) =>
+        $"/connect/authorize?response_type=code&client_id={clientId}&redirect_uri={Uri.EscapeDataString(RedirectFor(clientId))}"
+        + $"&scope=openid%20offline_access&code_challenge={Challenge}&code_challenge_method=S256"
+        + (uiLocales is null ? "" : "&ui_locales=" + Uri.EscapeDataString(uiLocales));
 
     private static Task<HttpResponseMessage> DecideAsync(PatientBrowser patient, string html, string decision, bool offline)
     {
