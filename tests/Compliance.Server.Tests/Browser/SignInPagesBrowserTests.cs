@@ -88,14 +88,19 @@ public sealed class SignInPagesBrowserTests : IAsyncLifetime
         browser.Url.ShouldNotContain("code=");
     }
 
-    [Fact]
-    public async Task Phone_FromConsent_ReachesMyAuthorisations_SeesPseudonym_RefusesStayingSignedIn_AndStillSignsIn()
+    [Theory]
+    [InlineData("fr", 390)]
+    [InlineData("en", 390)]
+    [InlineData("fr", 1280)]
+    [InlineData("en", 1280)]
+    public async Task FromConsent_ReachesMyAuthorisations_SeesPseudonym_RefusesStayingSignedIn_SignsIn_AndWithdraws(string language, int width)
     {
-        using var browser = Chromium("fr", width: 390);
+        var fr = language == "fr";
+        using var browser = Chromium(language, width);
         browser.Navigate().GoToUrl(AuthorizeUrl());
-        var pseudonym = "telephone-" + Guid.NewGuid().ToString("N")[..8];
+        var pseudonym = "nav-" + Guid.NewGuid().ToString("N")[..8];
         browser.FindElement(By.Id("signup-link")).Click();
-        WaitFor(browser, By.Id("signup-rules")).Text.ShouldStartWith("Pseudonyme : de 3 à 32 caractères");
+        WaitFor(browser, By.Id("signup-rules")).Text.ShouldStartWith(fr ? "Pseudonyme : de 3 à 32 caractères" : "Pseudonym: 3 to 32 characters");
         browser.FindElement(By.Id("pseudonym")).SendKeys(pseudonym);
         browser.FindElement(By.Id("password")).SendKeys("une phrase de passe assez longue");
         browser.FindElement(By.Id("password_confirm")).SendKeys("une phrase de passe assez longue");
@@ -103,15 +108,16 @@ public sealed class SignInPagesBrowserTests : IAsyncLifetime
 
         WaitFor(browser, By.Id("allow"));
         var consentUrl = browser.Url;
+        browser.FindElement(By.TagName("html")).GetAttribute("lang").ShouldBe(language);
         browser.FindElement(By.Id("signed-in-pseudonym")).Text.ShouldBe(pseudonym);
-        browser.FindElement(By.TagName("main")).Size.Width.ShouldBeLessThanOrEqualTo(390, "the page fits a 390 px phone");
+        browser.FindElement(By.TagName("main")).Size.Width.ShouldBeLessThanOrEqualTo(width, $"the page fits a {width} px window");
         browser.FindElement(By.Id("offline_access")).Selected.ShouldBeFalse("staying signed in is never pre-ticked");
         browser.FindElement(By.Id("deny")).GetCssValue("background-color").ShouldBe(browser.FindElement(By.Id("allow")).GetCssValue("background-color"));
-        Screenshot(browser, "consent-fr-390.png");
+        Screenshot(browser, $"consent-{language}-{width}.png");
 
         browser.FindElement(By.Id("nav-authorizations")).Click();
         WaitFor(browser, By.Id("authorizations-intro"));
-        browser.FindElement(By.TagName("h1")).Text.ShouldBe("Mes autorisations");
+        browser.FindElement(By.TagName("h1")).Text.ShouldBe(fr ? "Mes autorisations" : "My authorisations");
         browser.FindElement(By.Id("signed-in-pseudonym")).Text.ShouldBe(pseudonym);
 
         // Back to the partner's request: allowed without staying signed in.
@@ -132,6 +138,24 @@ public sealed class SignInPagesBrowserTests : IAsyncLifetime
         response.StatusCode.ShouldBe(System.Net.HttpStatusCode.OK, tokens.ToString());
         tokens.TryGetProperty("id_token", out _).ShouldBeTrue();
         tokens.TryGetProperty("refresh_token", out _).ShouldBeFalse("the patient did not tick staying signed in");
+        var accessToken = tokens.GetProperty("access_token").GetString()!;
+        (await UserInfoStatusAsync(accessToken)).ShouldBe(System.Net.HttpStatusCode.OK);
+
+        // The patient withdraws from "My authorisations": the partner's token stops working at once.
+        browser.Navigate().GoToUrl(new Uri(_server.BaseAddress, "account").ToString());
+        WaitFor(browser, By.Id("withdraw-demo-client")).Click();
+        WaitFor(browser, By.Id("withdrawn")).Text.ShouldStartWith(fr ? "Autorisation retirée" : "Authorisation withdrawn");
+        browser.FindElements(By.Id("withdraw-demo-client")).ShouldBeEmpty();
+        browser.FindElement(By.Id("no-authorizations")).Text.ShouldBe(fr ? "Aucun service n'a d'autorisation." : "No service holds an authorisation.");
+        (await UserInfoStatusAsync(accessToken)).ShouldBe(System.Net.HttpStatusCode.Unauthorized);
+    }
+
+    private async Task<System.Net.HttpStatusCode> UserInfoStatusAsync(string accessToken)
+    {
+        using var http = new HttpClient { BaseAddress = _server.BaseAddress };
+        http.DefaultRequestHeaders.Authorization = new System.Net.Http.Headers.AuthenticationHeaderValue("Bearer", accessToken);
+        using var response = await http.GetAsync("connect/userinfo");
+        return response.StatusCode;
     }
 
     private string AuthorizeUrl() =>
