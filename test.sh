@@ -98,6 +98,15 @@ else
   log "npm ci failed in tests/interop"; interop_failed=1
 fi
 
+# --- The README's commands, as written, from a clean clone of the last commit -------------------------------------
+install_if_missing curl curl
+install_if_missing git git
+bash tests/readme/readme.sh > "$WORK/readme.tap" 2>&1 || true
+cat "$WORK/readme.tap"
+readme_passed="$(sed -n 's/^# pass \([0-9]*\)$/\1/p' "$WORK/readme.tap" | tail -n 1)"
+readme_failed="$(sed -n 's/^# fail \([0-9]*\)$/\1/p' "$WORK/readme.tap" | tail -n 1)"
+if [ -z "$readme_passed" ]; then readme_passed=0; readme_failed=1; log "the README check did not report"; fi
+
 # --- Summary ----------------------------------------------------------------------------------------------
 passed=0; failed=0; files=0
 shopt -s nullglob
@@ -118,8 +127,11 @@ fi
 if [ "$interop_failed" != "0" ]; then
   log "failed interop tests:"; grep '^not ok' "$WORK/interop.tap" >&2 || true
 fi
+if [ "$readme_failed" != "0" ]; then
+  log "failed README commands:"; grep '^not ok' "$WORK/readme.tap" >&2 || true
+fi
 if [ "$status" != "0" ] && [ "$failed" = "0" ]; then failed=1; log "dotnet test exited with $status"; fi
 if [ "$files" = "0" ]; then failed=$((failed + 1)); log "no test results were produced"; fi
-passed=$((passed + interop_passed)); failed=$((failed + ${interop_failed:-0}))
+passed=$((passed + interop_passed + readme_passed)); failed=$((failed + ${interop_failed:-0} + ${readme_failed:-0}))
 echo "$passed passed, $failed failed"
 [ "$failed" = "0" ]
