@@ -29,7 +29,8 @@ block() {
     $0 == marker { found = 1; next }
     found && /^```/ { if (inside) exit; inside = 1; next }
     inside { print }
-  ' "$CLONE/README.md" | sed -e 's/[[:space:]]#.*$//' -e '/^[[:space:]]*#/d' -e '/^[[:space:]]*$/d' | sed -e ':a' -e '/\\$/N; s/\\\n//; ta'
+  ' "$CLONE/README.md" | sed -e 's/[[:space:]]#.*$//' -e '/^[[:space:]]*#/d' -e '/^[[:space:]]*$/d' -e 's/[[:space:]]*$//' \
+    | sed -e ':a' -e '/\\$/N; s/\\\n//; ta'
 }
 
 free_port() {
@@ -79,17 +80,31 @@ fi
 # A browser's part, with curl: follow the README's URL, sign in as the demo patient, allow.
 hidden() { sed -n "s/.*name=\"$1\" value=\"\([^\"]*\)\".*/\1/p" "$2" | head -n 1 | sed 's/&#x2B;/+/g; s/&#x2F;/\//g; s/&#x3D;/=/g; s/&amp;/\&/g'; }
 jar="$WORK/cookies"
+# Follows the service's own redirects, as a browser would, and prints the first address outside it (the partner's
+# callback) or, when a page is reached, its address; the page is saved in $2.
+browse() {
+  local url="$1" next
+  for _ in 1 2 3 4 5 6; do
+    next="$(curl -s -o "$2" -w '%{redirect_url}' -c "$jar" -b "$jar" "$url")"
+    if [ -z "$next" ]; then echo "$url"; return; fi
+    if [[ "$next" != "$BASE/"* ]]; then echo "$next"; return; fi
+    url="$next"
+  done
+}
+post() { # url, saved page, form fields...: prints where the answer leads, after the service's own redirects
+  local url="$1" page="$2" next; shift 2
+  next="$(curl -s -o "$page" -w '%{redirect_url}' -c "$jar" -b "$jar" "$url" "$@")"
+  if [ -z "$next" ] || [[ "$next" != "$BASE/"* ]]; then echo "$next"; else browse "$next" "$page"; fi
+}
 authorize="$(readme_command authorize-url | head -n 1)"
 code=""
 if [[ "$authorize" == "$BASE/connect/authorize?"* ]]; then
-  login_url="$(curl -s -o /dev/null -w '%{redirect_url}' -c "$jar" -b "$jar" "$authorize")"
-  curl -s -c "$jar" -b "$jar" "$login_url" -o "$WORK/login.html"
-  consent_url="$(curl -s -o /dev/null -w '%{redirect_url}' -c "$jar" -b "$jar" "$BASE/account/login" \
+  browse "$authorize" "$WORK/login.html" >/dev/null
+  post "$BASE/account/login" "$WORK/consent.html" \
     --data-urlencode "__RequestVerificationToken=$(hidden __RequestVerificationToken "$WORK/login.html")" \
     --data-urlencode "interaction=$(hidden interaction "$WORK/login.html")" \
-    --data-urlencode "pseudonym=demo" --data-urlencode "password=lavande-orage-2026")"
-  curl -s -c "$jar" -b "$jar" "$consent_url" -o "$WORK/consent.html"
-  callback="$(curl -s -o /dev/null -w '%{redirect_url}' -c "$jar" -b "$jar" "$BASE/connect/consent" \
+    --data-urlencode "pseudonym=demo" --data-urlencode "password=lavande-orage-2026" >/dev/null
+  callback="$(post "$BASE/connect/consent" "$WORK/done.html" \
     --data-urlencode "__RequestVerificationToken=$(hidden __RequestVerificationToken "$WORK/consent.html")" \
     --data-urlencode "interaction=$(hidden interaction "$WORK/consent.html")" \
     --data-urlencode "decision=allow")"
