@@ -37,7 +37,7 @@ WRONG_BASIC="Basic $(printf '%s:%s' "$CLIENT_ID" "not-the-secret" | base64 -w0)"
 FORM="Content-Type=application/x-www-form-urlencoded"
 
 SERVER_PID=""
-declare -A URLS=() PIDS=() TOKEN_PATHS=() TARGETS=()
+declare -A URLS=() PIDS=() TOKEN_PATHS=() TARGETS=() DB_PIDS=()
 NAMES=()
 PG_DATA=""
 PGBIN=""
@@ -119,7 +119,9 @@ authcode_run() { # name, target, base url, warm-up codes, warm-up rounds, round 
       >/dev/null 2>"$WORK/$name-warmup.err" || { log "warm-up failed for $name"; cat "$WORK/$name-warmup.err" >&2; exit 1; }
     return
   fi
-  node "$HERE/lib/authcode.mjs" --target "$2" --base "$3" --codes "$CODES" --concurrency "$CONNECTIONS" --pid "$SERVER_PID" \
+  local db=()
+  if [ -n "${DB_PIDS[$name]:-}" ]; then db=(--db-pid "${DB_PIDS[$name]}"); fi
+  node "$HERE/lib/authcode.mjs" --target "$2" --base "$3" --codes "$CODES" --concurrency "$CONNECTIONS" --pid "$SERVER_PID" "${db[@]}" \
     >"$out" 2>"$WORK/$name-authcode.err" || { log "authorization-code run failed for $name"; cat "$WORK/$name-authcode.err" >&2; exit 1; }
   if [ -s "$WORK/$name-authcode.err" ]; then head -n 3 "$WORK/$name-authcode.err" | sed 's/^/[bench]   /' >&2; fi
   node -e 'const r=JSON.parse(require("fs").readFileSync(process.argv[1]));
@@ -204,6 +206,7 @@ for store in $STORES; do
     Logging__LogLevel__Default=Warning Logging__LogLevel__Compliance.Oidc.Endpoints.Token.TokenResponses=Error \
     "${env_args[@]}" dotnet Compliance.Server.dll
   wait_ready "$url/health/ready" "$WORK/ours-$store.log"
+  if [ "$store" = "postgresql" ]; then DB_PIDS["ours-$store"]="$(head -n 1 "$PG_DATA/postmaster.pid")"; fi
 done
 
 # The peer: oidc-provider, in memory; and the durable peer: the same on PostgreSQL (peer/pg-adapter.mjs), same cluster.
@@ -218,6 +221,7 @@ if [[ " $STORES " == *" postgresql "* ]]; then
   start_server peer-pg peer-pg "$url" /token "$WORK/peer-pg.log" \
     env -C "$HERE" NODE_ENV=production PORT="$port" DATABASE_URL="postgres://postgres@127.0.0.1:$PG_PORT/bench_peer" node peer/server.mjs
   wait_ready "$url/.well-known/openid-configuration" "$WORK/peer-pg.log"
+  DB_PIDS[peer-pg]="$(head -n 1 "$PG_DATA/postmaster.pid")"
 fi
 
 # --- client_credentials: one server at a time ----------------------------------------------------------------------

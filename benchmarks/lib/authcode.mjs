@@ -1,7 +1,7 @@
 // Authorization-code exchange rate, for either server.
 //
 //   node lib/authcode.mjs --target ours|peer|peer-pg --base http://127.0.0.1:PORT --codes N --concurrency C
-//                         [--warmup W --warmup-rounds R] [--pid SERVER_PID] [--phase both|code|refresh]
+//                         [--warmup W --warmup-rounds R] [--pid SERVER_PID] [--db-pid POSTMASTER_PID] [--phase both|code|refresh]
 //
 // 1. Signs in once like a browser (scripted login form, then the consent form) and keeps the session cookie.
 // 2. Collects a pool of codes: one GET of the authorization endpoint each, with the session cookie, a fresh PKCE
@@ -17,7 +17,7 @@
 // Codes live 60 s on both servers, so the pool is sized to be collected and exchanged well inside that.
 import http from 'node:http';
 import { createHash, randomBytes } from 'node:crypto';
-import { readFileSync } from 'node:fs';
+import { readFileSync, readdirSync } from 'node:fs';
 
 const args = Object.fromEntries(process.argv.slice(2).reduce((acc, a, i, all) => {
   if (a.startsWith('--')) acc.push([a.slice(2), all[i + 1]]);
@@ -36,6 +36,24 @@ const cpuSeconds = () => {
   if (!pid) return null;
   const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1].split(' ');
   return (Number(fields[11]) + Number(fields[12])) / CLK_TCK; // utime, stime (fields 14 and 15 of stat)
+};
+
+// optional: the PostgreSQL postmaster's pid, to report the database's CPU time per exchange too: the postmaster's own
+// and its exited children's (cutime, cstime), plus every live child's (a pooled backend lives through the run).
+const dbPid = args['db-pid'];
+const statFields = (p) => readFileSync(`/proc/${p}/stat`, 'utf8').split(') ')[1].split(' ');
+const dbCpuSeconds = () => {
+  if (!dbPid) return null;
+  const own = statFields(dbPid);
+  let ticks = Number(own[11]) + Number(own[12]) + Number(own[13]) + Number(own[14]);
+  for (const entry of readdirSync('/proc')) {
+    if (!/^\d+$/.test(entry)) continue;
+    try {
+      const fields = statFields(entry);
+      if (fields[1] === String(dbPid)) ticks += Number(fields[11]) + Number(fields[12]);
+    } catch { /* exited meanwhile: counted in the postmaster's cutime */ }
+  }
+  return ticks / CLK_TCK;
 };
 
 const CLIENT_ID = 'demo-client';
@@ -200,13 +218,15 @@ async function timed(pool, body) {
     }
   };
   const cpu0 = cpuSeconds();
+  const db0 = dbCpuSeconds();
   const t0 = process.hrtime.bigint();
   await Promise.all(Array.from({ length: concurrency }, worker));
   const seconds = Number(process.hrtime.bigint() - t0) / 1e9;
   const cpuMs = cpu0 == null || ok === 0 ? null : ((cpuSeconds() - cpu0) * 1000) / ok;
+  const dbCpuMs = db0 == null || ok === 0 ? null : ((dbCpuSeconds() - db0) * 1000) / ok;
   latencies.sort((a, b) => a - b);
   const pct = (p) => latencies[Math.min(latencies.length - 1, Math.floor((p / 100) * latencies.length))];
-  return { result: { ok, failed, seconds, rps: ok / seconds, p50: pct(50), p99: pct(99), cpuMs, sample }, refreshTokens };
+  return { result: { ok, failed, seconds, rps: ok / seconds, p50: pct(50), p99: pct(99), cpuMs, dbCpuMs, sample }, refreshTokens };
 }
 
 const exchange = (pool) => timed(pool, ({ code, verifier }) =>

@@ -29,7 +29,7 @@ const cannon = (name, refused = false) => {
 const fromCannon = (r, refused = false) => r && {
   rps: (refused ? r.non2xx : r['2xx']) / r.duration, p50: r.latency.p50, p99: r.latency.p99, ok: r['2xx'], non2xx: r.non2xx, errors: r.errors + r.timeouts, seconds: r.duration,
 };
-const fromCodes = (r) => r && r.rps !== undefined && { rps: r.rps, p50: r.p50, p99: r.p99, ok: r.ok, non2xx: r.failed, errors: 0, seconds: r.seconds, cpuMs: r.cpuMs };
+const fromCodes = (r) => r && r.rps !== undefined && { rps: r.rps, p50: r.p50, p99: r.p99, ok: r.ok, non2xx: r.failed, errors: 0, seconds: r.seconds, cpuMs: r.cpuMs, dbCpuMs: r.dbCpuMs };
 
 const sh = (cmd, argv) => { try { return execFileSync(cmd, argv, { encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] }).trim(); } catch { return ''; } };
 const pkg = (name) => JSON.parse(readFileSync(new URL(`../node_modules/${name}/package.json`, import.meta.url), 'utf8')).version;
@@ -133,6 +133,13 @@ for (const r of rows.filter((x) => x.target)) {
   }
 }
 
+const roundRatios = Object.entries(roundsOf).filter(([name]) => name.startsWith('ours-') && roundsOf.peer).map(([name, list]) =>
+  `- ${name}: ${list.map((x, i) => { const p = roundsOf.peer[i]; return x && p ? `${(x.code / p.code).toFixed(2)}x / ${(x.refresh / p.refresh).toFixed(2)}x` : '–'; }).join(', ')}`);
+const dbCpu = rows.filter((r) => (r.key === 'authorizationCode' || r.key === 'refresh') && r.ours?.dbCpuMs != null).map((r) =>
+  `- ${r.scenario}: ours ${f2(r.ours.cpuMs)} + database ${f2(r.ours.dbCpuMs)} = ${f2(r.ours.cpuMs + r.ours.dbCpuMs)} ms; `
+  + `durable peer ${r.peerPg?.dbCpuMs == null ? '–' : `${f2(r.peerPg.cpuMs)} + database ${f2(r.peerPg.dbCpuMs)} = ${f2(r.peerPg.cpuMs + r.peerPg.dbCpuMs)} ms`}; `
+  + `in-memory peer ${f2(r.peer?.cpuMs)} ms`);
+
 const date = new Date().toISOString();
 const meta = {
   date,
@@ -170,7 +177,7 @@ ${verdicts.map((v) => `- **${v}**`).join('\n')}
 Code-flow rounds (req/s of each round, code exchange / refresh; the table gives the median round):
 
 ${Object.entries(roundsOf).map(([name, list]) => `- ${name}: ${list.map((x) => (x ? `${Math.round(x.code)} / ${Math.round(x.refresh)}` : '–')).join(', ')}`).join('\n')}
-${failures.length ? `\nRequests that failed (not counted in req/s):\n\n${failures.map((x) => `- ${x}`).join('\n')}\n` : ''}
+${roundRatios.length ? `\nThe same rounds as ratios, ours / in-memory peer within each round (code exchange / refresh), which the noise between rounds moves less:\n\n${roundRatios.join('\n')}\n` : ''}${dbCpu.length ? `\nCPU per request on PostgreSQL counting the database's processes too (median round; the in-memory peer has no database):\n\n${dbCpu.join('\n')}\n` : ''}${failures.length ? `\nRequests that failed (not counted in req/s):\n\n${failures.map((x) => `- ${x}`).join('\n')}\n` : ''}
 req/s counts successful responses only (the refused-request row counts the 401 answers, which are what it measures).
 p50/p99 are per-request latencies as the load generator saw them. "CPU ms/req" is the user+system CPU time the
 server process (all threads) used during the run, divided by the requests it answered: unlike req/s it hardly
