@@ -219,6 +219,32 @@ public abstract class PatientPagesTests<TStores>(TStores stores) : IDisposable
         Text(again, "signup-rules").ShouldNotBeEmpty();
     }
 
+    [Theory]
+    [InlineData("fr", "fr-FR,fr;q=0.9", "Comment vos données sont traitées : la notice d'information complète")]
+    [InlineData("en", "en-GB,en;q=0.9", "How your data are processed: the full privacy notice")]
+    public async Task SignUpAndConsentPages_InTheirLanguage_LinkThePrivacyNoticeInThatLanguage(string language, string acceptLanguage, string linkText)
+    {
+        var (clientId, _) = await RegisterAsync();
+        using var patient = NewBrowser();
+        patient.Language = acceptLanguage;
+
+        var signUp = await (await patient.GetAsync("/account/signup")).Content.ReadAsStringAsync();
+        var consent = await ConsentPageAsync(patient, clientId, "notice-" + Guid.NewGuid().ToString("N")[..8], null);
+
+        foreach (var page in new[] { signUp, consent })
+        {
+            Attribute(page, "html", "lang").ShouldBe(language);
+            Text(page, "privacy-notice-link").ShouldBe(linkText);
+            Attribute(page, "#privacy-notice-link", "href").ShouldBe($"/privacy?lang={language}");
+            Regex.Count(page, "<form\\b").ShouldBe(1, "the link adds no form");
+        }
+
+        // The link leads to the notice in the page's language.
+        var notice = await (await patient.GetAsync(Attribute(consent, "#privacy-notice-link", "href"))).Content.ReadAsStringAsync();
+        Attribute(notice, "html", "lang").ShouldBe(language);
+        Text(notice, "controller-name").ShouldBe("Exemple Téléconsultation SAS");
+    }
+
     [Fact]
     public async Task Root_LeadsToAccount_AndTheSignedOutPageLeadsBackToSignIn()
     {
