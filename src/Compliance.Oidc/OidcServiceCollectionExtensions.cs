@@ -121,6 +121,7 @@ public static class OidcServiceCollectionExtensions
             return Results.Text(Html.Stylesheet, "text/css; charset=utf-8");
         }).ExcludeFromDescription();
         routes.MapAuthorizationsPage();
+        routes.MapPrivacyNoticePage();
         return routes;
     }
 

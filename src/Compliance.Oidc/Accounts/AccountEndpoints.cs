@@ -220,6 +220,7 @@ internal static partial class AccountEndpoints
               <button type="submit" id="signup">{Html.E(UiText.Get("signup.submit", language))}</button>
             </form>
             {privacy}
+            {PrivacyNoticePage.Link(context, language)}
             """;
         return Html.Page(context, language, UiText.Get("signup.title", language), body, status, formTarget, nav);
     }

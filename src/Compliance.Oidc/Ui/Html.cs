@@ -135,6 +135,10 @@ internal static class Html
         section.authorization { border-top: 1px solid #d0d7de; margin-top: 1rem; }
         h2 { font-size: 1.1rem; margin: 1rem 0 .25rem; }
         ul.scopes li { margin: .5rem 0; }
+        section.processing { border-top: 1px solid #d0d7de; margin-top: 1rem; }
+        h3 { font-size: 1rem; margin: 1rem 0 .25rem; }
+        h4 { font-size: .95rem; margin: .75rem 0 .25rem; }
+        code.fingerprint { overflow-wrap: anywhere; font-size: .8rem; }
         @media (prefers-color-scheme: dark) { body { background: #111418; color: #e6e9ec; } main { background: #1b1f24; } .service, .hint { color: #a9b3bd; } a { color: #8ab4f8; } }
         @media (max-width: 30rem) { main { margin: 0; border-radius: 0; padding: 1.25rem; } }
         """;

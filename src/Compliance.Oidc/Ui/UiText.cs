@@ -1,4 +1,5 @@
 using System.Collections.Frozen;
+using Compliance.Policies;
 
 namespace Compliance.Oidc.Ui;
 
@@ -81,6 +82,93 @@ internal static class UiText
         ["error.too_many"] = ("Trop de demandes en peu de temps depuis votre connexion. Par sécurité, patientez {0}, puis réessayez.",
             "Too many requests in a short time from your connection. For your safety, wait {0}, then try again."),
         ["error.form"] = ("Le formulaire a expiré ou n'est pas valide. Rechargez la page.", "The form has expired or is not valid. Reload the page."),
+        ["status.not_found.title"] = ("Page introuvable", "Page not found"),
+        ["status.not_found"] = ("Cette adresse ne mène à aucune page de ce service. Vérifiez-la, ou repartez de votre espace.",
+            "This address leads to no page of this service. Check it, or start again from your space."),
+        ["status.method.title"] = ("Action impossible ici", "Action not possible here"),
+        ["status.method"] = ("Cette page ne s'utilise pas de cette façon. Repartez de votre espace et recommencez.",
+            "This page cannot be used this way. Start again from your space and try once more."),
+        ["status.other"] = ("Le service n'a pas pu traiter cette demande. Réessayez dans un moment, ou repartez de votre espace.",
+            "The service could not handle this request. Try again in a moment, or start again from your space."),
+        ["privacy.title"] = ("Notice d'information sur vos données", "Privacy notice"),
+        ["privacy.link"] = ("Comment vos données sont traitées : la notice d'information complète", "How your data are processed: the full privacy notice"),
+        ["privacy.intro"] = ("Qui traite vos données personnelles, pourquoi, sur quelle base légale, qui les reçoit, combien de temps elles sont gardées, et comment exercer vos droits (RGPD, article 13).",
+            "Who processes your personal data, why, on which legal basis, who receives them, how long they are kept, and how to exercise your rights (GDPR Art. 13)."),
+        ["privacy.none"] = ("Aucune notice d'information n'est configurée sur ce service. Adressez-vous à la plateforme qui vous a conduit ici.",
+            "No privacy notice is configured on this service. Ask the platform that sent you here."),
+        ["privacy.version"] = ("Version de cette notice (empreinte des règles en vigueur) :", "Version of this notice (fingerprint of the rules in force):"),
+        ["privacy.controller"] = ("Responsable du traitement", "Controller"),
+        ["privacy.address"] = ("Adresse :", "Address:"),
+        ["privacy.contact"] = ("Contact :", "Contact:"),
+        ["privacy.representative"] = ("Représentant :", "Representative:"),
+        ["privacy.dpo"] = ("Délégué à la protection des données :", "Data protection officer:"),
+        ["privacy.processing"] = ("Ce que nous faisons de vos données", "What we do with your data"),
+        ["privacy.purposes"] = ("Finalités", "Purposes"),
+        ["privacy.legal_basis"] = ("Base légale : {0} (RGPD {1}).", "Legal basis: {0} (GDPR {1})."),
+        ["privacy.and"] = (" et ", " and "),
+        ["privacy.colon"] = (" : ", ": "),
+        ["privacy.categories"] = ("Données concernées", "Data concerned"),
+        ["privacy.recipients"] = ("Destinataires", "Recipients"),
+        ["privacy.transfers"] = ("Transferts hors de l'Espace économique européen", "Transfers outside the European Economic Area"),
+        ["privacy.transfers.none"] = ("Aucune de ces données n'est transférée hors de l'Espace économique européen.",
+            "None of these data are transferred outside the European Economic Area."),
+        ["privacy.transfer"] = ("{0}, vers le pays {1} : {2}", "{0}, to country {1}: {2}"),
+        ["privacy.retention"] = ("Durées de conservation", "How long the data are kept"),
+        ["privacy.rights"] = ("Vos droits", "Your rights"),
+        ["privacy.rights.intro"] = ("Vous disposez des droits suivants sur vos données (RGPD, articles 15 à 21) :",
+            "You have the following rights over your data (GDPR Art. 15 to 21):"),
+        ["privacy.right.access"] = ("Accès : obtenir une copie de vos données et savoir comment elles sont traitées (article 15).",
+            "Access: get a copy of your data and learn how they are processed (Art. 15)."),
+        ["privacy.right.rectification"] = ("Rectification : faire corriger des données inexactes ou incomplètes (article 16).",
+            "Rectification: have inaccurate or incomplete data corrected (Art. 16)."),
+        ["privacy.right.erasure"] = ("Effacement : faire effacer vos données, sauf quand la loi impose de les garder (article 17).",
+            "Erasure: have your data erased, except where the law requires keeping them (Art. 17)."),
+        ["privacy.right.restriction"] = ("Limitation : faire geler l'usage de vos données le temps d'une vérification ou d'un litige (article 18).",
+            "Restriction: have the use of your data frozen during a check or a dispute (Art. 18)."),
+        ["privacy.right.portability"] = ("Portabilité : recevoir les données que vous avez fournies dans un format structuré et lisible par machine, ou les faire transmettre à un autre service (article 20).",
+            "Portability: receive the data you provided in a structured, machine-readable format, or have them sent to another service (Art. 20)."),
+        ["privacy.right.objection"] = ("Opposition : vous opposer à un traitement fondé sur l'intérêt légitime ou une mission d'intérêt public, pour des raisons tenant à votre situation (article 21).",
+            "Objection: object to processing based on legitimate interests or a task in the public interest, on grounds relating to your situation (Art. 21)."),
+        ["privacy.withdraw"] = ("Quand un traitement repose sur votre consentement, vous pouvez le retirer à tout moment, aussi simplement que vous l'avez donné. Le retrait ne remet pas en cause ce qui a été fait avant lui (RGPD, article 7(3)). Vos autorisations se retirent en un clic depuis :",
+            "When processing rests on your consent, you can withdraw it at any time, as easily as you gave it. Withdrawing does not affect what was done before (GDPR Art. 7(3)). Your authorisations are withdrawn in one click from:"),
+        ["privacy.exercise"] = ("Pour exercer ces droits, écrivez au délégué à la protection des données. Une réponse vous est apportée dans un délai d'un mois, prolongeable de deux mois pour une demande complexe : vous en seriez alors informé dans le premier mois.",
+            "To exercise these rights, write to the data protection officer. You get an answer within one month, which may be extended by two months for a complex request: you would then be told within the first month."),
+        ["privacy.complaint"] = ("Si vous estimez que vos droits ne sont pas respectés, vous pouvez adresser une réclamation à la CNIL (Commission nationale de l'informatique et des libertés) :",
+            "If you believe your rights are not respected, you can lodge a complaint with the CNIL, the French data protection authority:"),
+        ["privacy.complaint.link"] = ("Adresser une plainte à la CNIL", "Lodge a complaint with the CNIL"),
+        ["privacy.requirement"] = ("Un pseudonyme et un mot de passe suffisent pour créer un compte : sans eux, le service ne peut pas être fourni. Votre identité civile n'est jamais demandée pour créer le compte.",
+            "A pseudonym and a password are enough to create an account: without them, the service cannot be provided. Your civil identity is never asked for to create the account."),
+        ["privacy.automated"] = ("Aucune décision fondée exclusivement sur un traitement automatisé, profilage compris, n'est prise à votre sujet (RGPD, article 22).",
+            "No decision based solely on automated processing, including profiling, is made about you (GDPR Art. 22)."),
+        ["legal_basis.consent"] = ("votre consentement", "your consent"),
+        ["legal_basis.contract"] = ("l'exécution du contrat qui vous lie au service", "the performance of your contract with the service"),
+        ["legal_basis.legal-obligation"] = ("une obligation légale", "a legal obligation"),
+        ["legal_basis.vital-interest"] = ("la sauvegarde de vos intérêts vitaux", "the protection of your vital interests"),
+        ["legal_basis.public-task"] = ("une mission d'intérêt public", "a task carried out in the public interest"),
+        ["legal_basis.legitimate-interest"] = ("l'intérêt légitime du responsable du traitement", "the legitimate interests of the controller"),
+        ["legal_basis.legal-claims"] = ("la constatation, l'exercice ou la défense de droits en justice", "the establishment, exercise or defence of legal claims"),
+        ["legal_basis.provision-of-care"] = ("la prise en charge sanitaire par des professionnels soumis au secret", "the provision of health care by professionals bound by secrecy"),
+        ["legal_basis.public-health"] = ("un intérêt public dans le domaine de la santé publique", "the public interest in the area of public health"),
+        ["legal_basis.scientific-research"] = ("la recherche scientifique dans l'intérêt public", "scientific research in the public interest"),
+        ["transfer.adequacy"] = ("décision d'adéquation (RGPD, article 45)", "adequacy decision (GDPR Art. 45)"),
+        ["transfer.standard-contractual-clauses"] = ("clauses contractuelles types (RGPD, article 46(2)(c))", "standard contractual clauses (GDPR Art. 46(2)(c))"),
+        ["transfer.binding-corporate-rules"] = ("règles d'entreprise contraignantes (RGPD, article 47)", "binding corporate rules (GDPR Art. 47)"),
+        ["transfer.derogation"] = ("dérogation pour une situation particulière (RGPD, article 49)", "derogation for a specific situation (GDPR Art. 49)"),
+        ["retention.rule"] = ("{0} : {1} après {2}", "{0}: {1} after {2}"),
+        ["retention.rule.zero"] = ("{0} : rien n'est gardé après {1}", "{0}: nothing is kept after {1}"),
+        ["retention.not_before"] = (", et au moins {0} après {1}", ", and at least {0} after {1}"),
+        ["retention.not_before.age"] = (", et au moins jusqu'à l'âge de {0} ans", ", and at least until the age of {0}"),
+        ["retention.after_death"] = (" ; en cas de décès, {0} après le décès", "; in case of death, {0} after death"),
+        ["retention.trigger.collection"] = ("la collecte", "collection"),
+        ["retention.trigger.last-activity"] = ("votre dernière activité sur le compte", "your last activity on the account"),
+        ["retention.trigger.account-closure"] = ("la clôture du compte", "the closure of the account"),
+        ["retention.trigger.event"] = ("l'événement enregistré", "the recorded event"),
+        ["retention.trigger.consent-end"] = ("la fin du consentement (retrait, refus, révocation ou expiration)", "the end of the consent (withdrawal, refusal, revocation or expiry)"),
+        ["retention.trigger.request-closure"] = ("la clôture de la demande", "the closure of the request"),
+        ["retention.trigger.last-consultation"] = ("la dernière consultation", "the last consultation"),
+        ["retention.trigger.study-end"] = ("la fin de l'étude (dernière publication de ses résultats)", "the end of the study (last publication of its results)"),
+        ["retention.trigger.birth"] = ("la naissance", "birth"),
+        ["retention.trigger.death"] = ("le décès", "death"),
     }.ToFrozenDictionary(StringComparer.Ordinal);
 
     public static string Get(string key, string language, params object[] arguments)
@@ -111,6 +199,34 @@ internal static class UiText
             _ => "second",
         };
         return string.Create(System.Globalization.CultureInfo.InvariantCulture, $"{count} {word}{(count > 1 ? "s" : "")}");
+    }
+
+    /// <summary>
+    /// A retention period in words, in calendar units as the policy states it: "2 ans", "1 year and 6 months",
+    /// "7 jours". Never converted to days, which would turn a legal "one month" into an approximation.
+    /// </summary>
+    public static string Period(IsoPeriod period, string language)
+    {
+        var english = language == UiLanguage.English;
+        var parts = new List<string>(4);
+        Add(period.Years, english ? "year" : "an", english ? "years" : "ans");
+        Add(period.Months, english ? "month" : "mois", english ? "months" : "mois");
+        Add(period.Weeks, english ? "week" : "semaine", english ? "weeks" : "semaines");
+        Add(period.Days, english ? "day" : "jour", english ? "days" : "jours");
+        if (parts.Count == 0)
+        {
+            return english ? "0 days" : "0 jour";
+        }
+
+        return parts.Count == 1 ? parts[0] : string.Join(", ", parts.Take(parts.Count - 1)) + Get("privacy.and", language) + parts[^1];
+
+        void Add(int count, string one, string many)
+        {
+            if (count > 0)
+            {
+                parts.Add(string.Create(System.Globalization.CultureInfo.InvariantCulture, $"{count} {(count == 1 ? one : many)}"));
+            }
+        }
     }
 
     public static bool Has(string key) => Texts.ContainsKey(key);

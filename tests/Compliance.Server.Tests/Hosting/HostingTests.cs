@@ -6,6 +6,7 @@ using Compliance.Data.Model;
 using Compliance.Testing;
 using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.DependencyInjection;
+using static Compliance.Server.Tests.PageElements;
 
 namespace Compliance.Server.Tests.Hosting;
 
@@ -100,6 +101,102 @@ public abstract class HostingTests<TStores>(TStores stores) : IDisposable
         var problem = await response.Content.ReadFromJsonAsync<JsonElement>();
         problem.GetProperty("code").GetString().ShouldBe(code);
         problem.GetProperty("status").GetInt32().ShouldBe(status);
+    }
+
+    private const string BrowserAccept = "text/html,application/xhtml+xml,application/xml;q=0.9,*/*;q=0.8";
+
+    [Theory]
+    [InlineData("fr-FR,fr;q=0.9,en;q=0.8", "fr", "Page introuvable", "Cette adresse ne mène à aucune page de ce service. Vérifiez-la, ou repartez de votre espace.", "Mes autorisations")]
+    [InlineData("en-GB,en;q=0.9", "en", "Page not found", "This address leads to no page of this service. Check it, or start again from your space.", "My authorisations")]
+    public async Task UnknownPath_BrowserNavigation_AnswersAPageInThePatientsLanguage(string acceptLanguage, string language, string title, string sentence, string home)
+    {
+        using var client = _factory.CreateClient();
+        using var request = new HttpRequestMessage(HttpMethod.Get, "/no-such-page");
+        request.Headers.TryAddWithoutValidation("Accept", BrowserAccept);
+        request.Headers.TryAddWithoutValidation("Accept-Language", acceptLanguage);
+
+        var response = await client.SendAsync(request);
+
+        response.StatusCode.ShouldBe(HttpStatusCode.NotFound);
+        response.Content.Headers.ContentType!.MediaType.ShouldBe("text/html");
+        response.Headers.GetValues("Content-Security-Policy").Single().ShouldContain("script-src 'none'");
+        var html = await response.Content.ReadAsStringAsync();
+        Attribute(html, "html", "lang").ShouldBe(language);
+        Text(html, "status-message").ShouldBe(sentence);
+        Heading(html).ShouldBe(title);
+        Text(html, "status-home-link").ShouldBe(home);
+        Attribute(html, "#status-home-link", "href").ShouldBe("/account");
+    }
+
+    [Fact]
+    public async Task WrongMethod_BrowserNavigation_Answers405Page()
+    {
+        using var client = _factory.CreateClient();
+        using var request = new HttpRequestMessage(HttpMethod.Post, "/privacy") { Content = new StringContent("") };
+        request.Headers.TryAddWithoutValidation("Accept", BrowserAccept);
+
+        var response = await client.SendAsync(request);
+
+        response.StatusCode.ShouldBe(HttpStatusCode.MethodNotAllowed);
+        response.Content.Headers.ContentType!.MediaType.ShouldBe("text/html");
+        var html = await response.Content.ReadAsStringAsync();
+        Attribute(html, "html", "lang").ShouldBe("fr");
+        Text(html, "status-message").ShouldBe("Cette page ne s'utilise pas de cette façon. Repartez de votre espace et recommencez.");
+    }
+
+    [Theory]
+    [InlineData(null)]
+    [InlineData("application/json")]
+    [InlineData("*/*")]
+    [InlineData("application/json, text/html;q=0.5")]
+    public async Task UnknownPath_NotABrowserNavigation_KeepsProblemJson(string? accept)
+    {
+        using var client = _factory.CreateClient();
+        using var request = new HttpRequestMessage(HttpMethod.Get, "/no-such-page");
+        if (accept is not null)
+        {
+            request.Headers.TryAddWithoutValidation("Accept", accept);
+        }
+
+        var response = await client.SendAsync(request);
+
+        response.StatusCode.ShouldBe(HttpStatusCode.NotFound);
+        response.Content.Headers.ContentType!.MediaType.ShouldBe("application/problem+json");
+        (await response.Content.ReadFromJsonAsync<JsonElement>()).GetProperty("code").GetString().ShouldBe("not_found");
+    }
+
+    [Theory]
+    [InlineData("GET", "/connect/token", 405, "method_not_allowed")]
+    [InlineData("GET", "/health/no-such-check", 404, "not_found")]
+    [InlineData("GET", "/.well-known/no-such-document", 404, "not_found")]
+    public async Task ApiPath_BrowserAccept_KeepsProblemJson(string method, string path, int status, string code)
+    {
+        using var client = _factory.CreateClient();
+        using var request = new HttpRequestMessage(new HttpMethod(method), path);
+        request.Headers.TryAddWithoutValidation("Accept", BrowserAccept);
+
+        var response = await client.SendAsync(request);
+
+        ((int)response.StatusCode).ShouldBe(status);
+        response.Content.Headers.ContentType!.MediaType.ShouldBe("application/problem+json");
+        (await response.Content.ReadFromJsonAsync<JsonElement>()).GetProperty("code").GetString().ShouldBe(code);
+    }
+
+    [Fact]
+    public async Task TokenEndpoint_BrowserAccept_StillAnswersOAuthJson()
+    {
+        using var client = _factory.CreateClient();
+        using var request = new HttpRequestMessage(HttpMethod.Post, "/connect/token")
+        {
+            Content = new FormUrlEncodedContent(new Dictionary<string, string> { ["grant_type"] = "client_credentials" }),
+        };
+        request.Headers.TryAddWithoutValidation("Accept", BrowserAccept);
+
+        var response = await client.SendAsync(request);
+
+        ((int)response.StatusCode).ShouldBeInRange(400, 401);
+        response.Content.Headers.ContentType!.MediaType.ShouldBe("application/json");
+        (await response.Content.ReadFromJsonAsync<JsonElement>()).GetProperty("error").GetString().ShouldNotBeNullOrEmpty();
     }
 
     [Fact]

@@ -6,6 +6,7 @@ using System.Text.RegularExpressions;
 using Compliance.Oidc.Clients;
 using Compliance.Testing;
 using Microsoft.Extensions.DependencyInjection;
+using static Compliance.Server.Tests.PageElements;
 
 namespace Compliance.Server.Tests.Oidc;
 
@@ -14,7 +15,7 @@ namespace Compliance.Server.Tests.Oidc;
 /// "My authorisations", "Not you?"), the honest sentences, staying signed in as a choice, readable refusals and
 /// the sign-up page. Sentences are found in the parsed elements, by id, not as substrings of the page.
 /// </summary>
-public abstract partial class PatientPagesTests<TStores>(TStores stores) : IDisposable
+public abstract class PatientPagesTests<TStores>(TStores stores) : IDisposable
     where TStores : StoreFixture
 {
     private const string Password = "a long enough password";
@@ -275,6 +276,32 @@ public abstract partial class PatientPagesTests<TStores>(TStores stores) : IDisp
         Text(again, "signup-rules").ShouldNotBeEmpty();
     }
 
+    [Theory]
+    [InlineData("fr", "fr-FR,fr;q=0.9", "Comment vos données sont traitées : la notice d'information complète")]
+    [InlineData("en", "en-GB,en;q=0.9", "How your data are processed: the full privacy notice")]
+    public async Task SignUpAndConsentPages_InTheirLanguage_LinkThePrivacyNoticeInThatLanguage(string language, string acceptLanguage, string linkText)
+    {
+        var (clientId, _) = await RegisterAsync();
+        using var patient = NewBrowser();
+        patient.Language = acceptLanguage;
+
+        var signUp = await (await patient.GetAsync("/account/signup")).Content.ReadAsStringAsync();
+        var consent = await ConsentPageAsync(patient, clientId, "notice-" + Guid.NewGuid().ToString("N")[..8], null);
+
+        foreach (var page in new[] { signUp, consent })
+        {
+            Attribute(page, "html", "lang").ShouldBe(language);
+            Text(page, "privacy-notice-link").ShouldBe(linkText);
+            Attribute(page, "#privacy-notice-link", "href").ShouldBe($"/privacy?lang={language}");
+            Regex.Count(page, "<form\\b").ShouldBe(1, "the link adds no form");
+        }
+
+        // The link leads to the notice in the page's language.
+        var notice = await (await patient.GetAsync(Attribute(consent, "#privacy-notice-link", "href"))).Content.ReadAsStringAsync();
+        Attribute(notice, "html", "lang").ShouldBe(language);
+        Text(notice, "controller-name").ShouldBe("Exemple Téléconsultation SAS");
+    }
+
     [Fact]
     public async Task Root_LeadsToAccount_AndTheSignedOutPageLeadsBackToSignIn()
     {
@@ -344,33 +371,6 @@ public abstract partial class PatientPagesTests<TStores>(TStores stores) : IDisp
     }
 
     private static string RedirectFor(string clientId) => $"https://{clientId}.example/cb";
-
-    /// <summary>The opening tag of the element with this id.</summary>
-    private static string Tag(string html, string id)
-    {
-        var match = Regex.Match(html, $"<[a-zA-Z0-9]+\\b[^>]*\\sid=\"{Regex.Escape(id)}\"[^>]*>");
-        match.Success.ShouldBeTrue($"no element #{id}");
-        return match.Value;
-    }
-
-    /// <summary>An attribute of the element with this id (<c>#id</c>), or of the first element of this tag name.</summary>
-    private static string Attribute(string html, string selector, string name)
-    {
-        var tag = selector.StartsWith('#') ? Tag(html, selector[1..]) : Regex.Match(html, $"<{selector}\\b[^>]*>").Value;
-        return WebUtility.HtmlDecode(Regex.Match(tag, $"\\s{name}=\"([^\"]*)\"").Groups[1].Value);
-    }
-
-    /// <summary>The text of the element with this id: its tags removed, its entities decoded, its spaces collapsed.</summary>
-    private static string Text(string html, string id)
-    {
-        var match = Regex.Match(html, $"<(?<tag>[a-zA-Z0-9]+)\\b[^>]*\\sid=\"{Regex.Escape(id)}\"[^>]*>(?<inner>.*?)</\\k<tag>>", RegexOptions.Singleline);
-        match.Success.ShouldBeTrue($"no element #{id}");
-        var text = Regex.Replace(match.Groups["inner"].Value, "<[^>]+>", " ");
-        return Spaces().Replace(WebUtility.HtmlDecode(text), " ").Trim();
-    }
-
-    [GeneratedRegex(@"\s+")]
-    private static partial Regex Spaces();
 }
 
 public sealed class PatientPagesTests_Sqlite(SqliteStores stores) : PatientPagesTests<SqliteStores>(stores), IClassFixture<SqliteStores>;

@@ -74,6 +74,7 @@ internal static class ConsentEndpoint
               <p id="nothing-else">{Html.E(UiText.Get("consent.nothing_else", language, name))}</p>
               <p id="withdraw">{Html.E(UiText.Get("consent.withdraw", language, name))} <a id="consent-authorizations" href="{AccountEndpoints.SignedInPath}">{Html.E(UiText.Get("authorizations.title", language))}</a></p>
               {(dpo is null ? "" : $"<p id=\"erasure\">{Html.E(UiText.Get("consent.erasure", language, name))} {dpo}</p>")}
+              {PrivacyNoticePage.Link(context, language)}
               <div class="actions">
                 <button type="submit" name="decision" value="allow" id="allow">{Html.E(UiText.Get("consent.allow", language))}</button>
                 <button type="submit" name="decision" value="deny" id="deny">{Html.E(UiText.Get("consent.deny", language))}</button>
