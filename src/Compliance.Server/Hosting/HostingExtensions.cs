@@ -77,6 +77,7 @@ internal static class HostingExtensions
         {
             // A malformed or oversized request is the client's fault and says so; anything else is a 500 without details.
             StatusCodeSelector = exception => exception is Microsoft.AspNetCore.Http.BadHttpRequestException bad ? bad.StatusCode : StatusCodes.Status500InternalServerError,
+            ExceptionHandler = StatusCodeAnswers.WriteFailureAsync,
         });
         app.UseComplianceStatusCodePages();
         if (!app.Environment.IsDevelopment())

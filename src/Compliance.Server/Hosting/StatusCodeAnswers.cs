@@ -27,6 +27,25 @@ internal static class StatusCodeAnswers
         return app.UseStatusCodePages(options);
     }
 
+    /// <summary>
+    /// The body of a failed request (an exception, already logged by the exception handler): the same page for a
+    /// browser, problem+json with its stable code for everything else. Neither says anything of the exception.
+    /// </summary>
+    public static async Task WriteFailureAsync(HttpContext context)
+    {
+        if (IsBrowserNavigation(context.Request))
+        {
+            await StatusCodePage.WriteAsync(context);
+            return;
+        }
+
+        await context.RequestServices.GetRequiredService<IProblemDetailsService>().WriteAsync(new ProblemDetailsContext
+        {
+            HttpContext = context,
+            ProblemDetails = { Status = context.Response.StatusCode },
+        });
+    }
+
     /// <summary>True when the request is not for an API and its Accept header puts text/html first (as browsers do for a page).</summary>
     internal static bool IsBrowserNavigation(HttpRequest request)
     {

@@ -4,6 +4,8 @@ using System.Text.Json;
 using Compliance.Audit.Trail;
 using Compliance.Data.Model;
 using Compliance.Testing;
+using Microsoft.AspNetCore.Builder;
+using Microsoft.AspNetCore.Hosting;
 using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.DependencyInjection;
 using static Compliance.Server.Tests.PageElements;
@@ -126,6 +128,48 @@ public abstract class HostingTests<TStores>(TStores stores) : IDisposable
         Heading(html).ShouldBe(title);
         Text(html, "status-home-link").ShouldBe(home);
         Attribute(html, "#status-home-link", "href").ShouldBe("/account");
+    }
+
+    [Theory]
+    [InlineData(true)]
+    [InlineData(false)]
+    public async Task Failure_IsAPageForABrowser_ProblemJsonOtherwise_AndNeverShowsTheException(bool browser)
+    {
+        using var factory = _factory.WithWebHostBuilder(host => host.ConfigureServices(services => services.AddSingleton<IStartupFilter>(new FailingPath())));
+        using var client = factory.CreateClient();
+        using var request = new HttpRequestMessage(HttpMethod.Get, FailingPath.Path);
+        request.Headers.TryAddWithoutValidation("Accept", browser ? BrowserAccept : "application/json");
+        request.Headers.TryAddWithoutValidation("Accept-Language", "fr-FR");
+
+        var response = await client.SendAsync(request);
+
+        response.StatusCode.ShouldBe(HttpStatusCode.InternalServerError);
+        var body = await response.Content.ReadAsStringAsync();
+        body.ShouldNotContain(FailingPath.Secret);
+        body.ShouldNotContain(nameof(InvalidOperationException));
+        if (browser)
+        {
+            response.Content.Headers.ContentType!.MediaType.ShouldBe("text/html");
+            Text(body, "status-message").ShouldBe("Le service n'a pas pu traiter cette demande. Réessayez dans un moment, ou repartez de votre espace.");
+        }
+        else
+        {
+            response.Content.Headers.ContentType!.MediaType.ShouldBe("application/problem+json");
+            JsonDocument.Parse(body).RootElement.GetProperty("code").GetString().ShouldBe("internal_error");
+        }
+    }
+
+    /// <summary>A path that throws, added behind the application's own pipeline, as a bug would.</summary>
+    private sealed class FailingPath : IStartupFilter
+    {
+        public const string Path = "/test-failure";
+        public const string Secret = "pseudonym lune-42 and token abc";
+
+        public Action<IApplicationBuilder> Configure(Action<IApplicationBuilder> next) => app =>
+        {
+            next(app);
+            app.Map(Path, failing => failing.Run(_ => throw new InvalidOperationException(Secret)));
+        };
     }
 
     [Fact]
