@@ -50,6 +50,7 @@ public abstract class DataProtectionKeyRingTests<TStores>(TStores stores) : IAsy
         foreach (var row in rows)
         {
             row.Name.ShouldBe("keys.data_protection_key_created");
+            row.Actor.ShouldBe(AuditActor.Server().Name, "the node that created the key");
             row.SubjectId.ShouldBeNull();
             row.ShouldHoldOnlyIdsAndEnumeratedValues();
             var details = System.Text.Json.JsonDocument.Parse(row.Details!).RootElement;

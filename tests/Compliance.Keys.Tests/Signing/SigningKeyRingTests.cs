@@ -235,6 +235,7 @@ public abstract class SigningKeyRingTests<TStores>(TStores stores) : IAsyncLifet
         // The purge is in the audit trail, by public key id only, once.
         var purge = (await AuditRows.ReadAsync(stores.Compliance, AuditEventTypes.SigningKeysPurged.Id, $"\"{retired}\"")).ShouldHaveSingleItem();
         purge.Name.ShouldBe("keys.signing_keys_purged");
+        purge.Actor.ShouldBe(AuditActor.Server().Name, "the node whose rotation purged the key");
         purge.ShouldHoldOnlyIdsAndEnumeratedValues();
         var details = System.Text.Json.JsonDocument.Parse(purge.Details!).RootElement;
         details.GetProperty("algorithm").GetString().ShouldBe("ES256");
