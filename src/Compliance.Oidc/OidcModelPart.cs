@@ -25,5 +25,6 @@ internal sealed class OidcModelPart : IComplianceModelPart
         modelBuilder.ApplyConfiguration(new SessionClientConfiguration());
         modelBuilder.ApplyConfiguration(new LogoutDeliveryConfiguration());
         modelBuilder.ApplyConfiguration(new SignInThrottleEntryConfiguration());
+        modelBuilder.ApplyConfiguration(new Accounts.Factors.TotpFactorConfiguration());
     }
 }

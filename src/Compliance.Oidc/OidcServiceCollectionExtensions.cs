@@ -151,6 +151,7 @@ public static class OidcServiceCollectionExtensions
             .AddPasswordValidator<PasswordPolicyValidator>()
             .AddSignInManager();
         services.AddScoped<SignInThrottle>();
+        services.AddScoped<Accounts.Factors.TotpFactors>();
     }
 
     private static void AddSessionCookie(IServiceCollection services)
