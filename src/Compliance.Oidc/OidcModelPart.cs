@@ -26,5 +26,6 @@ internal sealed class OidcModelPart : IComplianceModelPart
         modelBuilder.ApplyConfiguration(new LogoutDeliveryConfiguration());
         modelBuilder.ApplyConfiguration(new SignInThrottleEntryConfiguration());
         modelBuilder.ApplyConfiguration(new Accounts.Factors.TotpFactorConfiguration());
+        modelBuilder.ApplyConfiguration(new Accounts.Factors.RecoveryCodeConfiguration());
     }
 }

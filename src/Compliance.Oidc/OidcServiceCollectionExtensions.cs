@@ -152,6 +152,7 @@ public static class OidcServiceCollectionExtensions
             .AddSignInManager();
         services.AddScoped<SignInThrottle>();
         services.AddScoped<Accounts.Factors.TotpFactors>();
+        services.AddScoped<Accounts.Factors.RecoveryCodes>();
     }
 
     private static void AddSessionCookie(IServiceCollection services)

@@ -10,13 +10,12 @@ using Microsoft.Extensions.DependencyInjection.Extensions;
 namespace Compliance.Oidc.Tests.Accounts;
 
 /// <summary>
-/// Each TOTP code is accepted once, by whichever node sees it first: two nodes are two service providers (their own
-/// caches and key rings) on one store, sharing the key-encryption key file, as two server processes would.
+/// Each TOTP code and each recovery code is accepted once, by whichever node sees it first: two nodes are two service providers (their own
+/// caches and key rings) on one store, sharing its key-encryption key file, as two server processes would.
 /// </summary>
-public abstract class TotpFactorsTests<TStores>(TStores stores) : IAsyncLifetime
+public abstract class SecondFactorsTests<TStores>(TStores stores) : IAsyncLifetime
     where TStores : StoreFixture
 {
-    private readonly string _directory = Directory.CreateTempSubdirectory("compliance-totp-").FullName;
     private readonly List<ServiceProvider> _nodes = [];
     private readonly MovableClock _clock = new(DateTimeOffset.FromUnixTimeSeconds(1_900_000_000));
 
@@ -28,8 +27,6 @@ public abstract class TotpFactorsTests<TStores>(TStores stores) : IAsyncLifetime
         {
             await node.DisposeAsync();
         }
-
-        Directory.Delete(_directory, recursive: true);
     }
 
     [Fact]
@@ -109,6 +106,96 @@ public abstract class TotpFactorsTests<TStores>(TStores stores) : IAsyncLifetime
         (await WithFactors(Node(), f => f.VerifyAsync(Guid.CreateVersion7(), "123456", CancellationToken.None))).ShouldBe(TotpVerdict.NotEnrolled);
     }
 
+    [Fact]
+    public async Task RecoveryCodes_TenShownOnce_EachWorksOnce_OnAnyNode()
+    {
+        var (first, second) = (Node(), Node());
+        var account = Guid.CreateVersion7();
+
+        var codes = await WithRecovery(first, r => r.RegenerateAsync(account, CancellationToken.None));
+
+        codes.Count.ShouldBe(10);
+        codes.Distinct().Count().ShouldBe(10);
+        codes.ShouldAllBe(c => System.Text.RegularExpressions.Regex.IsMatch(c, "^[2-9A-HJKMNP-Z]{5}-[2-9A-HJKMNP-Z]{5}$"));
+        (await WithRecovery(first, r => r.RedeemAsync(account, codes[0], CancellationToken.None))).ShouldBeTrue();
+        (await WithRecovery(second, r => r.RedeemAsync(account, codes[0], CancellationToken.None))).ShouldBeFalse("used once, on another node");
+        (await WithRecovery(second, r => r.RedeemAsync(account, " " + codes[1].ToLowerInvariant().Replace("-", " ", StringComparison.Ordinal) + " ", CancellationToken.None)))
+            .ShouldBeTrue("case, spaces and the dash are forgiven");
+        (await WithRecovery(second, r => r.RedeemAsync(Guid.CreateVersion7(), codes[2], CancellationToken.None))).ShouldBeFalse("another account's code");
+        (await WithRecovery(first, r => r.RemainingAsync(account, CancellationToken.None))).ShouldBe(8);
+    }
+
+    [Fact]
+    public async Task RecoveryCodes_NewSet_ReplacesTheOldOneEntirely()
+    {
+        var node = Node();
+        var account = Guid.CreateVersion7();
+        var old = await WithRecovery(node, r => r.RegenerateAsync(account, CancellationToken.None));
+
+        var renewed = await WithRecovery(node, r => r.RegenerateAsync(account, CancellationToken.None));
+
+        (await WithRecovery(node, r => r.RedeemAsync(account, old[3], CancellationToken.None))).ShouldBeFalse();
+        (await WithRecovery(node, r => r.RedeemAsync(account, renewed[3], CancellationToken.None))).ShouldBeTrue();
+        (await WithRecovery(node, r => r.RemainingAsync(account, CancellationToken.None))).ShouldBe(9);
+    }
+
+    [Fact]
+    public async Task RecoveryCode_RedeemedManyTimesAtOnceOnTwoNodes_WorksExactlyOnce()
+    {
+        var nodes = new[] { Node(), Node() };
+        var account = Guid.CreateVersion7();
+        var code = (await WithRecovery(nodes[0], r => r.RegenerateAsync(account, CancellationToken.None)))[0];
+
+        var results = await Task.WhenAll(Enumerable.Range(0, 24).Select(i =>
+            Task.Run(() => WithRecovery(nodes[i % 2], r => r.RedeemAsync(account, code, CancellationToken.None)))));
+
+        results.Count(accepted => accepted).ShouldBe(1);
+    }
+
+    [Theory]
+    [InlineData(null)]
+    [InlineData("")]
+    [InlineData("AAAAA-AAAA")]
+    [InlineData("00000-00000")] // look-alikes are not in the alphabet
+    [InlineData("AAAAA-AAAAA-AAAAA-AAAAA-AAAAA-AAAAA")]
+    [InlineData("AAAAA'--AAA")]
+    public async Task RecoveryCode_Malformed_IsRefusedWithoutError(string? typed)
+    {
+        var node = Node();
+        var account = Guid.CreateVersion7();
+        await WithRecovery(node, r => r.RegenerateAsync(account, CancellationToken.None));
+
+        (await WithRecovery(node, r => r.RedeemAsync(account, typed, CancellationToken.None))).ShouldBeFalse();
+        (await WithRecovery(node, r => r.RemainingAsync(account, CancellationToken.None))).ShouldBe(10);
+    }
+
+    [Fact]
+    public async Task RecoveryCodes_AreStoredAsKeyedHashes_NeverInClear()
+    {
+        var node = Node();
+        var account = Guid.CreateVersion7();
+        var codes = await WithRecovery(node, r => r.RegenerateAsync(account, CancellationToken.None));
+
+        await using var scope = node.CreateAsyncScope();
+        var hashes = await scope.ServiceProvider.GetRequiredService<ComplianceDbContext>().Set<RecoveryCode>().AsNoTracking()
+            .Where(c => c.AccountId == account).Select(c => c.CodeHash).ToListAsync();
+
+        hashes.Count.ShouldBe(10);
+        foreach (var code in codes)
+        {
+            var plain = code.Replace("-", "", StringComparison.Ordinal);
+            hashes.ShouldNotContain(h => h.Contains(plain, StringComparison.OrdinalIgnoreCase));
+            hashes.ShouldNotContain(Convert.ToHexStringLower(System.Security.Cryptography.SHA256.HashData(System.Text.Encoding.ASCII.GetBytes(plain))),
+                "an unkeyed hash could be guessed offline from the database alone");
+        }
+    }
+
+    private static async Task<T> WithRecovery<T>(ServiceProvider node, Func<RecoveryCodes, Task<T>> action)
+    {
+        await using var scope = node.CreateAsyncScope();
+        return await action(scope.ServiceProvider.GetRequiredService<RecoveryCodes>());
+    }
+
     private async Task<TotpEnrolment> EnrolAsync(ServiceProvider node, Guid account)
     {
         var enrolment = (await WithFactors(node, f => f.BeginAsync(account, "lune-42", CancellationToken.None)))!;
@@ -133,11 +220,8 @@ public abstract class TotpFactorsTests<TStores>(TStores stores) : IAsyncLifetime
 
     private ServiceProvider Node()
     {
-        var settings = new Dictionary<string, string?>(stores.Settings)
-        {
-            ["Keys:LocalKekPath"] = Path.Combine(_directory, "kek.key"),
-            ["Keys:CreateKekIfMissing"] = "true",
-        };
+        // The key-encryption key of the class's stores (their default path), as every other test of those stores uses.
+        var settings = new Dictionary<string, string?>(stores.Settings) { ["Keys:CreateKekIfMissing"] = "true" };
         var configuration = new ConfigurationBuilder().AddInMemoryCollection(settings).Build();
         var node = StoreServices.Build(stores, s => s
             .AddComplianceKeys(configuration)
@@ -157,6 +241,6 @@ public abstract class TotpFactorsTests<TStores>(TStores stores) : IAsyncLifetime
     }
 }
 
-public sealed class TotpFactorsTests_Sqlite(SqliteStores stores) : TotpFactorsTests<SqliteStores>(stores), IClassFixture<SqliteStores>;
+public sealed class SecondFactorsTests_Sqlite(SqliteStores stores) : SecondFactorsTests<SqliteStores>(stores), IClassFixture<SqliteStores>;
 
-public sealed class TotpFactorsTests_Postgres(PostgresStores stores) : TotpFactorsTests<PostgresStores>(stores), IClassFixture<PostgresStores>;
+public sealed class SecondFactorsTests_Postgres(PostgresStores stores) : SecondFactorsTests<PostgresStores>(stores), IClassFixture<PostgresStores>;
