@@ -122,6 +122,7 @@ public static class OidcServiceCollectionExtensions
         }).ExcludeFromDescription();
         routes.MapAuthorizationsPage();
         routes.MapPrivacyNoticePage();
+        routes.MapSecurityPage();
         return routes;
     }
 
@@ -153,6 +154,7 @@ public static class OidcServiceCollectionExtensions
         services.AddScoped<SignInThrottle>();
         services.AddScoped<Accounts.Factors.TotpFactors>();
         services.AddScoped<Accounts.Factors.RecoveryCodes>();
+        services.TryAddSingleton<Accounts.Factors.PendingSignIns>();
     }
 
     private static void AddSessionCookie(IServiceCollection services)

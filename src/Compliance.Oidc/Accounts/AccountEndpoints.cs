@@ -1,4 +1,5 @@
 using System.Text.RegularExpressions;
+using Compliance.Oidc.Accounts.Factors;
 using Compliance.Oidc.Clients;
 using Compliance.Oidc.Endpoints.Authorize;
 using Compliance.Oidc.Interaction;
@@ -26,6 +27,7 @@ internal static partial class AccountEndpoints
         var group = routes.MapGroup("/account").ExcludeFromDescription();
         group.MapGet("/login", SignInPageAsync);
         group.MapPost("/login", SignInAsync).RequireRateLimiting(OidcRateLimits.Interactive);
+        group.MapPost("/login/second-factor", SecondFactorAsync).RequireRateLimiting(OidcRateLimits.Interactive);
         group.MapGet("/signup", SignUpPageAsync);
         group.MapPost("/signup", SignUpAsync).RequireRateLimiting(OidcRateLimits.Interactive);
     }
@@ -93,10 +95,16 @@ internal static partial class AccountEndpoints
             return Failed();
         }
 
+        // With an authenticator enrolled, the password alone opens nothing: the second step starts no session until
+        // its code checks out, and the throttle's count goes on until then.
+        if (await context.RequestServices.GetRequiredService<TotpFactors>().IsEnrolledAsync(account.Id, context.RequestAborted))
+        {
+            var pending = context.RequestServices.GetRequiredService<PendingSignIns>().Protect(new PendingSignIn(account.Id, pseudonym));
+            return SecondFactorForm(context, antiforgery, language, interaction, interactions.Unprotect(interaction)?.RedirectUri, pending, error: null);
+        }
+
         await throttle.ResetAsync(attempt, context.RequestAborted);
-        account.LastSignInAt = time.GetUtcNow();
-        await users.UpdateAsync(account);
-        await context.RequestServices.GetRequiredService<SessionStore>().StartAsync(context, Session.NewPasswordSession(account.Id, time.GetUtcNow()));
+        await CompleteAsync(context, users, account, Session.NewPasswordSession(account.Id, time.GetUtcNow()), time);
         OidcLog.SignedIn(logger);
         return Continue(interactions, interaction);
 
@@ -112,6 +120,81 @@ internal static partial class AccountEndpoints
             return SignInForm(context, antiforgery, language, interaction, interactions.Unprotect(interaction)?.RedirectUri, null,
                 UiText.Get("signin.locked", language, UiText.Duration(lockout, language)), 429);
         }
+    }
+
+    /// <summary>
+    /// The second step of a sign-in: the code of the account's authenticator app. Counted in the same per-pseudonym
+    /// throttle as the password, so guessing codes locks out like guessing passwords; a code is accepted once.
+    /// </summary>
+    private static async Task<IResult> SecondFactorAsync(
+        HttpContext context,
+        IAntiforgery antiforgery,
+        UserManager<Account> users,
+        SignInThrottle throttle,
+        InteractionProtector interactions,
+        PendingSignIns pendingSignIns,
+        TotpFactors totp,
+        TimeProvider time,
+        IOptions<OidcOptions> options,
+        ILogger<Account> logger)
+    {
+        var form = await ReadFormAsync(context, antiforgery);
+        var interaction = form is null ? null : Field(form, "interaction");
+        var language = UiLanguage.From(context.Request, interactions.Unprotect(interaction)?.UiLocale);
+        var token = form is null ? null : Field(form, "pending");
+        var pending = pendingSignIns.Unprotect(token);
+        if (form is null || pending is null)
+        {
+            // Expired or forged: the password step again, never a session.
+            return SignInForm(context, antiforgery, language, interaction, interactions.Unprotect(interaction)?.RedirectUri, null,
+                UiText.Get("second_factor.expired", language), 400);
+        }
+
+        var attempt = await throttle.TakeAsync(pending.Pseudonym, context.RequestAborted);
+        if (!attempt.Permitted)
+        {
+            OidcLog.SignInLockedOut(logger);
+            var lockout = TimeSpan.FromMinutes(Math.Max(1, options.Value.LockoutMinutes));
+            Html.SetRetryAfter(context, lockout);
+            return SignInForm(context, antiforgery, language, interaction, interactions.Unprotect(interaction)?.RedirectUri, null,
+                UiText.Get("signin.locked", language, UiText.Duration(lockout, language)), 429);
+        }
+
+        var verdict = await totp.VerifyAsync(pending.AccountId, Field(form, "code"), context.RequestAborted);
+        var account = verdict == TotpVerdict.Accepted ? await users.FindByIdAsync(pending.AccountId.ToString("D")) : null;
+        if (account is null)
+        {
+            OidcLog.SignInFailed(logger);
+            return SecondFactorForm(context, antiforgery, language, interaction, interactions.Unprotect(interaction)?.RedirectUri, token!,
+                UiText.Get(verdict == TotpVerdict.Replayed ? "second_factor.replayed" : "second_factor.wrong", language), 401);
+        }
+
+        await throttle.ResetAsync(attempt, context.RequestAborted);
+        await CompleteAsync(context, users, account, Session.NewTotpSession(account.Id, time.GetUtcNow()), time);
+        OidcLog.SignedIn(logger);
+        return Continue(interactions, interaction);
+    }
+
+    private static async Task CompleteAsync(HttpContext context, UserManager<Account> users, Account account, Session session, TimeProvider time)
+    {
+        account.LastSignInAt = time.GetUtcNow();
+        await users.UpdateAsync(account);
+        await context.RequestServices.GetRequiredService<SessionStore>().StartAsync(context, session);
+    }
+
+    private static IResult SecondFactorForm(HttpContext context, IAntiforgery antiforgery, string language, string? interaction, string? formTarget, string pending, string? error, int status = 200)
+    {
+        var body = $"""
+            <p id="second-factor-intro">{Html.E(UiText.Get("second_factor.intro", language))}</p>
+            {Html.Alert(error)}
+            <form method="post" action="{SignInPath}/second-factor">
+              {Html.Antiforgery(antiforgery, context)}{Html.Hidden("interaction", interaction)}{Html.Hidden("pending", pending)}
+              <label for="code">{Html.E(UiText.Get("second_factor.code", language))}</label>
+              <input type="text" id="code" name="code" inputmode="numeric" autocomplete="one-time-code" pattern="[0-9]+" minlength="6" maxlength="6" required autofocus>
+              <button type="submit" id="verify">{Html.E(UiText.Get("second_factor.submit", language))}</button>
+            </form>
+            """;
+        return Html.Page(context, language, UiText.Get("second_factor.title", language), body, status, formTarget);
     }
 
     private static async Task<IResult> SignUpPageAsync(HttpContext context, IAntiforgery antiforgery, InteractionProtector interactions, string? interaction)

@@ -87,6 +87,8 @@ internal static class AuthorizationsPage
             body.Append("<p id=\"erasure\">").Append(Html.E(UiText.Get("authorizations.erasure", language))).Append(' ').Append(dpo).Append("</p>");
         }
 
+        body.Append("<p><a id=\"security-link\" href=\"").Append(SecurityPage.Path).Append("\">")
+            .Append(Html.E(UiText.Get("security.link", language))).Append("</a></p>");
         body.Append("<p><a id=\"signout-link\" href=\"").Append(EndSessionEndpoint.Path).Append("\">")
             .Append(Html.E(UiText.Get("authorizations.signout", language))).Append("</a></p>");
         return Html.Page(context, language, UiText.Get("authorizations.title", language), body.ToString(),

@@ -22,6 +22,12 @@ internal sealed record Session(Guid SubjectId, string SessionId, DateTimeOffset 
     public static Session NewPasswordSession(Guid subjectId, DateTimeOffset now) =>
         new(subjectId, Base64UrlEncoder.Encode(RandomNumberGenerator.GetBytes(16)), now, ["pwd"], AcrPassword);
 
+    /// <summary>The level of a password and a second factor (RFC 8176: <c>otp</c> for a TOTP code, <c>mfa</c> for both together).</summary>
+    public const string AcrSecondFactor = "eidas2";
+
+    public static Session NewTotpSession(Guid subjectId, DateTimeOffset now) =>
+        new(subjectId, Base64UrlEncoder.Encode(RandomNumberGenerator.GetBytes(16)), now, ["pwd", "otp", "mfa"], AcrSecondFactor);
+
     public ClaimsPrincipal ToPrincipal() => new(new ClaimsIdentity(
         [
             new Claim("sub", SubjectId.ToString("D")),

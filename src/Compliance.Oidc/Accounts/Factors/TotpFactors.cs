@@ -54,14 +54,39 @@ internal sealed class TotpFactors(ComplianceDbContext db, IDataProtectionProvide
             factor.CreatedAt = time.GetUtcNow();
             factor.LastTimeStep = 0;
             await db.SaveChangesAsync(cancellationToken);
-            var key = Base32.Encode(secret);
-            var uri = new Uri($"otpauth://totp/{Uri.EscapeDataString(Issuer)}:{Uri.EscapeDataString(label)}?secret={key}&issuer={Uri.EscapeDataString(Issuer)}&algorithm=SHA1&digits={Totp.Digits}&period={Totp.StepSeconds}");
-            return new TotpEnrolment(key, uri);
+            return Enrolment(secret, label);
         }
         finally
         {
             CryptographicOperations.ZeroMemory(secret);
         }
+    }
+
+    /// <summary>The enrolment still waiting for its first code, shown again after a wrong one; null when there is none.</summary>
+    public async Task<TotpEnrolment?> PendingAsync(Guid accountId, string label, CancellationToken cancellationToken)
+    {
+        var factor = await db.Set<TotpFactor>().AsNoTracking().FirstOrDefaultAsync(f => f.AccountId == accountId && f.ConfirmedAt == null, cancellationToken);
+        if (factor is null)
+        {
+            return null;
+        }
+
+        var secret = _protector.Unprotect(Convert.FromBase64String(factor.ProtectedSecret));
+        try
+        {
+            return Enrolment(secret, label);
+        }
+        finally
+        {
+            CryptographicOperations.ZeroMemory(secret);
+        }
+    }
+
+    private static TotpEnrolment Enrolment(byte[] secret, string label)
+    {
+        var key = Base32.Encode(secret);
+        var uri = new Uri($"otpauth://totp/{Uri.EscapeDataString(Issuer)}:{Uri.EscapeDataString(label)}?secret={key}&issuer={Uri.EscapeDataString(Issuer)}&algorithm=SHA1&digits={Totp.Digits}&period={Totp.StepSeconds}");
+        return new TotpEnrolment(key, uri);
     }
 
     /// <summary>Confirms a pending enrolment with a first code from the app; that code is then used up.</summary>
