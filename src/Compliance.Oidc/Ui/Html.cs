@@ -109,7 +109,7 @@ internal static class Html
 
     public static string Hidden(string name, string? value) => $"<input type=\"hidden\" name=\"{E(name)}\" value=\"{E(value)}\">";
 
-    public static string Alert(string? message) => message is null ? "" : $"<p class=\"alert\" id=\"alert\" role=\"alert\">{E(message)}</p>";
+    public static string Alert(string? message) => message is null ? "" : $"<p class=\"alert\" role=\"alert\">{E(message)}</p>";
 
     public const string Stylesheet = """
         :root { color-scheme: light dark; font-family: system-ui, sans-serif; }
