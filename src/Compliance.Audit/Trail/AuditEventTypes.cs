@@ -40,6 +40,9 @@ public static class AuditEventTypes
     /// <summary>A client was removed and its grants revoked. Details: client_id.</summary>
     public static readonly AuditEventType ClientRemoved = new(2003, "client.removed");
 
+    /// <summary>A patient signed in with a recovery code instead of an authenticator code. Subject: the account. Details: remaining (codes left).</summary>
+    public static readonly AuditEventType RecoveryCodeUsed = new(2004, "account.recovery_code_used");
+
     /// <summary>A patient gave consent to a client. Subject: the pseudonymous subject. Details: client_id, scopes.</summary>
     public static readonly AuditEventType ConsentGiven = new(4000, "consent.given");
 
@@ -53,7 +56,7 @@ public static class AuditEventTypes
     public static IReadOnlyList<AuditEventType> All { get; } =
     [
         SchemaMigrated, PolicySetActivated, SigningKeyCreated, SigningKeysPurged, DataProtectionKeyCreated, KeyEncryptionKeyCreated,
-        ClientRegistered, ClientUpdated, ClientSecretRotated, ClientRemoved,
+        ClientRegistered, ClientUpdated, ClientSecretRotated, ClientRemoved, RecoveryCodeUsed,
         ConsentGiven, ConsentRefused, ConsentWithdrawn,
     ];
 }

@@ -1,4 +1,5 @@
 using System.Text.RegularExpressions;
+using Compliance.Audit.Trail;
 using Compliance.Oidc.Accounts.Factors;
 using Compliance.Oidc.Clients;
 using Compliance.Oidc.Endpoints.Authorize;
@@ -160,7 +161,11 @@ internal static partial class AccountEndpoints
                 UiText.Get("signin.locked", language, UiText.Duration(lockout, language)), 429);
         }
 
-        var verdict = await totp.VerifyAsync(pending.AccountId, Field(form, "code"), context.RequestAborted);
+        // A recovery code stands in once for the app's code (RFC 8176 "otp": it is a one-time password too).
+        var recoveryCode = Field(form, "recovery_code");
+        var verdict = string.IsNullOrWhiteSpace(recoveryCode)
+            ? await totp.VerifyAsync(pending.AccountId, Field(form, "code"), context.RequestAborted)
+            : await RedeemRecoveryCodeAsync(context, pending.AccountId, recoveryCode);
         var account = verdict == TotpVerdict.Accepted ? await users.FindByIdAsync(pending.AccountId.ToString("D")) : null;
         if (account is null)
         {
@@ -173,6 +178,21 @@ internal static partial class AccountEndpoints
         await CompleteAsync(context, users, account, Session.NewTotpSession(account.Id, time.GetUtcNow()), time);
         OidcLog.SignedIn(logger);
         return Continue(interactions, interaction);
+    }
+
+    /// <summary>Redeems a recovery code; its use is recorded (and shown on the security page), with how many are left.</summary>
+    private static async Task<TotpVerdict> RedeemRecoveryCodeAsync(HttpContext context, Guid accountId, string typed)
+    {
+        var recovery = context.RequestServices.GetRequiredService<RecoveryCodes>();
+        if (!await recovery.RedeemAsync(accountId, typed, context.RequestAborted))
+        {
+            return TotpVerdict.Wrong;
+        }
+
+        var remaining = await recovery.RemainingAsync(accountId, context.RequestAborted);
+        await context.RequestServices.GetRequiredService<IAuditTrail>().RecordAsync(AuditEventTypes.RecoveryCodeUsed, Grants.ConsentGrants.PatientActor, accountId,
+            System.Text.Json.JsonSerializer.Serialize(new Dictionary<string, int> { ["remaining"] = remaining }), context.RequestAborted);
+        return TotpVerdict.Accepted;
     }
 
     private static async Task CompleteAsync(HttpContext context, UserManager<Account> users, Account account, Session session, TimeProvider time)
@@ -190,7 +210,10 @@ internal static partial class AccountEndpoints
             <form method="post" action="{SignInPath}/second-factor">
               {Html.Antiforgery(antiforgery, context)}{Html.Hidden("interaction", interaction)}{Html.Hidden("pending", pending)}
               <label for="code">{Html.E(UiText.Get("second_factor.code", language))}</label>
-              <input type="text" id="code" name="code" inputmode="numeric" autocomplete="one-time-code" pattern="[0-9]+" minlength="6" maxlength="6" required autofocus>
+              <input type="text" id="code" name="code" inputmode="numeric" autocomplete="one-time-code" pattern="[0-9]+" minlength="6" maxlength="6" autofocus>
+              <label for="recovery_code">{Html.E(UiText.Get("second_factor.recovery", language))}</label>
+              <input type="text" id="recovery_code" name="recovery_code" autocomplete="off" maxlength="32" aria-describedby="recovery-hint">
+              <p class="hint" id="recovery-hint">{Html.E(UiText.Get("second_factor.recovery_hint", language))}</p>
               <button type="submit" id="verify">{Html.E(UiText.Get("second_factor.submit", language))}</button>
             </form>
             """;

@@ -26,7 +26,7 @@ internal static class SecurityPage
         routes.MapPost(ConfirmPath, ConfirmAsync).ExcludeFromDescription().RequireRateLimiting(OidcRateLimits.Interactive);
     }
 
-    private static async Task<IResult> ShowAsync(HttpContext context, IAntiforgery antiforgery, TotpFactors totp)
+    private static async Task<IResult> ShowAsync(HttpContext context, IAntiforgery antiforgery, TotpFactors totp, RecoveryCodes recovery)
     {
         var language = UiLanguage.From(context.Request);
         if (await SessionOf(context) is not { } session)
@@ -36,6 +36,10 @@ internal static class SecurityPage
 
         var body = await totp.IsEnrolledAsync(session.SubjectId, context.RequestAborted)
             ? $"<p id=\"totp-status\">{Html.E(UiText.Get("security.totp_on", language))}</p>"
+                + $"<p id=\"recovery-left\">{Html.E(UiText.Get("security.recovery_left", language, await recovery.RemainingAsync(session.SubjectId, context.RequestAborted)))}</p>"
+                + (await recovery.LastUsedAsync(session.SubjectId, context.RequestAborted) is { } lastUsed
+                    ? $"<p id=\"recovery-last-used\">{Html.E(UiText.Get("security.recovery_last_used", language, lastUsed.UtcDateTime.ToString("yyyy-MM-dd HH:mm", System.Globalization.CultureInfo.InvariantCulture)))}</p>"
+                    : "")
             : $"""
                 <p id="totp-status">{Html.E(UiText.Get("security.totp_off", language))}</p>
                 <form method="post" action="{BeginPath}">

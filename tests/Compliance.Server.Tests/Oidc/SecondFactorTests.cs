@@ -30,10 +30,12 @@ public abstract class SecondFactorTests<TStores> : IDisposable
     private readonly Clock _clock = new(DateTimeOffset.UtcNow);
     private readonly ComplianceFactory _root;
     private readonly WebApplicationFactory<Program> _factory;
+    private readonly TStores _stores;
 
     protected SecondFactorTests(TStores stores)
     {
         ArgumentNullException.ThrowIfNull(stores);
+        _stores = stores;
         _root = new ComplianceFactory(stores.Settings);
         _factory = _root.WithWebHostBuilder(host => host.ConfigureTestServices(services => services.Replace(ServiceDescriptor.Singleton<TimeProvider>(_clock))));
     }
@@ -83,6 +85,35 @@ public abstract class SecondFactorTests<TStores> : IDisposable
         replayed.StatusCode.ShouldBe(HttpStatusCode.Unauthorized);
         System.Net.WebUtility.HtmlDecode(System.Text.RegularExpressions.Regex.Match(await replayed.Content.ReadAsStringAsync(), "<p class=\"alert\" role=\"alert\">([^<]*)</p>").Groups[1].Value)
             .ShouldBe("Ce code a déjà servi. Attendez que votre application en affiche un nouveau.");
+    }
+
+    [Fact]
+    public async Task RecoveryCode_StandsInOnce_IsRecordedWithoutTheCode_AndShownOnTheSecurityPage()
+    {
+        var (clientId, _) = await RegisterAsync();
+        var pseudonym = "rescue-" + Guid.NewGuid().ToString("N")[..8];
+        var (_, codes, enrolled) = await EnrolWithRecoveryCodesAsync(pseudonym);
+        using var owner = enrolled;
+        using var patient = NewBrowser();
+        var (page, interaction) = await PasswordStepAsync(patient, clientId, pseudonym);
+
+        var used = await patient.FollowAsync(await RecoveryStepAsync(patient, page, interaction, codes[4].ToLowerInvariant()));
+        (await used.Content.ReadAsStringAsync()).ShouldContain("id=\"allow\"");
+
+        using var again = NewBrowser();
+        var (secondPage, secondInteraction) = await PasswordStepAsync(again, clientId, pseudonym);
+        (await RecoveryStepAsync(again, secondPage, secondInteraction, codes[4])).StatusCode.ShouldBe(HttpStatusCode.Unauthorized, "a recovery code works once");
+
+        var row = (await AuditRows.ReadAsync(_stores.Compliance, Compliance.Audit.Trail.AuditEventTypes.RecoveryCodeUsed.Id)).ShouldHaveSingleItem();
+        row.Actor.ShouldBe("patient");
+        row.ShouldHoldOnlyIdsAndEnumeratedValues();
+        JsonDocument.Parse(row.Details!).RootElement.GetProperty("remaining").GetInt32().ShouldBe(9);
+        row.AllText.ShouldNotContain(codes[4]);
+        row.AllText.ShouldNotContain(codes[4].Replace("-", "", StringComparison.Ordinal));
+
+        var security = await (await owner.GetAsync("/account/security")).Content.ReadAsStringAsync();
+        Text(security, "recovery-left").ShouldBe("Codes de secours restants : 9.");
+        Text(security, "recovery-last-used").ShouldStartWith("Dernier code de secours utilisé le ");
     }
 
     [Fact]
@@ -140,13 +171,21 @@ public abstract class SecondFactorTests<TStores> : IDisposable
     /// <summary>Signs up, sets up the authenticator on "Account security" with its first code, and returns the key.</summary>
     private async Task<string> EnrolAsync(string pseudonym)
     {
-        using var patient = NewBrowser();
+        var (key, _, patient) = await EnrolWithRecoveryCodesAsync(pseudonym);
+        patient.Dispose();
+        return key;
+    }
+
+    /// <summary>As <see cref="EnrolAsync"/>, with the recovery codes the page showed once.</summary>
+    private async Task<(string Key, IReadOnlyList<string> RecoveryCodes, PatientBrowser Patient)> EnrolWithRecoveryCodesAsync(string pseudonym)
+    {
+        var patient = NewBrowser();
         await patient.SignUpAsync(pseudonym, Password);
-        var security = await (await patient.GetAsync("/account/security")).Content.ReadAsStringAsync();
-        Text(security, "totp-status").ShouldStartWith("Aucune application d'authentification n'est configurée");
+        var start = await (await patient.GetAsync("/account/security")).Content.ReadAsStringAsync();
+        Text(start, "totp-status").ShouldStartWith("Aucune application d'authentification n'est configurée");
         var begun = await (await patient.PostFormAsync("/account/security/totp", new Dictionary<string, string>
         {
-            ["__RequestVerificationToken"] = PatientBrowser.Hidden(security, "__RequestVerificationToken"),
+            ["__RequestVerificationToken"] = PatientBrowser.Hidden(start, "__RequestVerificationToken"),
         })).Content.ReadAsStringAsync();
         var key = Text(begun, "totp-key");
         Attribute(begun, "#totp-uri", "href").ShouldStartWith($"otpauth://totp/Compliance:{pseudonym}?secret={key}");
@@ -157,10 +196,12 @@ public abstract class SecondFactorTests<TStores> : IDisposable
             ["code"] = CodeAt(key, _clock.GetUtcNow()),
         })).Content.ReadAsStringAsync();
         Text(confirmed, "totp-enabled").ShouldStartWith("C'est fait");
-        System.Text.RegularExpressions.Regex.Count(confirmed, "<li><code>[2-9A-Z]{5}-[2-9A-Z]{5}</code></li>").ShouldBe(10);
-        Text(await (await patient.GetAsync("/account/security")).Content.ReadAsStringAsync(), "totp-status")
-            .ShouldStartWith("Une application d'authentification est configurée");
-        return key;
+        var codes = System.Text.RegularExpressions.Regex.Matches(confirmed, "<li><code>([2-9A-Z]{5}-[2-9A-Z]{5})</code></li>").Select(m => m.Groups[1].Value).ToList();
+        codes.Count.ShouldBe(10);
+        var security = await (await patient.GetAsync("/account/security")).Content.ReadAsStringAsync();
+        Text(security, "totp-status").ShouldStartWith("Une application d'authentification est configurée");
+        Text(security, "recovery-left").ShouldBe("Codes de secours restants : 10.");
+        return (key, codes, patient);
     }
 
     private static async Task<(string Page, string Interaction)> PasswordStepAsync(PatientBrowser patient, string clientId, string pseudonym)
@@ -179,6 +220,16 @@ public abstract class SecondFactorTests<TStores> : IDisposable
         response.StatusCode.ShouldBe(HttpStatusCode.OK);
         return (await response.Content.ReadAsStringAsync(), interaction);
     }
+
+    private static Task<HttpResponseMessage> RecoveryStepAsync(PatientBrowser patient, string page, string interaction, string recoveryCode) =>
+        patient.PostFormAsync("/account/login/second-factor", new Dictionary<string, string>
+        {
+            ["__RequestVerificationToken"] = PatientBrowser.Hidden(page, "__RequestVerificationToken"),
+            ["interaction"] = interaction,
+            ["pending"] = PatientBrowser.Hidden(page, "pending"),
+            ["code"] = "",
+            ["recovery_code"] = recoveryCode,
+        });
 
     private static Task<HttpResponseMessage> SecondStepAsync(PatientBrowser patient, string page, string interaction, string code) =>
         patient.PostFormAsync("/account/login/second-factor", new Dictionary<string, string>

@@ -87,6 +87,10 @@ internal sealed class RecoveryCodes(ComplianceDbContext db, IKeyedHash keyedHash
     public Task<int> RemainingAsync(Guid accountId, CancellationToken cancellationToken) =>
         db.Set<RecoveryCode>().CountAsync(c => c.AccountId == accountId && c.UsedAt == null, cancellationToken);
 
+    /// <summary>When the account last used a recovery code, or null.</summary>
+    public Task<DateTimeOffset?> LastUsedAsync(Guid accountId, CancellationToken cancellationToken) =>
+        db.Set<RecoveryCode>().Where(c => c.AccountId == accountId && c.UsedAt != null).MaxAsync(c => c.UsedAt, cancellationToken);
+
     private static string NewCode() =>
         string.Create(Length, 0, (chars, _) =>
         {
