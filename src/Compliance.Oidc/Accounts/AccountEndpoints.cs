@@ -112,15 +112,19 @@ internal static partial class AccountEndpoints
         IResult Failed() =>
             SignInForm(context, antiforgery, language, interaction, interactions.Unprotect(interaction)?.RedirectUri, null, UiText.Get("signin.failed", language), 401);
 
-        // The same page, status and Retry-After for every locked pseudonym, existing or not: the whole lockout period,
-        // an upper bound of what remains, since the throttle does not say (and must not tell) more.
-        IResult Locked()
-        {
-            var lockout = TimeSpan.FromMinutes(Math.Max(1, options.Value.LockoutMinutes));
-            Html.SetRetryAfter(context, lockout);
-            return SignInForm(context, antiforgery, language, interaction, interactions.Unprotect(interaction)?.RedirectUri, null,
-                UiText.Get("signin.locked", language, UiText.Duration(lockout, language)), 429);
-        }
+        IResult Locked() => LockedOut(context, antiforgery, language, interaction, interactions.Unprotect(interaction)?.RedirectUri, options.Value);
+    }
+
+    /// <summary>
+    /// The same page, status and Retry-After for every locked pseudonym, existing or not, at either step of a sign-in:
+    /// the whole lockout period, an upper bound of what remains, since the throttle does not say (and must not tell) more.
+    /// </summary>
+    private static IResult LockedOut(HttpContext context, IAntiforgery antiforgery, string language, string? interaction, string? formTarget, OidcOptions options)
+    {
+        var lockout = TimeSpan.FromMinutes(Math.Max(1, options.LockoutMinutes));
+        Html.SetRetryAfter(context, lockout);
+        return SignInForm(context, antiforgery, language, interaction, formTarget, null,
+            UiText.Get("signin.locked", language, UiText.Duration(lockout, language)), 429);
     }
 
     /// <summary>
@@ -155,10 +159,7 @@ internal static partial class AccountEndpoints
         if (!attempt.Permitted)
         {
             OidcLog.SignInLockedOut(logger);
-            var lockout = TimeSpan.FromMinutes(Math.Max(1, options.Value.LockoutMinutes));
-            Html.SetRetryAfter(context, lockout);
-            return SignInForm(context, antiforgery, language, interaction, interactions.Unprotect(interaction)?.RedirectUri, null,
-                UiText.Get("signin.locked", language, UiText.Duration(lockout, language)), 429);
+            return LockedOut(context, antiforgery, language, interaction, interactions.Unprotect(interaction)?.RedirectUri, options.Value);
         }
 
         // A recovery code stands in once for the app's code (RFC 8176 "otp": it is a one-time password too).

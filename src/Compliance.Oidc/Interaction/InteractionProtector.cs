@@ -1,5 +1,3 @@
-using System.Security.Cryptography;
-using System.Text.Json;
 using Microsoft.AspNetCore.DataProtection;
 using Microsoft.Extensions.Options;
 
@@ -30,23 +28,8 @@ internal sealed class InteractionProtector(IDataProtectionProvider provider, IOp
         Unprotect(_consent, token) is { ConsentSessionId: not null } request ? request : null;
 
     private string Protect(ITimeLimitedDataProtector protector, AuthorizationRequest request) =>
-        protector.Protect(JsonSerializer.Serialize(request), time.GetUtcNow().AddMinutes(options.Value.InteractionLifetimeMinutes));
+        SealedJson.Seal(protector, request, time.GetUtcNow().AddMinutes(options.Value.InteractionLifetimeMinutes));
 
-    private AuthorizationRequest? Unprotect(ITimeLimitedDataProtector protector, string? token)
-    {
-        if (string.IsNullOrEmpty(token) || token.Length > 16_384)
-        {
-            return null;
-        }
-
-        try
-        {
-            var json = protector.Unprotect(token, out var expiration);
-            return expiration < time.GetUtcNow() ? null : JsonSerializer.Deserialize<AuthorizationRequest>(json);
-        }
-        catch (Exception e) when (e is CryptographicException or JsonException or FormatException)
-        {
-            return null;
-        }
-    }
+    private AuthorizationRequest? Unprotect(ITimeLimitedDataProtector protector, string? token) =>
+        SealedJson.Open<AuthorizationRequest>(protector, token, maxLength: 16_384, time);
 }

@@ -222,22 +222,16 @@ public abstract class SecondFactorTests<TStores> : IDisposable
     }
 
     private static Task<HttpResponseMessage> RecoveryStepAsync(PatientBrowser patient, string page, string interaction, string recoveryCode) =>
-        patient.PostFormAsync("/account/login/second-factor", new Dictionary<string, string>
-        {
-            ["__RequestVerificationToken"] = PatientBrowser.Hidden(page, "__RequestVerificationToken"),
-            ["interaction"] = interaction,
-            ["pending"] = PatientBrowser.Hidden(page, "pending"),
-            ["code"] = "",
-            ["recovery_code"] = recoveryCode,
-        });
+        SecondStepAsync(patient, page, interaction, code: "", recoveryCode);
 
-    private static Task<HttpResponseMessage> SecondStepAsync(PatientBrowser patient, string page, string interaction, string code) =>
+    private static Task<HttpResponseMessage> SecondStepAsync(PatientBrowser patient, string page, string interaction, string code, string recoveryCode = "") =>
         patient.PostFormAsync("/account/login/second-factor", new Dictionary<string, string>
         {
             ["__RequestVerificationToken"] = PatientBrowser.Hidden(page, "__RequestVerificationToken"),
             ["interaction"] = interaction,
             ["pending"] = PatientBrowser.Hidden(page, "pending"),
             ["code"] = code,
+            ["recovery_code"] = recoveryCode,
         });
 
     private async Task<JsonElement> ExchangeAsync(string clientId, string secret, Uri callback)

@@ -1,5 +1,4 @@
-using System.Security.Cryptography;
-using System.Text.Json;
+using Compliance.Oidc.Interaction;
 using Microsoft.AspNetCore.DataProtection;
 
 namespace Compliance.Oidc.Accounts.Factors;
@@ -18,24 +17,8 @@ internal sealed class PendingSignIns(IDataProtectionProvider provider, TimeProvi
     private readonly ITimeLimitedDataProtector _protector =
         provider.CreateProtector("Compliance.Oidc.Accounts.PendingSignIn.v1").ToTimeLimitedDataProtector();
 
-    public string Protect(PendingSignIn pending) => _protector.Protect(JsonSerializer.Serialize(pending), time.GetUtcNow().Add(Lifetime));
+    public string Protect(PendingSignIn pending) => SealedJson.Seal(_protector, pending, time.GetUtcNow().Add(Lifetime));
 
     /// <summary>The pending sign-in, or null when the token is missing, forged, expired or of another purpose.</summary>
-    public PendingSignIn? Unprotect(string? token)
-    {
-        if (string.IsNullOrEmpty(token) || token.Length > 4096)
-        {
-            return null;
-        }
-
-        try
-        {
-            var json = _protector.Unprotect(token, out var expiration);
-            return expiration < time.GetUtcNow() ? null : JsonSerializer.Deserialize<PendingSignIn>(json);
-        }
-        catch (Exception e) when (e is CryptographicException or JsonException or FormatException)
-        {
-            return null;
-        }
-    }
+    public PendingSignIn? Unprotect(string? token) => SealedJson.Open<PendingSignIn>(_protector, token, maxLength: 4096, time);
 }

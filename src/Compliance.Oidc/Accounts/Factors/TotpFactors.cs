@@ -71,10 +71,16 @@ internal sealed class TotpFactors(ComplianceDbContext db, IDataProtectionProvide
             return null;
         }
 
+        return WithSecret(factor, secret => Enrolment(secret, label));
+    }
+
+    /// <summary>Opens a factor's sealed key for <paramref name="use"/> only, then wipes it from memory.</summary>
+    private T WithSecret<T>(TotpFactor factor, Func<byte[], T> use)
+    {
         var secret = _protector.Unprotect(Convert.FromBase64String(factor.ProtectedSecret));
         try
         {
-            return Enrolment(secret, label);
+            return use(secret);
         }
         finally
         {
@@ -110,17 +116,7 @@ internal sealed class TotpFactors(ComplianceDbContext db, IDataProtectionProvide
         }
 
         var now = time.GetUtcNow();
-        var secret = _protector.Unprotect(Convert.FromBase64String(factor.ProtectedSecret));
-        long? step;
-        try
-        {
-            step = Totp.MatchingStep(secret, code, now);
-        }
-        finally
-        {
-            CryptographicOperations.ZeroMemory(secret);
-        }
-
+        var step = WithSecret(factor, secret => Totp.MatchingStep(secret, code, now));
         if (step is null)
         {
             return TotpVerdict.Wrong;
