@@ -43,20 +43,27 @@ PGBIN="$(find_pgbin)"
 if [ -z "$PGBIN" ]; then log "PostgreSQL is not installed and could not be installed"; exit 1; fi
 if [ "$(id -u)" = "0" ] && ! id postgres >/dev/null 2>&1; then useradd --system --home-dir "$WORK" postgres; fi
 
-PORT=""
-for candidate in $(seq 55432 55532); do
-  if ! (exec 3<>"/dev/tcp/127.0.0.1/$candidate") 2>/dev/null; then PORT="$candidate"; break; fi
-done
-if [ -z "$PORT" ]; then log "no free loopback port for PostgreSQL"; exit 1; fi
-
 mkdir -p "$WORK/pg/socket"
 chmod 755 "$WORK"
 if [ "$(id -u)" = "0" ]; then chown -R postgres "$WORK/pg"; fi
 as_pg_user "$PGBIN/initdb" -D "$PGDATA_DIR" -U postgres --auth=trust -E UTF8 --locale=C.UTF-8 >/dev/null
-# fsync off: a throwaway cluster; max_connections: every test class has its own databases and pools.
-if ! as_pg_user "$PGBIN/pg_ctl" -D "$PGDATA_DIR" -l "$WORK/pg/server.log" -w -t 60 \
-    -o "-p $PORT -k $WORK/pg/socket -c listen_addresses=127.0.0.1 -c fsync=off -c synchronous_commit=off -c full_page_writes=off -c max_connections=300" \
-    start >/dev/null; then
+
+# A port that answers no connection can still be taken (an outgoing connection's local port, from the ephemeral
+# range): if PostgreSQL cannot bind it, the next free one is tried.
+PORT=""
+for candidate in $(seq 55432 55532); do
+  if (exec 3<>"/dev/tcp/127.0.0.1/$candidate") 2>/dev/null; then continue; fi
+  # fsync off: a throwaway cluster; max_connections: every test class has its own databases and pools.
+  if as_pg_user "$PGBIN/pg_ctl" -D "$PGDATA_DIR" -l "$WORK/pg/server.log" -w -t 60 \
+      -o "-p $candidate -k $WORK/pg/socket -c listen_addresses=127.0.0.1 -c fsync=off -c synchronous_commit=off -c full_page_writes=off -c max_connections=300" \
+      start >/dev/null; then
+    PORT="$candidate"; break
+  fi
+  if ! grep -q "Address already in use" "$WORK/pg/server.log"; then break; fi
+  log "port $candidate is taken; trying the next one"
+  : >"$WORK/pg/server.log"
+done
+if [ -z "$PORT" ]; then
   log "PostgreSQL failed to start:"; cat "$WORK/pg/server.log" >&2 || true
   exit 1
 fi
