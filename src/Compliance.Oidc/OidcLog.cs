@@ -20,6 +20,15 @@ internal static partial class OidcLog
     [LoggerMessage(EventId = 2003, Level = LogLevel.Warning, Message = "Sign-in refused: account locked out")]
     public static partial void SignInLockedOut(ILogger logger);
 
+    [LoggerMessage(EventId = 2004, Level = LogLevel.Information, Message = "A page or partner asked for a second factor; the session was at {Acr}")]
+    public static partial void StepUpRequired(ILogger logger, string acr);
+
+    [LoggerMessage(EventId = 2005, Level = LogLevel.Information, Message = "Session stepped up with a second factor")]
+    public static partial void SteppedUp(ILogger logger);
+
+    [LoggerMessage(EventId = 2006, Level = LogLevel.Information, Message = "Password changed; {Count} other sessions ended")]
+    public static partial void PasswordChanged(ILogger logger, int count);
+
     [LoggerMessage(EventId = 2010, Level = LogLevel.Information, Message = "Authorization code issued to {ClientId}")]
     public static partial void CodeIssued(ILogger logger, string clientId);
 

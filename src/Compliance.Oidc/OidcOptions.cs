@@ -34,8 +34,17 @@ public sealed class OidcOptions
     /// <summary>Failed passwords before an account is locked. Default 5; 3 to 20.</summary>
     public int MaxFailedSignIns { get; set; } = 5;
 
-    /// <summary>How long a locked account stays locked. Default 15 min; 1 to 1440.</summary>
+    /// <summary>How long the first lock of a pseudonym lasts. Default 15 min; 1 to 1440.</summary>
     public int LockoutMinutes { get; set; } = 15;
+
+    /// <summary>
+    /// Each next lock lasts this many times longer than the one before (until <see cref="MaxLockoutMinutes"/>). Default 4;
+    /// 1 to 10. With the defaults, a day of sustained guessing gets at most 25 tries (README, "Strong authentication").
+    /// </summary>
+    public int LockoutGrowth { get; set; } = 4;
+
+    /// <summary>The longest lock. Default 1440 (a day); 1 to 10080, and not less than <see cref="LockoutMinutes"/>.</summary>
+    public int MaxLockoutMinutes { get; set; } = 1440;
 
     /// <summary>Sign-in and sign-up attempts allowed per client address per minute. Default 20; 1 to 10000.</summary>
     public int InteractiveRequestsPerMinute { get; set; } = 20;
@@ -75,6 +84,8 @@ internal sealed class OidcOptionsValidator : IValidateOptions<OidcOptions>
         Range(failures, "Oidc:SessionAbsoluteHours", options.SessionAbsoluteHours, 1, 168);
         Range(failures, "Oidc:MaxFailedSignIns", options.MaxFailedSignIns, 3, 20);
         Range(failures, "Oidc:LockoutMinutes", options.LockoutMinutes, 1, 1440);
+        Range(failures, "Oidc:LockoutGrowth", options.LockoutGrowth, 1, 10);
+        Range(failures, "Oidc:MaxLockoutMinutes", options.MaxLockoutMinutes, Math.Max(1, options.LockoutMinutes), 10_080);
         Range(failures, "Oidc:InteractiveRequestsPerMinute", options.InteractiveRequestsPerMinute, 1, 10_000);
         Range(failures, "Oidc:TokenRequestsPerSecond", options.TokenRequestsPerSecond, 1, 1_000_000);
         return failures.Count == 0 ? ValidateOptionsResult.Success : ValidateOptionsResult.Fail(failures);

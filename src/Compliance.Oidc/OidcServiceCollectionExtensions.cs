@@ -15,6 +15,7 @@ using Compliance.Oidc.Tokens;
 using Compliance.Oidc.Ui;
 using Microsoft.AspNetCore.Authentication;
 using Microsoft.AspNetCore.Authentication.Cookies;
+using Microsoft.AspNetCore.Authorization;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.DataProtection;
 using Microsoft.AspNetCore.Http;
@@ -99,6 +100,7 @@ public static class OidcServiceCollectionExtensions
     {
         app.UseRateLimiter();
         app.UseAuthentication();
+        app.UseAuthorization();
         return app;
     }
 
@@ -123,6 +125,8 @@ public static class OidcServiceCollectionExtensions
         routes.MapAuthorizationsPage();
         routes.MapPrivacyNoticePage();
         routes.MapSecurityPage();
+        routes.MapStepUpPage();
+        routes.MapPasswordPage();
         return routes;
     }
 
@@ -210,7 +214,9 @@ public static class OidcServiceCollectionExtensions
                 cookie.Cookie.SecurePolicy = CookieSecurePolicy.Always;
             }
         });
-        services.AddAuthorization();
+        StrongAuthentication.AddPolicies(services.AddAuthorizationBuilder());
+        services.AddSingleton<IAuthorizationHandler, StrongSessionHandler>();
+        services.AddSingleton<IAuthorizationMiddlewareResultHandler, StrongAuthenticationResultHandler>();
     }
 
     private static void AddRateLimits(IServiceCollection services, IConfiguration configuration)

@@ -43,6 +43,18 @@ public static class AuditEventTypes
     /// <summary>A patient signed in with a recovery code instead of an authenticator code. Subject: the account. Details: remaining (codes left).</summary>
     public static readonly AuditEventType RecoveryCodeUsed = new(2004, "account.recovery_code_used");
 
+    /// <summary>A patient turned on a second factor. Subject: the account. Details: method.</summary>
+    public static readonly AuditEventType SecondFactorEnabled = new(2005, "account.second_factor_enabled");
+
+    /// <summary>A patient removed a second factor (behind a fresh step-up). Subject: the account. Details: method.</summary>
+    public static readonly AuditEventType SecondFactorRemoved = new(2006, "account.second_factor_removed");
+
+    /// <summary>A patient changed their password. Subject: the account. Details: other_sessions_ended, with (password or second_factor).</summary>
+    public static readonly AuditEventType PasswordChanged = new(2007, "account.password_changed");
+
+    /// <summary>A patient replaced their recovery codes (behind a fresh step-up). Subject: the account.</summary>
+    public static readonly AuditEventType RecoveryCodesRegenerated = new(2008, "account.recovery_codes_regenerated");
+
     /// <summary>A patient gave consent to a client. Subject: the pseudonymous subject. Details: client_id, scopes.</summary>
     public static readonly AuditEventType ConsentGiven = new(4000, "consent.given");
 
@@ -56,7 +68,8 @@ public static class AuditEventTypes
     public static IReadOnlyList<AuditEventType> All { get; } =
     [
         SchemaMigrated, PolicySetActivated, SigningKeyCreated, SigningKeysPurged, DataProtectionKeyCreated, KeyEncryptionKeyCreated,
-        ClientRegistered, ClientUpdated, ClientSecretRotated, ClientRemoved, RecoveryCodeUsed,
+        ClientRegistered, ClientUpdated, ClientSecretRotated, ClientRemoved,
+        RecoveryCodeUsed, SecondFactorEnabled, SecondFactorRemoved, PasswordChanged, RecoveryCodesRegenerated,
         ConsentGiven, ConsentRefused, ConsentWithdrawn,
     ];
 }

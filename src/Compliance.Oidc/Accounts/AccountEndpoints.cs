@@ -33,13 +33,19 @@ internal static partial class AccountEndpoints
         group.MapPost("/signup", SignUpAsync).RequireRateLimiting(OidcRateLimits.Interactive);
     }
 
-    private static async Task<IResult> SignInPageAsync(HttpContext context, IAntiforgery antiforgery, InteractionProtector interactions, ClientRegistry clients, string? interaction)
+    private static async Task<IResult> SignInPageAsync(HttpContext context, IAntiforgery antiforgery, InteractionProtector interactions, ClientRegistry clients, string? interaction, string? @return)
     {
         var request = interactions.Unprotect(interaction);
         var language = UiLanguage.From(context.Request, request?.UiLocale);
         var clientName = request is null ? null : (await clients.FindAsync(request.ClientId, context.RequestAborted))?.DisplayName;
-        return SignInForm(context, antiforgery, language, interaction, request?.RedirectUri, clientName, error: null, nav: await PatientNav.RenderAsync(context, language));
+        return SignInForm(context, antiforgery, language, interaction, request?.RedirectUri, clientName, error: null, nav: await PatientNav.RenderAsync(context, language), back: StepUpPage.SafeReturn(@return));
     }
+
+    /// <summary>The sign-in page for an authorization request, or for a patient page to come back to.</summary>
+    public static string SignInPathFor(string? interaction, string? back) =>
+        interaction is not null ? $"{SignInPath}?interaction={Uri.EscapeDataString(interaction)}"
+        : back is not null ? $"{SignInPath}?return={Uri.EscapeDataString(back)}"
+        : SignInPath;
 
     private static async Task<IResult> SignInAsync(
         HttpContext context,
@@ -62,6 +68,7 @@ internal static partial class AccountEndpoints
 
         var pseudonym = Field(form, "pseudonym") ?? "";
         var password = Field(form, "password") ?? "";
+        var back = StepUpPage.SafeReturn(Field(form, "return"));
 
         // The slot is taken before anything is looked up or checked, for any pseudonym, existing or not: a locked one is
         // refused at once with the same page, status and timing, whether an account has that pseudonym or not.
@@ -69,7 +76,7 @@ internal static partial class AccountEndpoints
         if (!attempt.Permitted)
         {
             OidcLog.SignInLockedOut(logger);
-            return Locked();
+            return Locked(attempt);
         }
 
         var account = pseudonym.Length is > 0 and <= 64 ? await users.FindByNameAsync(pseudonym) : null;
@@ -87,7 +94,7 @@ internal static partial class AccountEndpoints
         if (result.IsLockedOut)
         {
             OidcLog.SignInLockedOut(logger);
-            return Locked();
+            return Locked(attempt);
         }
 
         if (!result.Succeeded)
@@ -101,30 +108,29 @@ internal static partial class AccountEndpoints
         if (await context.RequestServices.GetRequiredService<TotpFactors>().IsEnrolledAsync(account.Id, context.RequestAborted))
         {
             var pending = context.RequestServices.GetRequiredService<PendingSignIns>().Protect(new PendingSignIn(account.Id, pseudonym));
-            return SecondFactorForm(context, antiforgery, language, interaction, interactions.Unprotect(interaction)?.RedirectUri, pending, error: null);
+            return SecondFactorForm(context, antiforgery, language, interaction, back, interactions.Unprotect(interaction)?.RedirectUri, pending, error: null);
         }
 
         await throttle.ResetAsync(attempt, context.RequestAborted);
         await CompleteAsync(context, users, account, Session.NewPasswordSession(account.Id, time.GetUtcNow()), time);
         OidcLog.SignedIn(logger);
-        return Continue(interactions, interaction);
+        return Continue(interactions, interaction, back);
 
         IResult Failed() =>
-            SignInForm(context, antiforgery, language, interaction, interactions.Unprotect(interaction)?.RedirectUri, null, UiText.Get("signin.failed", language), 401);
+            SignInForm(context, antiforgery, language, interaction, interactions.Unprotect(interaction)?.RedirectUri, null, UiText.Get("signin.failed", language), 401, back: back);
 
-        IResult Locked() => LockedOut(context, antiforgery, language, interaction, interactions.Unprotect(interaction)?.RedirectUri, options.Value);
+        IResult Locked(SignInAttempt refused) => LockedOut(context, antiforgery, language, interaction, back, interactions.Unprotect(interaction)?.RedirectUri, refused);
     }
 
     /// <summary>
-    /// The same page, status and Retry-After for every locked pseudonym, existing or not, at either step of a sign-in:
-    /// the whole lockout period, an upper bound of what remains, since the throttle does not say (and must not tell) more.
+    /// The same page and status for every locked pseudonym, existing or not, at either step of a sign-in, with the time
+    /// the lock has left (in <c>Retry-After</c> and in words): the lock is the pseudonym's, whether an account has it or not.
     /// </summary>
-    private static IResult LockedOut(HttpContext context, IAntiforgery antiforgery, string language, string? interaction, string? formTarget, OidcOptions options)
+    private static IResult LockedOut(HttpContext context, IAntiforgery antiforgery, string language, string? interaction, string? back, string? formTarget, SignInAttempt refused)
     {
-        var lockout = TimeSpan.FromMinutes(Math.Max(1, options.LockoutMinutes));
-        Html.SetRetryAfter(context, lockout);
+        Html.SetRetryAfter(context, refused.RetryAfter);
         return SignInForm(context, antiforgery, language, interaction, formTarget, null,
-            UiText.Get("signin.locked", language, UiText.Duration(lockout, language)), 429);
+            UiText.Get("signin.locked", language, UiText.Duration(refused.RetryAfter, language)), 429, back: back);
     }
 
     /// <summary>
@@ -138,13 +144,12 @@ internal static partial class AccountEndpoints
         SignInThrottle throttle,
         InteractionProtector interactions,
         PendingSignIns pendingSignIns,
-        TotpFactors totp,
         TimeProvider time,
-        IOptions<OidcOptions> options,
         ILogger<Account> logger)
     {
         var form = await ReadFormAsync(context, antiforgery);
         var interaction = form is null ? null : Field(form, "interaction");
+        var back = form is null ? null : StepUpPage.SafeReturn(Field(form, "return"));
         var language = UiLanguage.From(context.Request, interactions.Unprotect(interaction)?.UiLocale);
         var token = form is null ? null : Field(form, "pending");
         var pending = pendingSignIns.Unprotect(token);
@@ -152,33 +157,41 @@ internal static partial class AccountEndpoints
         {
             // Expired or forged: the password step again, never a session.
             return SignInForm(context, antiforgery, language, interaction, interactions.Unprotect(interaction)?.RedirectUri, null,
-                UiText.Get("second_factor.expired", language), 400);
+                UiText.Get("second_factor.expired", language), 400, back: back);
         }
 
         var attempt = await throttle.TakeAsync(pending.Pseudonym, context.RequestAborted);
         if (!attempt.Permitted)
         {
             OidcLog.SignInLockedOut(logger);
-            return LockedOut(context, antiforgery, language, interaction, interactions.Unprotect(interaction)?.RedirectUri, options.Value);
+            return LockedOut(context, antiforgery, language, interaction, back, interactions.Unprotect(interaction)?.RedirectUri, attempt);
         }
 
-        // A recovery code stands in once for the app's code (RFC 8176 "otp": it is a one-time password too).
-        var recoveryCode = Field(form, "recovery_code");
-        var verdict = string.IsNullOrWhiteSpace(recoveryCode)
-            ? await totp.VerifyAsync(pending.AccountId, Field(form, "code"), context.RequestAborted)
-            : await RedeemRecoveryCodeAsync(context, pending.AccountId, recoveryCode);
+        var verdict = await CheckSecondFactorAsync(context, pending.AccountId, form);
         var account = verdict == TotpVerdict.Accepted ? await users.FindByIdAsync(pending.AccountId.ToString("D")) : null;
         if (account is null)
         {
             OidcLog.SignInFailed(logger);
-            return SecondFactorForm(context, antiforgery, language, interaction, interactions.Unprotect(interaction)?.RedirectUri, token!,
+            return SecondFactorForm(context, antiforgery, language, interaction, back, interactions.Unprotect(interaction)?.RedirectUri, token!,
                 UiText.Get(verdict == TotpVerdict.Replayed ? "second_factor.replayed" : "second_factor.wrong", language), 401);
         }
 
         await throttle.ResetAsync(attempt, context.RequestAborted);
         await CompleteAsync(context, users, account, Session.NewTotpSession(account.Id, time.GetUtcNow()), time);
         OidcLog.SignedIn(logger);
-        return Continue(interactions, interaction);
+        return Continue(interactions, interaction, back);
+    }
+
+    /// <summary>
+    /// Checks the second factor a form carries: the app's code, or a recovery code, which stands in once for it
+    /// (RFC 8176 "otp": it is a one-time password too). The caller has taken a throttle slot first.
+    /// </summary>
+    internal static async Task<TotpVerdict> CheckSecondFactorAsync(HttpContext context, Guid accountId, IFormCollection form)
+    {
+        var recoveryCode = Field(form, "recovery_code");
+        return string.IsNullOrWhiteSpace(recoveryCode)
+            ? await context.RequestServices.GetRequiredService<TotpFactors>().VerifyAsync(accountId, Field(form, "code"), context.RequestAborted)
+            : await RedeemRecoveryCodeAsync(context, accountId, recoveryCode);
     }
 
     /// <summary>Redeems a recovery code; its use is recorded (and shown on the security page), with how many are left.</summary>
@@ -203,23 +216,28 @@ internal static partial class AccountEndpoints
         await context.RequestServices.GetRequiredService<SessionStore>().StartAsync(context, session);
     }
 
-    private static IResult SecondFactorForm(HttpContext context, IAntiforgery antiforgery, string language, string? interaction, string? formTarget, string pending, string? error, int status = 200)
+    private static IResult SecondFactorForm(HttpContext context, IAntiforgery antiforgery, string language, string? interaction, string? back, string? formTarget, string pending, string? error, int status = 200)
     {
         var body = $"""
             <p id="second-factor-intro">{Html.E(UiText.Get("second_factor.intro", language))}</p>
             {Html.Alert(error)}
             <form method="post" action="{SignInPath}/second-factor">
-              {Html.Antiforgery(antiforgery, context)}{Html.Hidden("interaction", interaction)}{Html.Hidden("pending", pending)}
+              {Html.Antiforgery(antiforgery, context)}{Html.Hidden("interaction", interaction)}{Html.Hidden("return", back)}{Html.Hidden("pending", pending)}
+              {SecondFactorFields(language)}
+            </form>
+            """;
+        return Html.Page(context, language, UiText.Get("second_factor.title", language), body, status, formTarget);
+    }
+
+    /// <summary>The fields of a second step: the app's code, or one of the recovery codes, and the button.</summary>
+    internal static string SecondFactorFields(string language) => $"""
               <label for="code">{Html.E(UiText.Get("second_factor.code", language))}</label>
               <input type="text" id="code" name="code" inputmode="numeric" autocomplete="one-time-code" pattern="[0-9]+" minlength="6" maxlength="6" autofocus>
               <label for="recovery_code">{Html.E(UiText.Get("second_factor.recovery", language))}</label>
               <input type="text" id="recovery_code" name="recovery_code" autocomplete="off" maxlength="32" aria-describedby="recovery-hint">
               <p class="hint" id="recovery-hint">{Html.E(UiText.Get("second_factor.recovery_hint", language))}</p>
               <button type="submit" id="verify">{Html.E(UiText.Get("second_factor.submit", language))}</button>
-            </form>
-            """;
-        return Html.Page(context, language, UiText.Get("second_factor.title", language), body, status, formTarget);
-    }
+        """;
 
     private static async Task<IResult> SignUpPageAsync(HttpContext context, IAntiforgery antiforgery, InteractionProtector interactions, string? interaction)
     {
@@ -278,21 +296,21 @@ internal static partial class AccountEndpoints
         return Continue(interactions, interaction);
     }
 
-    private static IResult Continue(InteractionProtector interactions, string? interaction) =>
+    private static IResult Continue(InteractionProtector interactions, string? interaction, string? back = null) =>
         interactions.Unprotect(interaction) is null
-            ? Results.Redirect(SignedInPath)
+            ? Results.Redirect(back ?? SignedInPath)
             : Results.Redirect($"{AuthorizeEndpointPaths.Resume}?interaction={Uri.EscapeDataString(interaction!)}");
 
     public const string SignedInPath = "/account";
 
-    private static IResult SignInForm(HttpContext context, IAntiforgery antiforgery, string language, string? interaction, string? formTarget, string? clientName, string? error, int status = 200, string? nav = null)
+    private static IResult SignInForm(HttpContext context, IAntiforgery antiforgery, string language, string? interaction, string? formTarget, string? clientName, string? error, int status = 200, string? nav = null, string? back = null)
     {
         var body = $"""
             <p>{Html.E(UiText.Get("signin.intro", language))}</p>
             {(clientName is null ? "" : $"<p id=\"signin-for\">{Html.E(UiText.Get("signin.for", language, clientName))}</p>")}
             {Html.Alert(error)}
             <form method="post" action="{SignInPath}">
-              {Html.Antiforgery(antiforgery, context)}{Html.Hidden("interaction", interaction)}
+              {Html.Antiforgery(antiforgery, context)}{Html.Hidden("interaction", interaction)}{Html.Hidden("return", back)}
               <label for="pseudonym">{Html.E(UiText.Get("pseudonym", language))}</label>
               <input type="text" id="pseudonym" name="pseudonym" autocomplete="username" required maxlength="64" autofocus>
               <label for="password">{Html.E(UiText.Get("password", language))}</label>

@@ -37,6 +37,7 @@ internal static class PatientNav
             <nav class="patient" aria-label="{Html.E(UiText.Get("nav.label", language))}">
               <p>{Html.E(UiText.Get("nav.signed_in", language))} <strong id="signed-in-pseudonym">{Html.E(pseudonym)}</strong></p>
               <a id="nav-authorizations" href="{AccountEndpoints.SignedInPath}">{Html.E(UiText.Get("authorizations.title", language))}</a>
+              <a id="nav-security" href="{SecurityPage.Path}">{Html.E(UiText.Get("nav.security", language))}</a>
               <a id="nav-signout" href="{EndSessionEndpoint.Path}">{Html.E(UiText.Get("authorizations.signout", language))}</a>
             </nav>
             """;

@@ -1,4 +1,10 @@
+using System.Globalization;
+using Compliance.Audit.Trail;
 using Compliance.Oidc.Accounts.Factors;
+using Compliance.Oidc.Endpoints.Authorize;
+using Compliance.Oidc.Grants;
+using Compliance.Oidc.Interaction;
+using Compliance.Oidc.Sessions;
 using Compliance.Oidc.Ui;
 using Microsoft.AspNetCore.Antiforgery;
 using Microsoft.AspNetCore.Authentication;
@@ -6,55 +12,107 @@ using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.Identity;
 using Microsoft.AspNetCore.Routing;
+using QRCoder;
 
 namespace Compliance.Oidc.Accounts;
 
 /// <summary>
-/// "Account security": the patient's second factor. Setting up an authenticator app shows its key once, is confirmed
-/// by a first code, and then shows ten recovery codes once. No script: the key is text and an <c>otpauth:</c> link.
+/// "Account security". The page itself is behind <see cref="StrongAuthentication.Policy"/>: it shows the factors in use
+/// and lets the patient replace them (behind <see cref="StrongAuthentication.FreshPolicy"/>). Setting up the first
+/// authenticator app is open to a password session, since that is how a patient reaches <c>eidas2</c> at all: the key
+/// is shown once (text, link and QR code), confirmed by a first code, and ten recovery codes are then shown once. The
+/// confirmation raises the session to <c>eidas2</c>, and the patient goes back where the policy or a partner sent them
+/// from. No script.
 /// </summary>
 internal static class SecurityPage
 {
     public const string Path = "/account/security";
+    public const string SetupPath = Path + "/setup";
     private const string BeginPath = Path + "/totp";
     private const string ConfirmPath = Path + "/totp/confirm";
+    private const string RemovePath = Path + "/totp/remove";
+    private const string RegeneratePath = Path + "/recovery-codes";
 
     public static void MapSecurityPage(this IEndpointRouteBuilder routes)
     {
-        routes.MapGet(Path, ShowAsync).ExcludeFromDescription();
+        routes.MapGet(Path, ShowAsync).ExcludeFromDescription().RequireAuthorization(StrongAuthentication.Policy);
+        routes.MapGet(SetupPath, SetupAsync).ExcludeFromDescription();
         routes.MapPost(BeginPath, BeginAsync).ExcludeFromDescription().RequireRateLimiting(OidcRateLimits.Interactive);
         routes.MapPost(ConfirmPath, ConfirmAsync).ExcludeFromDescription().RequireRateLimiting(OidcRateLimits.Interactive);
+        routes.MapPost(RegeneratePath, RegenerateAsync).ExcludeFromDescription().RequireAuthorization(StrongAuthentication.FreshPolicy);
+        routes.MapPost(RemovePath, RemoveAsync).ExcludeFromDescription().RequireAuthorization(StrongAuthentication.FreshPolicy);
     }
+
+    /// <summary>The set-up page, coming back to an authorization request or a patient page afterwards.</summary>
+    public static string SetupPathFor(string? interaction, string? back) =>
+        interaction is not null ? $"{SetupPath}?interaction={Uri.EscapeDataString(interaction)}"
+        : back is not null ? $"{SetupPath}?return={Uri.EscapeDataString(back)}"
+        : SetupPath;
 
     private static async Task<IResult> ShowAsync(HttpContext context, IAntiforgery antiforgery, TotpFactors totp, RecoveryCodes recovery)
     {
         var language = UiLanguage.From(context.Request);
-        if (await SessionOf(context) is not { } session)
+        var session = Session.From(context.User)!;
+        if (!await totp.IsEnrolledAsync(session.SubjectId, context.RequestAborted))
         {
-            return Results.Redirect(AccountEndpoints.SignInPath);
+            // An eidas2 session whose factor was removed since: the set-up again.
+            return Results.Redirect(SetupPath);
         }
 
-        var body = await totp.IsEnrolledAsync(session.SubjectId, context.RequestAborted)
-            ? $"<p id=\"totp-status\">{Html.E(UiText.Get("security.totp_on", language))}</p>"
-                + $"<p id=\"recovery-left\">{Html.E(UiText.Get("security.recovery_left", language, await recovery.RemainingAsync(session.SubjectId, context.RequestAborted)))}</p>"
-                + (await recovery.LastUsedAsync(session.SubjectId, context.RequestAborted) is { } lastUsed
-                    ? $"<p id=\"recovery-last-used\">{Html.E(UiText.Get("security.recovery_last_used", language, lastUsed.UtcDateTime.ToString("yyyy-MM-dd HH:mm", System.Globalization.CultureInfo.InvariantCulture)))}</p>"
-                    : "")
-            : $"""
-                <p id="totp-status">{Html.E(UiText.Get("security.totp_off", language))}</p>
-                <form method="post" action="{BeginPath}">
-                  {Html.Antiforgery(antiforgery, context)}
-                  <button type="submit" id="totp-begin">{Html.E(UiText.Get("security.totp_begin", language))}</button>
-                </form>
-                """;
+        var lastUsed = await recovery.LastUsedAsync(session.SubjectId, context.RequestAborted);
+        var body = $"""
+            <p id="totp-status">{Html.E(UiText.Get("security.totp_on", language))}</p>
+            <p id="recovery-left">{Html.E(UiText.Get("security.recovery_left", language, await recovery.RemainingAsync(session.SubjectId, context.RequestAborted)))}</p>
+            {(lastUsed is { } used ? $"<p id=\"recovery-last-used\">{Html.E(UiText.Get("security.recovery_last_used", language, Time(used)))}</p>" : "")}
+            <form method="post" action="{RegeneratePath}">
+              {Html.Antiforgery(antiforgery, context)}
+              <p class="hint">{Html.E(UiText.Get("security.recovery_regenerate_hint", language))}</p>
+              <button type="submit" id="recovery-regenerate">{Html.E(UiText.Get("security.recovery_regenerate", language))}</button>
+            </form>
+            <form method="post" action="{RemovePath}">
+              {Html.Antiforgery(antiforgery, context)}
+              <p class="hint">{Html.E(UiText.Get("security.totp_remove_hint", language))}</p>
+              <button type="submit" id="totp-remove" class="secondary">{Html.E(UiText.Get("security.totp_remove", language))}</button>
+            </form>
+            <p><a id="password-change-link" href="{PasswordPage.Path}">{Html.E(UiText.Get("password_change.title", language))}</a></p>
+            """;
         return await PageAsync(context, language, session, body);
     }
 
-    private static async Task<IResult> BeginAsync(HttpContext context, IAntiforgery antiforgery, TotpFactors totp, UserManager<Account> users)
+    private static async Task<IResult> SetupAsync(HttpContext context, IAntiforgery antiforgery, InteractionProtector interactions, TotpFactors totp, string? interaction, string? @return)
     {
-        var language = UiLanguage.From(context.Request);
+        var request = interactions.Unprotect(interaction);
+        var language = UiLanguage.From(context.Request, request?.UiLocale);
+        var back = StepUpPage.SafeReturn(@return);
+        if (await SessionOf(context) is not { } session)
+        {
+            return Results.Redirect(AccountEndpoints.SignInPathFor(request is null ? null : interaction, back ?? SetupPath));
+        }
+
+        if (await totp.IsEnrolledAsync(session.SubjectId, context.RequestAborted))
+        {
+            return Results.Redirect(Path);
+        }
+
+        var body = $"""
+            <p id="totp-status">{Html.E(UiText.Get("security.totp_off", language))}</p>
+            {(request is null ? "" : $"<p id=\"setup-required\">{Html.E(UiText.Get("security.setup_required", language))}</p>")}
+            <form method="post" action="{BeginPath}">
+              {Html.Antiforgery(antiforgery, context)}{Html.Hidden("interaction", request is null ? null : interaction)}{Html.Hidden("return", back)}
+              <button type="submit" id="totp-begin">{Html.E(UiText.Get("security.totp_begin", language))}</button>
+            </form>
+            <p><a id="password-change-link" href="{PasswordPage.Path}">{Html.E(UiText.Get("password_change.title", language))}</a></p>
+            """;
+        return await PageAsync(context, language, session, body, formTarget: request?.RedirectUri);
+    }
+
+    private static async Task<IResult> BeginAsync(HttpContext context, IAntiforgery antiforgery, InteractionProtector interactions, TotpFactors totp, UserManager<Account> users)
+    {
+        var form = await AccountEndpoints.ReadFormAsync(context, antiforgery);
+        var (interaction, request, back) = Continuation(form, interactions);
+        var language = UiLanguage.From(context.Request, request?.UiLocale);
         var session = await SessionOf(context);
-        if (session is null || await AccountEndpoints.ReadFormAsync(context, antiforgery) is null)
+        if (session is null || form is null)
         {
             return Html.ErrorPage(context, language, "error.form");
         }
@@ -62,17 +120,27 @@ internal static class SecurityPage
         var pseudonym = (await users.FindByIdAsync(session.SubjectId.ToString("D")))?.UserName ?? "";
         if (await totp.BeginAsync(session.SubjectId, pseudonym, context.RequestAborted) is not { } enrolment)
         {
+            // One authenticator at a time: replacing it starts with removing it, behind a fresh step-up.
             return Results.Redirect(Path);
         }
 
-        return await PageAsync(context, language, session, ConfirmForm(context, antiforgery, language, enrolment, error: null));
+        return await PageAsync(context, language, session, ConfirmForm(context, antiforgery, language, enrolment, interaction, back, error: null), formTarget: request?.RedirectUri);
     }
 
-    private static async Task<IResult> ConfirmAsync(HttpContext context, IAntiforgery antiforgery, TotpFactors totp, RecoveryCodes recovery, UserManager<Account> users)
+    private static async Task<IResult> ConfirmAsync(
+        HttpContext context,
+        IAntiforgery antiforgery,
+        InteractionProtector interactions,
+        TotpFactors totp,
+        RecoveryCodes recovery,
+        UserManager<Account> users,
+        SessionStore sessions,
+        IAuditTrail audit)
     {
-        var language = UiLanguage.From(context.Request);
-        var session = await SessionOf(context);
         var form = await AccountEndpoints.ReadFormAsync(context, antiforgery);
+        var (interaction, request, back) = Continuation(form, interactions);
+        var language = UiLanguage.From(context.Request, request?.UiLocale);
+        var session = await SessionOf(context);
         if (session is null || form is null)
         {
             return Html.ErrorPage(context, language, "error.form");
@@ -83,35 +151,97 @@ internal static class SecurityPage
         {
             var pseudonym = (await users.FindByIdAsync(session.SubjectId.ToString("D")))?.UserName ?? "";
             return await totp.PendingAsync(session.SubjectId, pseudonym, context.RequestAborted) is { } pending
-                ? await PageAsync(context, language, session, ConfirmForm(context, antiforgery, language, pending, UiText.Get("second_factor.wrong", language)), StatusCodes.Status400BadRequest)
+                ? await PageAsync(context, language, session, ConfirmForm(context, antiforgery, language, pending, interaction, back, UiText.Get("second_factor.wrong", language)), StatusCodes.Status400BadRequest, request?.RedirectUri)
                 : Results.Redirect(Path);
         }
 
+        // The password opened the session and the first code just proved the app: that is eidas2.
+        await sessions.StepUpAsync(context, session, Session.SecondFactorAmr, Session.AcrSecondFactor);
+        await audit.RecordAsync(AuditEventTypes.SecondFactorEnabled, ConsentGrants.PatientActor, session.SubjectId, """{"method":"totp"}""", context.RequestAborted);
         var codes = await recovery.RegenerateAsync(session.SubjectId, context.RequestAborted);
+        var next = interaction is not null ? $"{AuthorizeEndpointPaths.Resume}?interaction={Uri.EscapeDataString(interaction)}" : back ?? Path;
         var body = $"""
             <p class="notice" id="totp-enabled" role="status">{Html.E(UiText.Get("security.totp_enabled", language))}</p>
-            <p id="recovery-intro">{Html.E(UiText.Get("security.recovery_intro", language))}</p>
-            <ul id="recovery-codes">{string.Concat(codes.Select(c => $"<li><code>{Html.E(c)}</code></li>"))}</ul>
+            {RecoveryCodeList(language, codes)}
+            <p><a id="continue" href="{Html.E(next)}">{Html.E(UiText.Get("security.continue", language))}</a></p>
+            """;
+        return await PageAsync(context, language, session, body, formTarget: request?.RedirectUri);
+    }
+
+    private static async Task<IResult> RegenerateAsync(HttpContext context, IAntiforgery antiforgery, RecoveryCodes recovery, IAuditTrail audit)
+    {
+        var language = UiLanguage.From(context.Request);
+        var session = Session.From(context.User)!;
+        if (await AccountEndpoints.ReadFormAsync(context, antiforgery) is null)
+        {
+            return Html.ErrorPage(context, language, "error.form");
+        }
+
+        var codes = await recovery.RegenerateAsync(session.SubjectId, context.RequestAborted);
+        await audit.RecordAsync(AuditEventTypes.RecoveryCodesRegenerated, ConsentGrants.PatientActor, session.SubjectId, null, context.RequestAborted);
+        var body = $"""
+            <p class="notice" id="recovery-regenerated" role="status">{Html.E(UiText.Get("security.recovery_regenerated", language))}</p>
+            {RecoveryCodeList(language, codes)}
+            <p><a id="continue" href="{Path}">{Html.E(UiText.Get("security.continue", language))}</a></p>
             """;
         return await PageAsync(context, language, session, body);
     }
 
-    private static string ConfirmForm(HttpContext context, IAntiforgery antiforgery, string language, TotpEnrolment enrolment, string? error) => $"""
+    private static async Task<IResult> RemoveAsync(HttpContext context, IAntiforgery antiforgery, TotpFactors totp, RecoveryCodes recovery, IAuditTrail audit)
+    {
+        var language = UiLanguage.From(context.Request);
+        var session = Session.From(context.User)!;
+        if (await AccountEndpoints.ReadFormAsync(context, antiforgery) is null)
+        {
+            return Html.ErrorPage(context, language, "error.form");
+        }
+
+        await totp.RemoveAsync(session.SubjectId, context.RequestAborted);
+        await recovery.RemoveAllAsync(session.SubjectId, context.RequestAborted);
+        await audit.RecordAsync(AuditEventTypes.SecondFactorRemoved, ConsentGrants.PatientActor, session.SubjectId, """{"method":"totp"}""", context.RequestAborted);
+        return Results.Redirect(SetupPath);
+    }
+
+    private static string RecoveryCodeList(string language, IReadOnlyList<string> codes) => $"""
+        <p id="recovery-intro">{Html.E(UiText.Get("security.recovery_intro", language))}</p>
+        <ul id="recovery-codes">{string.Concat(codes.Select(c => $"<li><code>{Html.E(c)}</code></li>"))}</ul>
+        """;
+
+    private static string ConfirmForm(HttpContext context, IAntiforgery antiforgery, string language, TotpEnrolment enrolment, string? interaction, string? back, string? error) => $"""
         {Html.Alert(error)}
         <p>{Html.E(UiText.Get("security.totp_key", language))}</p>
+        <figure id="totp-qr" aria-label="{Html.E(UiText.Get("security.totp_qr", language))}">{QrSvg(enrolment.OtpAuthUri)}</figure>
         <p><code id="totp-key">{Html.E(enrolment.Key)}</code></p>
         <p>{Html.E(UiText.Get("security.totp_uri", language))} <a id="totp-uri" href="{Html.E(enrolment.OtpAuthUri.AbsoluteUri)}">otpauth</a></p>
         <form method="post" action="{ConfirmPath}">
-          {Html.Antiforgery(antiforgery, context)}
+          {Html.Antiforgery(antiforgery, context)}{Html.Hidden("interaction", interaction)}{Html.Hidden("return", back)}
           <label for="code">{Html.E(UiText.Get("second_factor.code", language))}</label>
           <input type="text" id="code" name="code" inputmode="numeric" autocomplete="one-time-code" pattern="[0-9]+" minlength="6" maxlength="6" required>
           <button type="submit" id="totp-confirm">{Html.E(UiText.Get("security.totp_confirm", language))}</button>
         </form>
         """;
 
+    /// <summary>The enrolment URI as an inline SVG QR code: markup only, so the pages' CSP (no script, no inline style) holds.</summary>
+    internal static string QrSvg(Uri otpAuthUri)
+    {
+        using var generator = new QRCodeGenerator();
+        using var data = generator.CreateQrCode(otpAuthUri.AbsoluteUri, QRCodeGenerator.ECCLevel.M);
+        return new SvgQRCode(data).GetGraphic(4, "#000000", "#ffffff", drawQuietZones: true, sizingMode: SvgQRCode.SizingMode.ViewBoxAttribute);
+    }
+
+    /// <summary>The authorization request or the patient page to come back to, as a posted form carries them.</summary>
+    private static (string? Interaction, AuthorizationRequest? Request, string? Back) Continuation(IFormCollection? form, InteractionProtector interactions)
+    {
+        var interaction = form is null ? null : AccountEndpoints.Field(form, "interaction");
+        var request = interactions.Unprotect(interaction);
+        return (request is null ? null : interaction, request, form is null ? null : StepUpPage.SafeReturn(AccountEndpoints.Field(form, "return")));
+    }
+
+    private static string Time(DateTimeOffset value) => value.UtcDateTime.ToString("yyyy-MM-dd HH:mm", CultureInfo.InvariantCulture);
+
     private static async Task<Session?> SessionOf(HttpContext context) =>
         Session.From((await context.AuthenticateAsync(Session.Scheme)).Principal);
 
-    private static async Task<IResult> PageAsync(HttpContext context, string language, Session session, string body, int status = StatusCodes.Status200OK) =>
-        Html.Page(context, language, UiText.Get("security.title", language), body, status, nav: await PatientNav.RenderAsync(context, language, session));
+    private static async Task<IResult> PageAsync(HttpContext context, string language, Session session, string body, int status = StatusCodes.Status200OK, string? formTarget = null) =>
+        Html.Page(context, language, UiText.Get("security.title", language), body, status, formTarget, nav: await PatientNav.RenderAsync(context, language, session));
 }

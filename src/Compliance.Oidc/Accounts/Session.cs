@@ -19,14 +19,28 @@ internal sealed record Session(Guid SubjectId, string SessionId, DateTimeOffset 
 
     public static IReadOnlyList<string> AcrOrder => AcrLevels;
 
+    /// <summary>The levels a sign-in here can reach (eidas3 needs identity proofing, which a pseudonymous account has not).</summary>
+    public static IReadOnlyList<string> Reachable { get; } = ["eidas1", "eidas2"];
+
+    /// <summary>The lowest known level of a request's <c>acr_values</c> (any one of them will do); null when none is known.</summary>
+    public static string? Weakest(IEnumerable<string> acrValues) =>
+        acrValues.Where(v => Array.IndexOf(AcrLevels, v) >= 0).MinBy(v => Array.IndexOf(AcrLevels, v));
+
+    /// <summary>The stronger of two requirements, either of which may be absent.</summary>
+    public static string? Stronger(string? a, string? b) =>
+        a is null ? b : b is null ? a : Array.IndexOf(AcrLevels, a) >= Array.IndexOf(AcrLevels, b) ? a : b;
+
     public static Session NewPasswordSession(Guid subjectId, DateTimeOffset now) =>
         new(subjectId, Base64UrlEncoder.Encode(RandomNumberGenerator.GetBytes(16)), now, ["pwd"], AcrPassword);
 
     /// <summary>The level of a password and a second factor (RFC 8176: <c>otp</c> for a TOTP code, <c>mfa</c> for both together).</summary>
     public const string AcrSecondFactor = "eidas2";
 
+    /// <summary>The methods of a password and a TOTP or recovery code, at sign-in or at a step-up.</summary>
+    public static readonly IReadOnlyList<string> SecondFactorAmr = ["pwd", "otp", "mfa"];
+
     public static Session NewTotpSession(Guid subjectId, DateTimeOffset now) =>
-        new(subjectId, Base64UrlEncoder.Encode(RandomNumberGenerator.GetBytes(16)), now, ["pwd", "otp", "mfa"], AcrSecondFactor);
+        new(subjectId, Base64UrlEncoder.Encode(RandomNumberGenerator.GetBytes(16)), now, SecondFactorAmr, AcrSecondFactor);
 
     public ClaimsPrincipal ToPrincipal() => new(new ClaimsIdentity(
         [

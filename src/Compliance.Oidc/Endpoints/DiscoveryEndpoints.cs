@@ -48,7 +48,7 @@ internal static class DiscoveryEndpoints
             ["revocation_endpoint_auth_methods_supported"] = AuthMethods,
             ["code_challenge_methods_supported"] = ChallengeMethods,
             ["claims_supported"] = Claims,
-            ["acr_values_supported"] = Session.AcrOrder,
+            ["acr_values_supported"] = Session.Reachable,
             ["prompt_values_supported"] = Prompts,
             ["authorization_response_iss_parameter_supported"] = true,
             ["require_pushed_authorization_requests"] = false,

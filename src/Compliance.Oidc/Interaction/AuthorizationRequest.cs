@@ -19,6 +19,15 @@ internal sealed record AuthorizationRequest(
     /// <summary>The session present when <c>prompt=login</c> was honoured: it does not count as the new sign-in.</summary>
     public string? SessionBeforeLogin { get; init; }
 
+    /// <summary>That session's auth_time then.</summary>
+    public DateTimeOffset? AuthTimeBeforeLogin { get; init; }
+
+    /// <summary>
+    /// An exceeded <c>max_age</c> sent a patient with a second factor to the step-up: the same session, authenticated
+    /// again since <see cref="AuthTimeBeforeLogin"/>, then satisfies it. Never set for <c>prompt=login</c>.
+    /// </summary>
+    public bool FreshByStepUp { get; init; }
+
     /// <summary>On the consent stage: the session whose sign-in was checked before the consent page was shown.</summary>
     public string? ConsentSessionId { get; init; }
 

@@ -40,6 +40,7 @@ public static class SessionEndReasons
     public const string AccountDeleted = "account_deleted";
     public const string Erased = "erased";
     public const string Expired = "expired";
+    public const string PasswordChanged = "password_changed";
 }
 
 /// <summary>A partner that received an ID token in a session: it is told when the session ends.</summary>

@@ -61,6 +61,28 @@ internal sealed class SessionStore(
         await context.SignInAsync(Session.Scheme, session.ToPrincipal());
     }
 
+    /// <summary>
+    /// Raises the open session to <paramref name="acr"/> after a step-up: same id (partners keep their <c>sid</c>), a new
+    /// auth_time, the methods of the step. False when the session ended meanwhile; the cookie is then left as it was.
+    /// </summary>
+    public async Task<bool> StepUpAsync(HttpContext context, Session session, IReadOnlyList<string> amr, string acr)
+    {
+        ArgumentNullException.ThrowIfNull(context);
+        ArgumentNullException.ThrowIfNull(session);
+        var now = time.GetUtcNow();
+        var methods = string.Join(' ', amr);
+        var raised = await db.Set<BrowserSession>()
+            .Where(s => s.Id == session.SessionId && s.SubjectId == session.SubjectId && s.EndedAt == null)
+            .ExecuteUpdateAsync(s => s.SetProperty(b => b.AuthTime, now).SetProperty(b => b.Acr, acr).SetProperty(b => b.Amr, methods).SetProperty(b => b.LastSeenAt, now), context.RequestAborted);
+        if (raised == 0)
+        {
+            return false;
+        }
+
+        await context.SignInAsync(Session.Scheme, (session with { AuthTime = now, Amr = amr, Acr = acr }).ToPrincipal());
+        return true;
+    }
+
     /// <summary>Whether the cookie's session is still open, and its account still there. Moves the idle clock.</summary>
     public async Task<bool> IsOpenAsync(Session session, CancellationToken cancellationToken)
     {
@@ -94,6 +116,10 @@ internal sealed class SessionStore(
 
     public Task<int> EndSubjectSessionsAsync(Guid subjectId, string reason, CancellationToken cancellationToken) =>
         EndWhereAsync(db.Set<BrowserSession>().Where(s => s.SubjectId == subjectId), reason, cancellationToken);
+
+    /// <summary>Ends every open session of the subject but <paramref name="keepSessionId"/> (after a password change).</summary>
+    public Task<int> EndOtherSessionsAsync(Guid subjectId, string keepSessionId, string reason, CancellationToken cancellationToken) =>
+        EndWhereAsync(db.Set<BrowserSession>().Where(s => s.SubjectId == subjectId && s.Id != keepSessionId), reason, cancellationToken);
 
     /// <summary>Ends the sessions past their idle or absolute lifetime, a batch at a time, so that their partners are told.</summary>
     public Task<int> EndExpiredAsync(CancellationToken cancellationToken)

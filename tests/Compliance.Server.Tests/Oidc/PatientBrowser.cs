@@ -87,6 +87,8 @@ public sealed partial class PatientBrowser : IDisposable
             request.Headers.Add("Cookie", string.Join("; ", _cookies.Select(c => $"{c.Key}={c.Value}")));
         }
 
+        // What a browser sends for a page or a form post.
+        request.Headers.Accept.ParseAdd("text/html,application/xhtml+xml,application/xml;q=0.9,*/*;q=0.8");
         if (Language is not null)
         {
             request.Headers.AcceptLanguage.ParseAdd(Language);

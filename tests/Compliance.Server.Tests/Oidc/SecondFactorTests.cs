@@ -151,7 +151,7 @@ public abstract class SecondFactorTests<TStores> : IDisposable
 
         using var patient = NewBrowser();
         await patient.SignUpAsync("again-" + Guid.NewGuid().ToString("N")[..8], Password);
-        var security = await (await patient.GetAsync("/account/security")).Content.ReadAsStringAsync();
+        var security = await (await patient.FollowAsync(await patient.GetAsync("/account/security"))).Content.ReadAsStringAsync();
         var begun = await (await patient.PostFormAsync("/account/security/totp", new Dictionary<string, string>
         {
             ["__RequestVerificationToken"] = PatientBrowser.Hidden(security, "__RequestVerificationToken"),
@@ -181,7 +181,10 @@ public abstract class SecondFactorTests<TStores> : IDisposable
     {
         var patient = NewBrowser();
         await patient.SignUpAsync(pseudonym, Password);
-        var start = await (await patient.GetAsync("/account/security")).Content.ReadAsStringAsync();
+        // A password session is sent from "Account security" to setting up a second factor, which it may do.
+        var toSetup = await patient.GetAsync("/account/security");
+        toSetup.Headers.Location!.OriginalString.ShouldStartWith("/account/security/setup");
+        var start = await (await patient.FollowAsync(toSetup)).Content.ReadAsStringAsync();
         Text(start, "totp-status").ShouldStartWith("Aucune application d'authentification n'est configurée");
         var begun = await (await patient.PostFormAsync("/account/security/totp", new Dictionary<string, string>
         {

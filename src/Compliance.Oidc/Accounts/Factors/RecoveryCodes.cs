@@ -83,6 +83,10 @@ internal sealed class RecoveryCodes(ComplianceDbContext db, IKeyedHash keyedHash
             .ExecuteUpdateAsync(s => s.SetProperty(c => c.UsedAt, now), cancellationToken) == 1;
     }
 
+    /// <summary>Deletes every code of the account (its authenticator was removed, or the account is erased).</summary>
+    public Task<int> RemoveAllAsync(Guid accountId, CancellationToken cancellationToken) =>
+        db.Set<RecoveryCode>().Where(c => c.AccountId == accountId).ExecuteDeleteAsync(cancellationToken);
+
     /// <summary>How many unused codes the account has left.</summary>
     public Task<int> RemainingAsync(Guid accountId, CancellationToken cancellationToken) =>
         db.Set<RecoveryCode>().CountAsync(c => c.AccountId == accountId && c.UsedAt == null, cancellationToken);

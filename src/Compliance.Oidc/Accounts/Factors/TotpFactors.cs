@@ -103,6 +103,10 @@ internal sealed class TotpFactors(ComplianceDbContext db, IDataProtectionProvide
     public Task<TotpVerdict> VerifyAsync(Guid accountId, string? code, CancellationToken cancellationToken) =>
         CheckAsync(accountId, code, confirming: false, cancellationToken);
 
+    /// <summary>Deletes the account's authenticator, confirmed or not, with its sealed key.</summary>
+    public Task<int> RemoveAsync(Guid accountId, CancellationToken cancellationToken) =>
+        db.Set<TotpFactor>().Where(f => f.AccountId == accountId).ExecuteDeleteAsync(cancellationToken);
+
     /// <summary>Whether the account has a confirmed authenticator.</summary>
     public Task<bool> IsEnrolledAsync(Guid accountId, CancellationToken cancellationToken) =>
         db.Set<TotpFactor>().AnyAsync(f => f.AccountId == accountId && f.ConfirmedAt != null, cancellationToken);

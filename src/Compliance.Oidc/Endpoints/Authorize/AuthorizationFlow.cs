@@ -1,5 +1,6 @@
 using Compliance.Data.Model;
 using Compliance.Oidc.Accounts;
+using Compliance.Oidc.Accounts.Factors;
 using Compliance.Oidc.Clients;
 using Compliance.Oidc.Grants;
 using Compliance.Oidc.Interaction;
@@ -27,6 +28,7 @@ internal sealed class AuthorizationFlow(
     SessionStore sessions,
     ComplianceDbContext db,
     IdTokenHints hints,
+    TotpFactors secondFactors,
     IOptions<OidcOptions> options,
     TimeProvider time,
     ILogger<AuthorizationFlow> logger)
@@ -34,7 +36,8 @@ internal sealed class AuthorizationFlow(
     /// <summary>
     /// The one decision that gates every authorization code, whichever page asks for it: the session is open on the
     /// server and its account exists (checked when the cookie is read), <c>prompt</c>, <c>max_age</c> and
-    /// <c>id_token_hint</c> are honoured, the client's minimum <c>acr</c> is met, and the consent covers the scopes.
+    /// <c>id_token_hint</c> are honoured, the acr the client and the request ask for is met (by a step-up of the same
+    /// session when a password is not enough), and the consent covers the scopes.
     /// <paramref name="consentGiven"/> is true only when the consent page has just recorded the patient's yes for this
     /// request in this session: it answers <c>prompt=consent</c>, nothing else.
     /// </summary>
@@ -56,9 +59,10 @@ internal sealed class AuthorizationFlow(
         var now = time.GetUtcNow();
 
         // prompt=login and an exceeded max_age demand a fresh sign-in. Once the patient was sent to sign in for that,
-        // a session other than the one present then satisfies it (auth_time has a one-second grain, max_age may be 0).
+        // a session other than the one present then satisfies it (auth_time has a one-second grain, max_age may be 0),
+        // or, when max_age sent them to the second factor alone, the same session authenticated again since.
         var freshSignInDue = request.LoginPrompted
-            ? session is null || session.SessionId == request.SessionBeforeLogin
+            ? session is null || (session.SessionId == request.SessionBeforeLogin && !(request.FreshByStepUp && session.AuthTime > request.AuthTimeBeforeLogin))
             : request.Prompts("login") || (request.MaxAge is { } maxAge && session is not null && session.AuthTime.AddSeconds(maxAge) < now);
 
         // id_token_hint names the patient the partner expects: another patient's session does not answer for them.
@@ -80,16 +84,27 @@ internal sealed class AuthorizationFlow(
                 return Error(request, OAuthErrors.LoginRequired, "The patient is not signed in.");
             }
 
+            // An exceeded max_age, for a patient with a second factor, asks for that factor again, not the whole sign-in.
+            var byStepUp = session is not null && !request.LoginPrompted && !request.Prompts("login") && request.HintSubject is null
+                && await secondFactors.IsEnrolledAsync(session.SubjectId, context.RequestAborted);
             var pending = freshSignInDue && !request.LoginPrompted
-                ? request with { LoginPrompted = true, SessionBeforeLogin = session?.SessionId }
+                ? request with { LoginPrompted = true, SessionBeforeLogin = session?.SessionId, AuthTimeBeforeLogin = session?.AuthTime, FreshByStepUp = byStepUp }
                 : request;
-            return Results.Redirect($"{AccountEndpoints.SignInPath}?interaction={Uri.EscapeDataString(interactions.Protect(pending))}");
+            return Results.Redirect($"{(byStepUp ? StepUpPage.Path : AccountEndpoints.SignInPath)}?interaction={Uri.EscapeDataString(interactions.Protect(pending))}");
         }
 
-        if (!Session.Satisfies(session.Acr, client.MinimumAcr))
+        var required = Session.Stronger(client.MinimumAcr, Session.Weakest(request.AcrValues));
+        if (!Session.Satisfies(session.Acr, required))
         {
-            return Error(request, OAuthErrors.UnmetAuthenticationRequirements,
-                $"This client requires acr {client.MinimumAcr}; the sign-in reached {session.Acr}.");
+            if (!Session.Reachable.Contains(required, StringComparer.Ordinal))
+            {
+                return Error(request, OAuthErrors.UnmetAuthenticationRequirements, $"acr {required} is not offered here; the highest is {Session.Reachable[^1]}.");
+            }
+
+            // A step-up: the second factor only (set up first if the patient has none), then back here.
+            return request.Prompts("none")
+                ? Error(request, OAuthErrors.InteractionRequired, $"acr {required} needs a second factor; the sign-in reached {session.Acr}.")
+                : Results.Redirect($"{StepUpPage.Path}?interaction={Uri.EscapeDataString(interactions.Protect(request))}");
         }
 
         if (client.RequireConsent)
