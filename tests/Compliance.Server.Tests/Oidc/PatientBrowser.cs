@@ -56,6 +56,18 @@ public sealed partial class PatientBrowser : IDisposable
         }, server);
     }
 
+    /// <summary>Signs in on the sign-in page, outside any authorization request, and returns the answer to the password.</summary>
+    public async Task<HttpResponseMessage> SignInAsync(string pseudonym, string password, Uri? server = null)
+    {
+        var page = await (await GetAsync("/account/login", server)).Content.ReadAsStringAsync();
+        return await PostFormAsync("/account/login", new Dictionary<string, string>
+        {
+            ["__RequestVerificationToken"] = Hidden(page, "__RequestVerificationToken"),
+            ["pseudonym"] = pseudonym,
+            ["password"] = password,
+        }, server);
+    }
+
     /// <summary>Follows redirects that stay on the server; returns the last response (a page, or a redirect away).</summary>
     public async Task<HttpResponseMessage> FollowAsync(HttpResponseMessage response, Uri? server = null)
     {
