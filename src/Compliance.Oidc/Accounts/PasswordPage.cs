@@ -65,7 +65,7 @@ internal static class PasswordPage
         var password = AccountEndpoints.Field(form, "password") ?? "";
         if (password.Length is < PasswordPolicy.MinLength or > PasswordPolicy.MaxLength)
         {
-            return await FormAsync(context, antiforgery, language, session, fresh, UiText.Get("signup.invalid", language), StatusCodes.Status400BadRequest);
+            return await FormAsync(context, antiforgery, language, session, fresh, UiText.Get("password_change.invalid", language), StatusCodes.Status400BadRequest);
         }
 
         if (password != AccountEndpoints.Field(form, "password_confirm"))
@@ -105,7 +105,7 @@ internal static class PasswordPage
             var codes = refusals.Select(e => e.Code).ToHashSet(StringComparer.Ordinal);
             var message = codes.Contains(PasswordPolicyValidator.ContainsPseudonymCode) ? "signup.password_pseudonym"
                 : codes.Contains(PasswordPolicyValidator.CommonCode) ? "signup.password_common"
-                : "signup.invalid";
+                : "password_change.invalid";
             return await FormAsync(context, antiforgery, language, session, fresh, UiText.Get(message, language), StatusCodes.Status400BadRequest);
         }
 

@@ -70,6 +70,7 @@ internal static class UiText
             "Enter your current password, then the new one (at least 12 characters). Your other sessions will be signed out."),
         ["password_change.intro_fresh"] = ("Vous venez de confirmer votre second facteur : le mot de passe actuel n'est pas nécessaire. Vos autres sessions seront fermées.",
             "You have just confirmed your second factor: the current password is not needed. Your other sessions will be signed out."),
+        ["password_change.invalid"] = ("Le nouveau mot de passe doit compter au moins 12 caractères.", "The new password must be at least 12 characters long."),
         ["password_change.current"] = ("Mot de passe actuel", "Current password"),
         ["password_change.new"] = ("Nouveau mot de passe", "New password"),
         ["password_change.submit"] = ("Changer le mot de passe", "Change the password"),
