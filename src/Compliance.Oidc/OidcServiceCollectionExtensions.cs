@@ -127,6 +127,7 @@ public static class OidcServiceCollectionExtensions
         routes.MapSecurityPage();
         routes.MapStepUpPage();
         routes.MapPasswordPage();
+        routes.MapPasskeyPages();
         return routes;
     }
 
@@ -159,6 +160,20 @@ public static class OidcServiceCollectionExtensions
         services.AddScoped<Accounts.Factors.TotpFactors>();
         services.AddScoped<Accounts.Factors.RecoveryCodes>();
         services.TryAddSingleton<Accounts.Factors.PendingSignIns>();
+        services.AddScoped<Accounts.Factors.Passkeys>();
+        services.AddScoped<Accounts.Factors.SecondFactors>();
+        services.TryAddScoped<IPasskeyHandler<Account>, PasskeyHandler<Account>>();
+        services.AddOptions<IdentityPasskeyOptions>().Configure<IOptions<OidcOptions>>((passkeys, oidc) =>
+        {
+            // The RP id is the issuer's host, and a ceremony counts only from the issuer's own origin, never a frame.
+            var issuer = new Uri(oidc.Value.IssuerUri);
+            var origin = issuer.GetLeftPart(UriPartial.Authority);
+            passkeys.ServerDomain = issuer.Host;
+            passkeys.UserVerificationRequirement = "required";
+            passkeys.ResidentKeyRequirement = "required";
+            passkeys.AttestationConveyancePreference = "none";
+            passkeys.ValidateOrigin = context => ValueTask.FromResult(!context.CrossOrigin && string.Equals(context.Origin, origin, StringComparison.Ordinal));
+        });
     }
 
     private static void AddSessionCookie(IServiceCollection services)

@@ -55,6 +55,12 @@ public static class AuditEventTypes
     /// <summary>A patient replaced their recovery codes (behind a fresh step-up). Subject: the account.</summary>
     public static readonly AuditEventType RecoveryCodesRegenerated = new(2008, "account.recovery_codes_regenerated");
 
+    /// <summary>
+    /// A passkey ceremony was refused (forged or replayed assertion, another account's credential, wrong origin or RP id,
+    /// no user verification). Subject: the signed-in account, if any. Details: ceremony (sign_in, step_up or register).
+    /// </summary>
+    public static readonly AuditEventType PasskeyRefused = new(2009, "account.passkey_refused");
+
     /// <summary>A patient gave consent to a client. Subject: the pseudonymous subject. Details: client_id, scopes.</summary>
     public static readonly AuditEventType ConsentGiven = new(4000, "consent.given");
 
@@ -69,7 +75,7 @@ public static class AuditEventTypes
     [
         SchemaMigrated, PolicySetActivated, SigningKeyCreated, SigningKeysPurged, DataProtectionKeyCreated, KeyEncryptionKeyCreated,
         ClientRegistered, ClientUpdated, ClientSecretRotated, ClientRemoved,
-        RecoveryCodeUsed, SecondFactorEnabled, SecondFactorRemoved, PasswordChanged, RecoveryCodesRegenerated,
+        RecoveryCodeUsed, SecondFactorEnabled, SecondFactorRemoved, PasswordChanged, RecoveryCodesRegenerated, PasskeyRefused,
         ConsentGiven, ConsentRefused, ConsentWithdrawn,
     ];
 }

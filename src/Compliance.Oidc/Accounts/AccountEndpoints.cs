@@ -173,7 +173,7 @@ internal static partial class AccountEndpoints
         {
             OidcLog.SignInFailed(logger);
             return SecondFactorForm(context, antiforgery, language, interaction, back, interactions.Unprotect(interaction)?.RedirectUri, token!,
-                UiText.Get(verdict == TotpVerdict.Replayed ? "second_factor.replayed" : "second_factor.wrong", language), 401);
+                Refusal(verdict, form, language), 401);
         }
 
         await throttle.ResetAsync(attempt, context.RequestAborted);
@@ -181,6 +181,11 @@ internal static partial class AccountEndpoints
         OidcLog.SignedIn(logger);
         return Continue(interactions, interaction, back);
     }
+
+    /// <summary>Why a second factor was refused, in words: a spent or mistyped recovery code is not a matter of the phone's clock.</summary>
+    internal static string Refusal(TotpVerdict verdict, IFormCollection form, string language) =>
+        !string.IsNullOrWhiteSpace(Field(form, "recovery_code")) ? UiText.Get("second_factor.recovery_wrong", language)
+        : UiText.Get(verdict == TotpVerdict.Replayed ? "second_factor.replayed" : "second_factor.wrong", language);
 
     /// <summary>
     /// Checks the second factor a form carries: the app's code, or a recovery code, which stands in once for it
@@ -317,9 +322,10 @@ internal static partial class AccountEndpoints
               <input type="password" id="password" name="password" autocomplete="current-password" required maxlength="256">
               <button type="submit" id="signin">{Html.E(UiText.Get("signin.submit", language))}</button>
             </form>
+            {PasskeyPages.SignInForm(context, antiforgery, language, interaction, back)}
             <p><a id="signup-link" href="{SignUpPath}?interaction={Uri.EscapeDataString(interaction ?? "")}">{Html.E(UiText.Get("signup.link", language))}</a></p>
             """;
-        return Html.Page(context, language, UiText.Get("signin.title", language), body, status, formTarget, nav);
+        return Html.Page(context, language, UiText.Get("signin.title", language), body, status, formTarget, nav, passkeys: true);
     }
 
     /// <summary>The sign-up form; after a refusal it keeps the typed pseudonym (encoded), never the password.</summary>

@@ -12,6 +12,7 @@ using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.Identity;
 using Microsoft.AspNetCore.Routing;
+using Microsoft.Extensions.DependencyInjection;
 using QRCoder;
 
 namespace Compliance.Oidc.Accounts;
@@ -49,18 +50,34 @@ internal static class SecurityPage
         : back is not null ? $"{SetupPath}?return={Uri.EscapeDataString(back)}"
         : SetupPath;
 
-    private static async Task<IResult> ShowAsync(HttpContext context, IAntiforgery antiforgery, TotpFactors totp, RecoveryCodes recovery)
+    private static async Task<IResult> ShowAsync(HttpContext context, IAntiforgery antiforgery, SecondFactors factors, RecoveryCodes recovery, Passkeys passkeys)
     {
         var language = UiLanguage.From(context.Request);
         var session = Session.From(context.User)!;
-        if (!await totp.IsEnrolledAsync(session.SubjectId, context.RequestAborted))
+        if (!await factors.AnyAsync(session.SubjectId, context.RequestAborted))
         {
-            // An eidas2 session whose factor was removed since: the set-up again.
+            // An eidas2 session whose factors were removed since: the set-up again.
             return Results.Redirect(SetupPath);
         }
 
-        var lastUsed = await recovery.LastUsedAsync(session.SubjectId, context.RequestAborted);
+        var app = await factors.HasTotpAsync(session.SubjectId, context.RequestAborted)
+            ? await AppSectionAsync(context, antiforgery, language, session, recovery)
+            : BeginForm(context, antiforgery, language, interaction: null, back: null);
         var body = $"""
+            {app}
+            {PasskeyPages.List(context, antiforgery, language, await passkeys.ListAsync(session.SubjectId, context.RequestAborted))}
+            <p class="hint">{Html.E(UiText.Get("passkey.intro", language))}</p>
+            {PasskeyPages.RegisterForm(context, antiforgery, language, interaction: null, back: null)}
+            <p><a id="password-change-link" href="{PasswordPage.Path}">{Html.E(UiText.Get("password_change.title", language))}</a></p>
+            """;
+        return await PageAsync(context, language, session, body, passkeys: true);
+    }
+
+    /// <summary>The authenticator app in use: recovery codes left and last used, and the fresh-step-up actions.</summary>
+    private static async Task<string> AppSectionAsync(HttpContext context, IAntiforgery antiforgery, string language, Session session, RecoveryCodes recovery)
+    {
+        var lastUsed = await recovery.LastUsedAsync(session.SubjectId, context.RequestAborted);
+        return $"""
             <p id="totp-status">{Html.E(UiText.Get("security.totp_on", language))}</p>
             <p id="recovery-left">{Html.E(UiText.Get("security.recovery_left", language, await recovery.RemainingAsync(session.SubjectId, context.RequestAborted)))}</p>
             {(lastUsed is { } used ? $"<p id=\"recovery-last-used\">{Html.E(UiText.Get("security.recovery_last_used", language, Time(used)))}</p>" : "")}
@@ -74,12 +91,18 @@ internal static class SecurityPage
               <p class="hint">{Html.E(UiText.Get("security.totp_remove_hint", language))}</p>
               <button type="submit" id="totp-remove" class="secondary">{Html.E(UiText.Get("security.totp_remove", language))}</button>
             </form>
-            <p><a id="password-change-link" href="{PasswordPage.Path}">{Html.E(UiText.Get("password_change.title", language))}</a></p>
             """;
-        return await PageAsync(context, language, session, body);
     }
 
-    private static async Task<IResult> SetupAsync(HttpContext context, IAntiforgery antiforgery, InteractionProtector interactions, TotpFactors totp, string? interaction, string? @return)
+    private static string BeginForm(HttpContext context, IAntiforgery antiforgery, string language, string? interaction, string? back) => $"""
+        <p id="totp-status">{Html.E(UiText.Get("security.totp_off", language))}</p>
+        <form method="post" action="{BeginPath}">
+          {Html.Antiforgery(antiforgery, context)}{Html.Hidden("interaction", interaction)}{Html.Hidden("return", back)}
+          <button type="submit" id="totp-begin">{Html.E(UiText.Get("security.totp_begin", language))}</button>
+        </form>
+        """;
+
+    private static async Task<IResult> SetupAsync(HttpContext context, IAntiforgery antiforgery, InteractionProtector interactions, SecondFactors factors, string? interaction, string? @return)
     {
         var request = interactions.Unprotect(interaction);
         var language = UiLanguage.From(context.Request, request?.UiLocale);
@@ -89,21 +112,20 @@ internal static class SecurityPage
             return Results.Redirect(AccountEndpoints.SignInPathFor(request is null ? null : interaction, back ?? SetupPath));
         }
 
-        if (await totp.IsEnrolledAsync(session.SubjectId, context.RequestAborted))
+        if (await factors.AnyAsync(session.SubjectId, context.RequestAborted))
         {
             return Results.Redirect(Path);
         }
 
+        interaction = request is null ? null : interaction;
         var body = $"""
-            <p id="totp-status">{Html.E(UiText.Get("security.totp_off", language))}</p>
             {(request is null ? "" : $"<p id=\"setup-required\">{Html.E(UiText.Get("security.setup_required", language))}</p>")}
-            <form method="post" action="{BeginPath}">
-              {Html.Antiforgery(antiforgery, context)}{Html.Hidden("interaction", request is null ? null : interaction)}{Html.Hidden("return", back)}
-              <button type="submit" id="totp-begin">{Html.E(UiText.Get("security.totp_begin", language))}</button>
-            </form>
+            {BeginForm(context, antiforgery, language, interaction, back)}
+            <p class="hint">{Html.E(UiText.Get("passkey.intro", language))}</p>
+            {PasskeyPages.RegisterForm(context, antiforgery, language, interaction, back)}
             <p><a id="password-change-link" href="{PasswordPage.Path}">{Html.E(UiText.Get("password_change.title", language))}</a></p>
             """;
-        return await PageAsync(context, language, session, body, formTarget: request?.RedirectUri);
+        return await PageAsync(context, language, session, body, formTarget: request?.RedirectUri, passkeys: true);
     }
 
     private static async Task<IResult> BeginAsync(HttpContext context, IAntiforgery antiforgery, InteractionProtector interactions, TotpFactors totp, UserManager<Account> users)
@@ -112,7 +134,7 @@ internal static class SecurityPage
         var (interaction, request, back) = Continuation(form, interactions);
         var language = UiLanguage.From(context.Request, request?.UiLocale);
         var session = await SessionOf(context);
-        if (session is null || form is null)
+        if (session is null || form is null || !await MayAddFactorAsync(context, session))
         {
             return Html.ErrorPage(context, language, "error.form");
         }
@@ -141,7 +163,7 @@ internal static class SecurityPage
         var (interaction, request, back) = Continuation(form, interactions);
         var language = UiLanguage.From(context.Request, request?.UiLocale);
         var session = await SessionOf(context);
-        if (session is null || form is null)
+        if (session is null || form is null || !await MayAddFactorAsync(context, session))
         {
             return Html.ErrorPage(context, language, "error.form");
         }
@@ -202,6 +224,14 @@ internal static class SecurityPage
         return Results.Redirect(SetupPath);
     }
 
+    /// <summary>
+    /// A first factor may be set up from a password session; once the account has one, adding another needs eidas2, or a
+    /// password alone could add its own app to an account that a passkey protects, and reach eidas2 with it.
+    /// </summary>
+    internal static async Task<bool> MayAddFactorAsync(HttpContext context, Session session) =>
+        Session.Satisfies(session.Acr, Session.AcrSecondFactor)
+        || !await context.RequestServices.GetRequiredService<SecondFactors>().AnyAsync(session.SubjectId, context.RequestAborted);
+
     private static string RecoveryCodeList(string language, IReadOnlyList<string> codes) => $"""
         <p id="recovery-intro">{Html.E(UiText.Get("security.recovery_intro", language))}</p>
         <ul id="recovery-codes">{string.Concat(codes.Select(c => $"<li><code>{Html.E(c)}</code></li>"))}</ul>
@@ -242,6 +272,6 @@ internal static class SecurityPage
     private static async Task<Session?> SessionOf(HttpContext context) =>
         Session.From((await context.AuthenticateAsync(Session.Scheme)).Principal);
 
-    private static async Task<IResult> PageAsync(HttpContext context, string language, Session session, string body, int status = StatusCodes.Status200OK, string? formTarget = null) =>
-        Html.Page(context, language, UiText.Get("security.title", language), body, status, formTarget, nav: await PatientNav.RenderAsync(context, language, session));
+    private static async Task<IResult> PageAsync(HttpContext context, string language, Session session, string body, int status = StatusCodes.Status200OK, string? formTarget = null, bool passkeys = false) =>
+        Html.Page(context, language, UiText.Get("security.title", language), body, status, formTarget, nav: await PatientNav.RenderAsync(context, language, session), passkeys: passkeys);
 }

@@ -42,6 +42,17 @@ internal sealed record Session(Guid SubjectId, string SessionId, DateTimeOffset 
     public static Session NewTotpSession(Guid subjectId, DateTimeOffset now) =>
         new(subjectId, Base64UrlEncoder.Encode(RandomNumberGenerator.GetBytes(16)), now, SecondFactorAmr, AcrSecondFactor);
 
+    /// <summary>
+    /// A user-verified passkey alone: possession of the key and the PIN or biometric that unlocked it, so <c>mfa</c>, with
+    /// <c>hwk</c> for a device-bound key or <c>swk</c> for a synced one (RFC 8176).
+    /// </summary>
+    public static Session NewPasskeySession(Guid subjectId, string method, DateTimeOffset now) =>
+        new(subjectId, Base64UrlEncoder.Encode(RandomNumberGenerator.GetBytes(16)), now, [method, "mfa"], AcrSecondFactor);
+
+    /// <summary>The methods of a session after a passkey step-up: those it had, the passkey's, and <c>mfa</c>.</summary>
+    public static IReadOnlyList<string> WithPasskey(IReadOnlyList<string> amr, string method) =>
+        [.. amr.Where(m => m != "mfa"), method, "mfa"];
+
     public ClaimsPrincipal ToPrincipal() => new(new ClaimsIdentity(
         [
             new Claim("sub", SubjectId.ToString("D")),

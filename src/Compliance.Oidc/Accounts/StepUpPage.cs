@@ -10,6 +10,7 @@ using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.Identity;
 using Microsoft.AspNetCore.Routing;
+using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
 
@@ -31,7 +32,7 @@ internal static partial class StepUpPage
         routes.MapPost(Path, VerifyAsync).ExcludeFromDescription().RequireRateLimiting(OidcRateLimits.Interactive);
     }
 
-    private static async Task<IResult> ShowAsync(HttpContext context, IAntiforgery antiforgery, InteractionProtector interactions, TotpFactors totp, string? interaction, string? @return)
+    private static async Task<IResult> ShowAsync(HttpContext context, IAntiforgery antiforgery, InteractionProtector interactions, SecondFactors factors, string? interaction, string? @return)
     {
         var request = interactions.Unprotect(interaction);
         var language = UiLanguage.From(context.Request, request?.UiLocale);
@@ -41,12 +42,12 @@ internal static partial class StepUpPage
             return Results.Redirect(AccountEndpoints.SignInPathFor(request is null ? null : interaction, back));
         }
 
-        if (!await totp.IsEnrolledAsync(session.SubjectId, context.RequestAborted))
+        if (!await factors.AnyAsync(session.SubjectId, context.RequestAborted))
         {
             return Results.Redirect(SecurityPage.SetupPathFor(request is null ? null : interaction, back));
         }
 
-        return Form(context, antiforgery, language, request is null ? null : interaction, back, request?.RedirectUri, error: null);
+        return await FormAsync(context, antiforgery, language, session, request is null ? null : interaction, back, request?.RedirectUri, error: null);
     }
 
     private static async Task<IResult> VerifyAsync(
@@ -79,7 +80,7 @@ internal static partial class StepUpPage
         {
             OidcLog.SignInLockedOut(logger);
             Html.SetRetryAfter(context, attempt.RetryAfter);
-            return Form(context, antiforgery, language, interaction, back, request?.RedirectUri,
+            return await FormAsync(context, antiforgery, language, session, interaction, back, request?.RedirectUri,
                 UiText.Get("signin.locked", language, UiText.Duration(attempt.RetryAfter, language)), StatusCodes.Status429TooManyRequests);
         }
 
@@ -87,8 +88,8 @@ internal static partial class StepUpPage
         if (verdict != TotpVerdict.Accepted)
         {
             OidcLog.SignInFailed(logger);
-            return Form(context, antiforgery, language, interaction, back, request?.RedirectUri,
-                UiText.Get(verdict == TotpVerdict.Replayed ? "second_factor.replayed" : "second_factor.wrong", language), StatusCodes.Status401Unauthorized);
+            return await FormAsync(context, antiforgery, language, session, interaction, back, request?.RedirectUri,
+                AccountEndpoints.Refusal(verdict, form, language), StatusCodes.Status401Unauthorized);
         }
 
         await throttle.ResetAsync(attempt, context.RequestAborted);
@@ -104,17 +105,23 @@ internal static partial class StepUpPage
             : Results.Redirect(back ?? SecurityPage.Path);
     }
 
-    private static IResult Form(HttpContext context, IAntiforgery antiforgery, string language, string? interaction, string? back, string? formTarget, string? error, int status = StatusCodes.Status200OK)
+    /// <summary>The step-up: the app's code (or a recovery code) if the account has the app, a passkey if it has one.</summary>
+    private static async Task<IResult> FormAsync(HttpContext context, IAntiforgery antiforgery, string language, Session session, string? interaction, string? back, string? formTarget, string? error, int status = StatusCodes.Status200OK)
     {
-        var body = $"""
-            <p id="step-up-intro">{Html.E(UiText.Get("step_up.intro", language))}</p>
-            {Html.Alert(error)}
-            <form method="post" action="{Path}">
-              {Html.Antiforgery(antiforgery, context)}{Html.Hidden("interaction", interaction)}{Html.Hidden("return", back)}
-              {AccountEndpoints.SecondFactorFields(language)}
-            </form>
-            """;
-        return Html.Page(context, language, UiText.Get("step_up.title", language), body, status, formTarget);
+        var factors = context.RequestServices.GetRequiredService<SecondFactors>();
+        var totp = await factors.HasTotpAsync(session.SubjectId, context.RequestAborted)
+            ? $"""
+                <p id="step-up-intro">{Html.E(UiText.Get("step_up.intro", language))}</p>
+                <form method="post" action="{Path}">
+                  {Html.Antiforgery(antiforgery, context)}{Html.Hidden("interaction", interaction)}{Html.Hidden("return", back)}
+                  {AccountEndpoints.SecondFactorFields(language)}
+                </form>
+                """
+            : "";
+        var passkey = await factors.HasPasskeyAsync(session.SubjectId, context.RequestAborted)
+            ? PasskeyPages.StepUpForm(context, antiforgery, language, interaction, back)
+            : "";
+        return Html.Page(context, language, UiText.Get("step_up.title", language), Html.Alert(error) + totp + passkey, status, formTarget, passkeys: passkey.Length > 0);
     }
 
     /// <summary>

@@ -91,8 +91,8 @@ internal sealed class StrongAuthenticationResultHandler : IAuthorizationMiddlewa
             return;
         }
 
-        var factors = context.RequestServices.GetRequiredService<TotpFactors>();
-        context.Response.Redirect(await factors.IsEnrolledAsync(session.SubjectId, context.RequestAborted)
+        var factors = context.RequestServices.GetRequiredService<SecondFactors>();
+        context.Response.Redirect(await factors.AnyAsync(session.SubjectId, context.RequestAborted)
             ? StepUpPage.Path + "?return=" + Uri.EscapeDataString(back)
             : SecurityPage.SetupPath + "?return=" + Uri.EscapeDataString(back));
     }

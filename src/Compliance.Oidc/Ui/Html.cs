@@ -12,13 +12,14 @@ namespace Compliance.Oidc.Ui;
 internal static class Html
 {
     public const string StylesheetPath = "/assets/compliance.css";
+    public const string PasskeyScriptPath = "/assets/passkeys.js";
 
     /// <summary>
     /// The pages' policy: no script at all, our stylesheet only, forms to us (and the partner, see <see cref="Page"/>).
     /// A web partner is allowed by its origin; a native app's private-use scheme (RFC 8252 §7.1, e.g.
     /// <c>com.example.app:/cb</c>) by that scheme alone, since such a URI has no origin.
     /// </summary>
-    public static string ContentSecurityPolicy(string? formTarget)
+    public static string ContentSecurityPolicy(string? formTarget, string? scriptNonce = null)
     {
         var formAction = "'self'";
         if (formTarget is not null && Uri.TryCreate(formTarget, UriKind.Absolute, out var target))
@@ -33,7 +34,9 @@ internal static class Html
             }
         }
 
-        return "default-src 'none'; script-src 'none'; style-src 'self'; img-src 'self' data:; object-src 'none'; "
+        // The passkey pages run one script of ours, by nonce, and it may only call back to us.
+        var scripts = scriptNonce is null ? "script-src 'none'" : $"script-src 'nonce-{scriptNonce}'; connect-src 'self'";
+        return $"default-src 'none'; {scripts}; style-src 'self'; img-src 'self' data:; object-src 'none'; "
             + $"base-uri 'none'; frame-ancestors 'none'; form-action {formAction}";
     }
 
@@ -47,11 +50,16 @@ internal static class Html
     /// redirect to it: browsers apply the CSP <c>form-action</c> to the whole redirect chain of a form submission, so
     /// that one origin, and only it, is added to <c>'self'</c>.
     /// </summary>
-    public static IResult Page(HttpContext context, string language, string title, string body, int status = 200, string? formTarget = null, string? nav = null)
+    /// <remarks>
+    /// <paramref name="passkeys"/> adds the passkey script (WebAuthn needs one) with a nonce of this response: only the
+    /// sign-in, step-up and security pages ask for it; every other page stays script-free.
+    /// </remarks>
+    public static IResult Page(HttpContext context, string language, string title, string body, int status = 200, string? formTarget = null, string? nav = null, bool passkeys = false)
     {
         ArgumentNullException.ThrowIfNull(context);
+        var nonce = passkeys ? Convert.ToBase64String(System.Security.Cryptography.RandomNumberGenerator.GetBytes(16)) : null;
         context.Response.Headers.CacheControl = "no-store";
-        context.Response.Headers.ContentSecurityPolicy = ContentSecurityPolicy(formTarget);
+        context.Response.Headers.ContentSecurityPolicy = ContentSecurityPolicy(formTarget, nonce);
         var html = new StringBuilder()
             .Append("<!DOCTYPE html><html lang=\"").Append(language).Append("\"><head><meta charset=\"utf-8\">")
             .Append("<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">")
@@ -62,6 +70,7 @@ internal static class Html
             .Append(nav)
             .Append("<h1>").Append(E(title)).Append("</h1>")
             .Append(body)
+            .Append(nonce is null ? "" : $"<script nonce=\"{nonce}\" src=\"{PasskeyScriptPath}\" defer></script>")
             .Append("</main></body></html>")
             .ToString();
         return Results.Content(html, "text/html; charset=utf-8", Encoding.UTF8, status);

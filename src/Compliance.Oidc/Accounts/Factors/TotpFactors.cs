@@ -109,7 +109,7 @@ internal sealed class TotpFactors(ComplianceDbContext db, IDataProtectionProvide
 
     /// <summary>Whether the account has a confirmed authenticator.</summary>
     public Task<bool> IsEnrolledAsync(Guid accountId, CancellationToken cancellationToken) =>
-        db.Set<TotpFactor>().AnyAsync(f => f.AccountId == accountId && f.ConfirmedAt != null, cancellationToken);
+        new SecondFactors(db).HasTotpAsync(accountId, cancellationToken);
 
     private async Task<TotpVerdict> CheckAsync(Guid accountId, string? code, bool confirming, CancellationToken cancellationToken)
     {

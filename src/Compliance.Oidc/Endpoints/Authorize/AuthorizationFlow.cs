@@ -28,7 +28,7 @@ internal sealed class AuthorizationFlow(
     SessionStore sessions,
     ComplianceDbContext db,
     IdTokenHints hints,
-    TotpFactors secondFactors,
+    SecondFactors secondFactors,
     IOptions<OidcOptions> options,
     TimeProvider time,
     ILogger<AuthorizationFlow> logger)
@@ -86,7 +86,7 @@ internal sealed class AuthorizationFlow(
 
             // An exceeded max_age, for a patient with a second factor, asks for that factor again, not the whole sign-in.
             var byStepUp = session is not null && !request.LoginPrompted && !request.Prompts("login") && request.HintSubject is null
-                && await secondFactors.IsEnrolledAsync(session.SubjectId, context.RequestAborted);
+                && await secondFactors.AnyAsync(session.SubjectId, context.RequestAborted);
             var pending = freshSignInDue && !request.LoginPrompted
                 ? request with { LoginPrompted = true, SessionBeforeLogin = session?.SessionId, AuthTimeBeforeLogin = session?.AuthTime, FreshByStepUp = byStepUp }
                 : request;
