@@ -27,5 +27,7 @@ internal sealed class OidcModelPart : IComplianceModelPart
         modelBuilder.ApplyConfiguration(new SignInThrottleEntryConfiguration());
         modelBuilder.ApplyConfiguration(new Accounts.Factors.TotpFactorConfiguration());
         modelBuilder.ApplyConfiguration(new Accounts.Factors.RecoveryCodeConfiguration());
+        modelBuilder.ApplyConfiguration(new Staff.StaffAccountConfiguration());
+        modelBuilder.ApplyConfiguration(new Staff.StaffSessionRecordConfiguration());
     }
 }

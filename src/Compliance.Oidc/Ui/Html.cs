@@ -47,7 +47,8 @@ internal static class Html
     /// redirect to it: browsers apply the CSP <c>form-action</c> to the whole redirect chain of a form submission, so
     /// that one origin, and only it, is added to <c>'self'</c>.
     /// </summary>
-    public static IResult Page(HttpContext context, string language, string title, string body, int status = 200, string? formTarget = null, string? nav = null)
+    public static IResult Page(HttpContext context, string language, string title, string body, int status = 200, string? formTarget = null, string? nav = null,
+        string serviceKey = "service")
     {
         ArgumentNullException.ThrowIfNull(context);
         context.Response.Headers.CacheControl = "no-store";
@@ -56,9 +57,9 @@ internal static class Html
             .Append("<!DOCTYPE html><html lang=\"").Append(language).Append("\"><head><meta charset=\"utf-8\">")
             .Append("<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">")
             .Append("<meta name=\"referrer\" content=\"no-referrer\">")
-            .Append("<title>").Append(E(title)).Append(" · ").Append(E(UiText.Get("service", language))).Append("</title>")
+            .Append("<title>").Append(E(title)).Append(" · ").Append(E(UiText.Get(serviceKey, language))).Append("</title>")
             .Append("<link rel=\"stylesheet\" href=\"").Append(StylesheetPath).Append("\"></head><body><main>")
-            .Append("<p class=\"service\">").Append(E(UiText.Get("service", language))).Append("</p>")
+            .Append("<p class=\"service\">").Append(E(UiText.Get(serviceKey, language))).Append("</p>")
             .Append(nav)
             .Append("<h1>").Append(E(title)).Append("</h1>")
             .Append(body)
@@ -135,6 +136,8 @@ internal static class Html
         section.authorization { border-top: 1px solid #d0d7de; margin-top: 1rem; }
         h2 { font-size: 1.1rem; margin: 1rem 0 .25rem; }
         ul.scopes li { margin: .5rem 0; }
+        table.staff { border-collapse: collapse; width: 100%; font-size: .9rem; }
+        table.staff th, table.staff td { text-align: left; padding: .3rem .4rem; border-bottom: 1px solid #d0d7de; }
         section.processing { border-top: 1px solid #d0d7de; margin-top: 1rem; }
         h3 { font-size: 1rem; margin: 1rem 0 .25rem; }
         h4 { font-size: .95rem; margin: .75rem 0 .25rem; }
