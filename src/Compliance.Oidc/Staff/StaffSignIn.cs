@@ -79,7 +79,7 @@ internal static class StaffSignIn
         var form = await AccountEndpoints.ReadFormAsync(context, antiforgery);
         if (form is null)
         {
-            return Html.ErrorPage(context, language, "error.form");
+            return Html.ErrorPage(context, language, "error.form", ServiceKey);
         }
 
         var name = AccountEndpoints.Field(form, "name") ?? "";
@@ -289,7 +289,7 @@ internal static class StaffSignIn
         var session = StaffSession.From(context.User);
         if (session is null || await AccountEndpoints.ReadFormAsync(context, antiforgery) is null)
         {
-            return Html.ErrorPage(context, language, "error.form");
+            return Html.ErrorPage(context, language, "error.form", ServiceKey);
         }
 
         await sessions.EndAsync(session.SessionId, StaffSessionEndReasons.SignedOut, context.RequestAborted);

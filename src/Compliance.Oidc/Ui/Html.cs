@@ -69,8 +69,8 @@ internal static class Html
     }
 
     /// <summary>A 400 page with one of the <c>error.*</c> sentences; it never echoes the request.</summary>
-    public static IResult ErrorPage(HttpContext context, string language, string messageKey) =>
-        Page(context, language, UiText.Get("error.title", language), Alert(UiText.Get(messageKey, language)), StatusCodes.Status400BadRequest);
+    public static IResult ErrorPage(HttpContext context, string language, string messageKey, string serviceKey = "service") =>
+        Page(context, language, UiText.Get("error.title", language), Alert(UiText.Get(messageKey, language)), StatusCodes.Status400BadRequest, serviceKey: serviceKey);
 
     /// <summary>
     /// A refusal to wait for (rate limit, lockout): a 429 page in the patient's language that says how long, and the
