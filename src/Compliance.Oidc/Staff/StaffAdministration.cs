@@ -142,10 +142,16 @@ public sealed class StaffAdministration(
         {
             await db.SaveChangesAsync(cancellationToken);
         }
-        catch (DbUpdateException)
+        catch (DbUpdateException e)
         {
-            // Two operators adding the same name at once: the unique index decides.
-            throw new StaffAdministrationException($"name: a staff account '{name}' already exists.");
+            // Two operators adding the same name at once: the unique index decides. Any other failure stays what it is.
+            db.ChangeTracker.Clear();
+            if (!await db.Set<StaffAccount>().AnyAsync(s => s.NormalizedUserName == normalized && s.Id != account.Id, cancellationToken))
+            {
+                throw;
+            }
+
+            throw new StaffAdministrationException($"name: a staff account '{name}' already exists.", e);
         }
 
         return new AddedStaff(Listing(account, enrolled: false), password);
