@@ -16,9 +16,12 @@ public static class CliApp
     public const int UsageError = 2;
     public const int ConfigurationError = 78;
 
-    public static async Task<int> RunAsync(string[] args, TextWriter output, TextWriter error)
+    public static Task<int> RunAsync(string[] args, TextWriter output, TextWriter error) => RunAsync(args, TextReader.Null, output, error);
+
+    /// <summary>Runs the command; <paramref name="input"/> is standard input, read only by options that say so (<c>--password-stdin</c>).</summary>
+    public static async Task<int> RunAsync(string[] args, TextReader input, TextWriter output, TextWriter error)
     {
-        var root = new RootCommand("Compliance service administration: schema migrations, key custody, policies, OpenID clients.");
+        var root = new RootCommand("Compliance service administration: schema migrations, key custody, policies, OpenID clients, staff accounts.");
         root.Options.Add(CliSettings.ConfigOption);
         root.Options.Add(CliSettings.SetOption);
         root.Options.Add(CliSettings.OperatorOption);
@@ -27,6 +30,7 @@ public static class CliApp
         root.Subcommands.Add(ClientsCommand.Create());
         root.Subcommands.Add(KeysCommand.Create());
         root.Subcommands.Add(DemoCommand.Create());
+        root.Subcommands.Add(StaffCommand.Create(input));
 
         var parsed = root.Parse(args);
         var invocation = new InvocationConfiguration { Output = output, Error = error, EnableDefaultExceptionHandler = false };

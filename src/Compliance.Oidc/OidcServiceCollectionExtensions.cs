@@ -10,6 +10,7 @@ using Compliance.Oidc.Endpoints.Token;
 using Compliance.Oidc.Grants;
 using Compliance.Oidc.Interaction;
 using Compliance.Oidc.Sessions;
+using Compliance.Oidc.Staff;
 using Compliance.Oidc.Subjects;
 using Compliance.Oidc.Tokens;
 using Compliance.Oidc.Ui;
@@ -65,6 +66,7 @@ public static class OidcServiceCollectionExtensions
 
         AddIdentity(services, configuration);
         AddSessionCookie(services);
+        StaffAccess.AddStaff(services, configuration);
         AddRateLimits(services, configuration);
 
         services.AddScoped<ClientRegistry>();
@@ -95,16 +97,18 @@ public static class OidcServiceCollectionExtensions
         return services;
     }
 
-    /// <summary>Adds the authentication and rate-limiting middleware the provider's endpoints rely on.</summary>
+    /// <summary>Adds the rate-limiting, authentication and authorization middleware the provider's endpoints (and staff pages) rely on.</summary>
     public static IApplicationBuilder UseComplianceOidc(this IApplicationBuilder app)
     {
         app.UseRateLimiter();
         app.UseAuthentication();
+
+        // Here, not added by the host before everything else: a refused request then still gets the security headers.
         app.UseAuthorization();
         return app;
     }
 
-    /// <summary>Maps discovery, JWKS, authorize, PAR, token, userinfo, introspection, revocation, end-session and the pages.</summary>
+    /// <summary>Maps discovery, JWKS, authorize, PAR, token, userinfo, introspection, revocation, end-session, the patient pages and the staff pages.</summary>
     public static IEndpointRouteBuilder MapComplianceOidc(this IEndpointRouteBuilder routes)
     {
         routes.MapDiscoveryEndpoints();
@@ -128,6 +132,8 @@ public static class OidcServiceCollectionExtensions
         routes.MapStepUpPage();
         routes.MapPasswordPage();
         routes.MapPasskeyPages();
+        routes.MapStaffSignIn();
+        routes.MapStaffPages();
         return routes;
     }
 

@@ -15,6 +15,10 @@ public static class AuditActor
 {
     public const string ServerPrefix = "server:";
     public const string OperatorPrefix = "operator:";
+    public const string StaffPrefix = "staff:";
+
+    /// <summary>An unauthenticated browser, for refusals that must not tell whether an account exists.</summary>
+    public const string Anonymous = "anonymous";
     public const int MaxNameLength = 64;
 
     /// <summary>An operator name as <c>--operator</c> accepts it: 1 to 64 letters, digits, '.', '_', '-' or '@'.</summary>
@@ -28,6 +32,9 @@ public static class AuditActor
 
     /// <summary>The OS user running this process, its other characters replaced by '_' (a domain user <c>CORP\jo</c> gives <c>CORP_jo</c>).</summary>
     public static IAuditActor OsUser() => new Fixed(OperatorPrefix + Sanitize(Environment.UserName, "unknown-user"));
+
+    /// <summary><c>staff:</c> and a staff account's id: its name stays in the staff table, never in sign-in rows.</summary>
+    public static string Staff(Guid staffId) => StaffPrefix + staffId.ToString("D");
 
     /// <summary><c>server:</c> and this machine's name.</summary>
     public static IAuditActor Server() => new Fixed(ServerPrefix + Sanitize(Environment.MachineName, "unknown-host"));

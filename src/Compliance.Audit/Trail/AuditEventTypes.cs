@@ -2,7 +2,7 @@ namespace Compliance.Audit.Trail;
 
 /// <summary>
 /// The catalogue of audit event ids. Ids are never reused or renumbered: a DPO report from last year must read the
-/// same today. Ranges: 1000s operations, 2000s identity provider, 3000s vault, 4000s consent, 5000s rights. The
+/// same today. Ranges: 1000s operations, 2000s identity provider (2100s its staff accounts), 3000s vault, 4000s consent, 5000s rights. The
 /// README's "Audit events" table lists them for a DPO; a test keeps the two in step.
 /// </summary>
 public static class AuditEventTypes
@@ -61,6 +61,34 @@ public static class AuditEventTypes
     /// </summary>
     public static readonly AuditEventType PasskeyRefused = new(2009, "account.passkey_refused");
 
+    /// <summary>A staff account was added by <c>compliance staff add</c>. Details: staff_id, name (an account name), role, partner_client_id.</summary>
+    public static readonly AuditEventType StaffAdded = new(2100, "staff.added");
+
+    /// <summary>A staff account was removed by <c>compliance staff remove</c>, with its second factor and sessions. Details: staff_id, name, role, sessions_ended.</summary>
+    public static readonly AuditEventType StaffRemoved = new(2101, "staff.removed");
+
+    /// <summary>A staff member signed in (password and second factor). Actor: <c>staff:ID</c>. Details: role, method (totp, recovery_code, enrolment), remaining (recovery codes left, after one was used).</summary>
+    public static readonly AuditEventType StaffSignedIn = new(2102, "staff.signed_in");
+
+    /// <summary>
+    /// A staff sign-in step was refused. At the password step the actor is <c>anonymous</c> and nothing tells whether
+    /// the name exists (details: step, reason, name_hash, a keyed hash that only correlates attempts on one name); at the
+    /// later steps the password was right and the actor is <c>staff:ID</c>. Details: step, reason.
+    /// </summary>
+    public static readonly AuditEventType StaffSignInRefused = new(2103, "staff.sign_in_refused");
+
+    /// <summary>A staff member set up their authenticator app (mandatory at first sign-in). Actor: <c>staff:ID</c>. Details: recovery_codes (how many were issued), password_replaced.</summary>
+    public static readonly AuditEventType StaffSecondFactorEnrolled = new(2104, "staff.second_factor_enrolled");
+
+    /// <summary>A staff member signed out. Actor: <c>staff:ID</c>.</summary>
+    public static readonly AuditEventType StaffSignedOut = new(2105, "staff.signed_out");
+
+    /// <summary>A patient's session reached a staff page and was refused (403). Actor: <c>patient</c>. Subject: the patient's account. Details: endpoint (the route, never the query).</summary>
+    public static readonly AuditEventType StaffPagePatientRefused = new(2106, "staff.patient_session_refused");
+
+    /// <summary>A staff member reached a page of another role and was refused (403). Actor: <c>staff:ID</c>. Details: role, endpoint.</summary>
+    public static readonly AuditEventType StaffAccessDenied = new(2107, "staff.access_denied");
+
     /// <summary>A patient gave consent to a client. Subject: the pseudonymous subject. Details: client_id, scopes.</summary>
     public static readonly AuditEventType ConsentGiven = new(4000, "consent.given");
 
@@ -76,6 +104,7 @@ public static class AuditEventTypes
         SchemaMigrated, PolicySetActivated, SigningKeyCreated, SigningKeysPurged, DataProtectionKeyCreated, KeyEncryptionKeyCreated,
         ClientRegistered, ClientUpdated, ClientSecretRotated, ClientRemoved,
         RecoveryCodeUsed, SecondFactorEnabled, SecondFactorRemoved, PasswordChanged, RecoveryCodesRegenerated, PasskeyRefused,
+        StaffAdded, StaffRemoved, StaffSignedIn, StaffSignInRefused, StaffSecondFactorEnrolled, StaffSignedOut, StaffPagePatientRefused, StaffAccessDenied,
         ConsentGiven, ConsentRefused, ConsentWithdrawn,
     ];
 }

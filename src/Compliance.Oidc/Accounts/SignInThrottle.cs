@@ -31,6 +31,9 @@ internal sealed class SignInThrottle(
 {
     public const string HashPurpose = "sign-in-throttle";
 
+    /// <summary>Staff names are counted under a key of their own: a staff name and a patient pseudonym never share a count.</summary>
+    public const string StaffHashPurpose = "staff-sign-in-throttle";
+
     // One statement, atomic on both providers: insert the first attempt, or count one more in the current window.
     // Column references in SET see the row as it was, so every branch reads the same old values. A new lock ends at
     // the parameter for its rank ({4} to {11}, computed by LockoutSchedule), and counts one more lock.
@@ -63,9 +66,13 @@ internal sealed class SignInThrottle(
 
 
     /// <summary>Takes an attempt for <paramref name="pseudonym"/>; checks its password only when the result is permitted.</summary>
-    public async Task<SignInAttempt> TakeAsync(string pseudonym, CancellationToken cancellationToken)
+    public Task<SignInAttempt> TakeAsync(string pseudonym, CancellationToken cancellationToken) =>
+        TakeAsync(pseudonym, HashPurpose, cancellationToken);
+
+    /// <summary>Takes an attempt for <paramref name="name"/> counted under <paramref name="keyPurpose"/> (<see cref="HashPurpose"/> or <see cref="StaffHashPurpose"/>).</summary>
+    public async Task<SignInAttempt> TakeAsync(string name, string keyPurpose, CancellationToken cancellationToken)
     {
-        var key = await KeyAsync(pseudonym, cancellationToken);
+        var key = await KeyAsync(name, keyPurpose, cancellationToken);
         var now = time.GetUtcNow();
         var schedule = LockoutSchedule.From(options.Value);
         var window = TimeSpan.FromMinutes(options.Value.LockoutMinutes);
@@ -97,10 +104,10 @@ internal sealed class SignInThrottle(
                 || (e.WindowStart <= memoryFloor && (e.LockedUntil == null || e.LockedUntil <= memoryFloor)))
             .ExecuteDeleteAsync(cancellationToken);
 
-    private async Task<string> KeyAsync(string pseudonym, CancellationToken cancellationToken)
+    private async Task<string> KeyAsync(string pseudonym, string keyPurpose, CancellationToken cancellationToken)
     {
         var normalized = normalizer.NormalizeName(pseudonym) ?? "";
-        var hash = await keyedHash.ComputeAsync(HashPurpose, Encoding.UTF8.GetBytes(normalized), cancellationToken);
+        var hash = await keyedHash.ComputeAsync(keyPurpose, Encoding.UTF8.GetBytes(normalized), cancellationToken);
         try
         {
             return Convert.ToHexStringLower(hash);

@@ -54,7 +54,8 @@ internal static class Html
     /// <paramref name="passkeys"/> adds the passkey script (WebAuthn needs one) with a nonce of this response: only the
     /// sign-in, step-up and security pages ask for it; every other page stays script-free.
     /// </remarks>
-    public static IResult Page(HttpContext context, string language, string title, string body, int status = 200, string? formTarget = null, string? nav = null, bool passkeys = false)
+    public static IResult Page(HttpContext context, string language, string title, string body, int status = 200, string? formTarget = null, string? nav = null,
+        string serviceKey = "service", bool passkeys = false)
     {
         ArgumentNullException.ThrowIfNull(context);
         var nonce = passkeys ? Convert.ToBase64String(System.Security.Cryptography.RandomNumberGenerator.GetBytes(16)) : null;
@@ -64,9 +65,9 @@ internal static class Html
             .Append("<!DOCTYPE html><html lang=\"").Append(language).Append("\"><head><meta charset=\"utf-8\">")
             .Append("<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">")
             .Append("<meta name=\"referrer\" content=\"no-referrer\">")
-            .Append("<title>").Append(E(title)).Append(" · ").Append(E(UiText.Get("service", language))).Append("</title>")
+            .Append("<title>").Append(E(title)).Append(" · ").Append(E(UiText.Get(serviceKey, language))).Append("</title>")
             .Append("<link rel=\"stylesheet\" href=\"").Append(StylesheetPath).Append("\"></head><body><main>")
-            .Append("<p class=\"service\">").Append(E(UiText.Get("service", language))).Append("</p>")
+            .Append("<p class=\"service\">").Append(E(UiText.Get(serviceKey, language))).Append("</p>")
             .Append(nav)
             .Append("<h1>").Append(E(title)).Append("</h1>")
             .Append(body)
@@ -77,8 +78,8 @@ internal static class Html
     }
 
     /// <summary>A 400 page with one of the <c>error.*</c> sentences; it never echoes the request.</summary>
-    public static IResult ErrorPage(HttpContext context, string language, string messageKey) =>
-        Page(context, language, UiText.Get("error.title", language), Alert(UiText.Get(messageKey, language)), StatusCodes.Status400BadRequest);
+    public static IResult ErrorPage(HttpContext context, string language, string messageKey, string serviceKey = "service") =>
+        Page(context, language, UiText.Get("error.title", language), Alert(UiText.Get(messageKey, language)), StatusCodes.Status400BadRequest, serviceKey: serviceKey);
 
     /// <summary>
     /// A refusal to wait for (rate limit, lockout): a 429 page in the patient's language that says how long, and the
@@ -144,6 +145,8 @@ internal static class Html
         section.authorization { border-top: 1px solid #d0d7de; margin-top: 1rem; }
         h2 { font-size: 1.1rem; margin: 1rem 0 .25rem; }
         ul.scopes li { margin: .5rem 0; }
+        table.staff { border-collapse: collapse; width: 100%; font-size: .9rem; }
+        table.staff th, table.staff td { text-align: left; padding: .3rem .4rem; border-bottom: 1px solid #d0d7de; }
         section.processing { border-top: 1px solid #d0d7de; margin-top: 1rem; }
         h3 { font-size: 1rem; margin: 1rem 0 .25rem; }
         h4 { font-size: .95rem; margin: .75rem 0 .25rem; }
