@@ -78,6 +78,19 @@ export class ComplianceServer {
     throw new Error(`server not ready\n${this.logs}`);
   }
 
+  /**
+   * Another node of the same service, as behind a load balancer: its own process and port, the same stores, key
+   * file and settings (the same data folder). Stop it with stop(); the first node's cleanup() removes the folder.
+   */
+  async secondNode(extraEnv = {}) {
+    const port = await freePort();
+    const issuer = `http://127.0.0.1:${port}`;
+    const node = new ComplianceServer(port, issuer, this.dataDirectory, { ...this.env, Urls: issuer, Oidc__Issuer: issuer, ...extraEnv });
+    node.launch();
+    await node.ready();
+    return node;
+  }
+
   async cli(args, extraEnv = {}) {
     const { stdout } = await promisify(execFile)('dotnet', [cliDll, ...args], { env: { ...this.env, ...extraEnv } });
     return stdout;
@@ -179,6 +192,13 @@ export class Browser {
     Object.assign(values, fields);
     if (button) Object.assign(values, button);
     return this.navigate(form[1], { method: 'POST', form: values });
+  }
+
+  /** Submits the form that holds the element with this id (a page may have several forms), with the given fields. */
+  async submitForm(page, id, fields = {}) {
+    const form = [...page.html.matchAll(/<form method="post" action="([^"]+)">([\s\S]*?)<\/form>/g)].find((f) => f[2].includes(`id="${id}"`));
+    if (!form) throw new Error(`no form holds #${id}:\n${page.html}`);
+    return this.submit({ html: form[0] }, fields);
   }
 
   /** Signs up through the real page, starting from wherever the provider sent us. */

@@ -95,7 +95,7 @@ internal static class PasskeyPages
           <input type="hidden" name="credential" value=""><input type="hidden" name="state" value="">
           {fields}
           <button type="submit" id="{id}">{Html.E(UiText.Get(label, language))}</button>
-          <p class="alert" role="alert" hidden></p>
+          <p class="passkey-error" role="alert" hidden></p>
         </form>
         """;
 
@@ -313,7 +313,7 @@ internal static class PasskeyPages
           for (const form of document.querySelectorAll("form[data-passkey]")) {
             if (!supported) continue;
             form.hidden = false;
-            const alert = form.querySelector(".alert");
+            const alert = form.querySelector(".passkey-error");
             form.addEventListener("submit", async (event) => {
               event.preventDefault();
               alert.hidden = true;

@@ -140,7 +140,7 @@ internal static class Html
         .choice { display: flex; gap: .5rem; align-items: flex-start; }
         .choice input { margin-top: .3rem; width: 1.1rem; height: 1.1rem; flex: none; }
         label.inline { display: inline; margin: 0; font-weight: normal; }
-        .alert { background: #fdecea; color: #8a1c1c; padding: .6rem .8rem; border-radius: .4rem; }
+        .alert, .passkey-error { background: #fdecea; color: #8a1c1c; padding: .6rem .8rem; border-radius: .4rem; }
         .notice { background: #e8f5e9; color: #1b5e20; padding: .6rem .8rem; border-radius: .4rem; }
         section.authorization { border-top: 1px solid #d0d7de; margin-top: 1rem; }
         h2 { font-size: 1.1rem; margin: 1rem 0 .25rem; }
