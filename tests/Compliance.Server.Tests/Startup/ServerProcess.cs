@@ -38,7 +38,11 @@ public sealed partial class ServerProcess : IAsyncDisposable
     /// Starts the server in Production with settings given as configuration keys (<c>Storage:Provider</c>), and
     /// <c>Keys:CreateKekIfMissing=true</c> unless a setting says otherwise (null removes it).
     /// </summary>
-    public static ServerProcess Start(IReadOnlyDictionary<string, string?> settings, string? workingDirectory = null)
+    /// <remarks>
+    /// <paramref name="issuerHost"/> names the loopback host in the issuer: <c>localhost</c> for WebAuthn, which refuses
+    /// an IP address as its RP id. The server listens on 127.0.0.1 either way.
+    /// </remarks>
+    public static ServerProcess Start(IReadOnlyDictionary<string, string?> settings, string? workingDirectory = null, string issuerHost = "127.0.0.1")
     {
         var port = FreePort();
         var start = new ProcessStartInfo("dotnet", [ServerAssembly])
@@ -49,7 +53,7 @@ public sealed partial class ServerProcess : IAsyncDisposable
             WorkingDirectory = workingDirectory ?? Path.GetDirectoryName(ServerAssembly)!,
         };
         start.Environment["Urls"] = $"http://127.0.0.1:{port}";
-        start.Environment["Oidc__Issuer"] = $"http://127.0.0.1:{port}";
+        start.Environment["Oidc__Issuer"] = $"http://{issuerHost}:{port}";
         start.Environment["DOTNET_ENVIRONMENT"] = "Production";
         start.Environment["ASPNETCORE_ENVIRONMENT"] = "Production";
 

@@ -41,7 +41,7 @@ internal sealed class Passkeys(
     {
         var pseudonym = account.UserName ?? "";
         var result = await handler.MakeCreationOptionsAsync(new PasskeyUserEntity { Id = account.Id.ToString("D"), Name = pseudonym, DisplayName = pseudonym }, context);
-        return (result.CreationOptionsJson, Seal(new CeremonyState("register", account.Id, result.AttestationState)));
+        return (result.CreationOptionsJson, Seal(new CeremonyState(Guid.NewGuid(), "register", account.Id, result.AttestationState)));
     }
 
     /// <summary>
@@ -51,7 +51,8 @@ internal sealed class Passkeys(
     public async Task<PasskeyProof?> CompleteRegistrationAsync(HttpContext context, Account account, string? credentialJson, string? state, string? name)
     {
         var ceremony = Open(state);
-        if (ceremony is not { Purpose: "register" } || ceremony.AccountId != account.Id || !IsPlausible(credentialJson))
+        if (ceremony is not { Purpose: "register" } || ceremony.AccountId != account.Id || !IsPlausible(credentialJson)
+            || !await ConsumeAsync(ceremony, context.RequestAborted))
         {
             return null;
         }
@@ -89,7 +90,7 @@ internal sealed class Passkeys(
     public async Task<(string OptionsJson, string State)> BeginAssertionAsync(HttpContext context, Account? account)
     {
         var result = await handler.MakeRequestOptionsAsync(account, context);
-        return (result.RequestOptionsJson, Seal(new CeremonyState("assert", account?.Id, result.AssertionState)));
+        return (result.RequestOptionsJson, Seal(new CeremonyState(Guid.NewGuid(), "assert", account?.Id, result.AssertionState)));
     }
 
     /// <summary>
@@ -99,7 +100,7 @@ internal sealed class Passkeys(
     public async Task<PasskeyProof?> CompleteAssertionAsync(HttpContext context, string? credentialJson, string? state)
     {
         var ceremony = Open(state);
-        if (ceremony is not { Purpose: "assert" } || !IsPlausible(credentialJson))
+        if (ceremony is not { Purpose: "assert" } || !IsPlausible(credentialJson) || !await ConsumeAsync(ceremony, context.RequestAborted))
         {
             return null;
         }
@@ -238,12 +239,36 @@ internal sealed class Passkeys(
 
     private static bool IsPlausible(string? credentialJson) => credentialJson is { Length: > 0 and <= MaxCredentialJsonLength };
 
+    /// <summary>
+    /// Uses a ceremony up, once on every node: its id goes into the used-assertion table, whose primary key turns a
+    /// second use into a conflict. An assertion posted again with its state (a replay) fails here, even for
+    /// authenticators that keep their sign count at zero.
+    /// </summary>
+    private async Task<bool> ConsumeAsync(CeremonyState ceremony, CancellationToken cancellationToken)
+    {
+        db.Add(new Grants.UsedAssertion
+        {
+            AssertionHash = Convert.ToHexStringLower(System.Security.Cryptography.SHA256.HashData(System.Text.Encoding.UTF8.GetBytes("passkey-ceremony\n" + ceremony.Id.ToString("N")))),
+            ExpiresAt = time.GetUtcNow().Add(CeremonyLifetime),
+        });
+        try
+        {
+            await db.SaveChangesAsync(cancellationToken);
+            return true;
+        }
+        catch (DbUpdateException)
+        {
+            db.ChangeTracker.Clear();
+            return false;
+        }
+    }
+
     private string Seal(CeremonyState state) => SealedJson.Seal(_protector, state, time.GetUtcNow().Add(CeremonyLifetime));
 
     private CeremonyState? Open(string? state) => SealedJson.Open<CeremonyState>(_protector, state, maxLength: 16_384, time);
 
     /// <summary>A ceremony in flight: what it is for, whose account (if one), and the handler's own state (the challenge).</summary>
-    private sealed record CeremonyState(string Purpose, Guid? AccountId, string? HandlerState);
+    private sealed record CeremonyState(Guid Id, string Purpose, Guid? AccountId, string? HandlerState);
 }
 
 /// <summary>
