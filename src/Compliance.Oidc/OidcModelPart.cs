@@ -28,6 +28,7 @@ internal sealed class OidcModelPart : IComplianceModelPart
         modelBuilder.ApplyConfiguration(new Accounts.Factors.TotpFactorConfiguration());
         modelBuilder.ApplyConfiguration(new Accounts.Factors.RecoveryCodeConfiguration());
         modelBuilder.ApplyConfiguration(new Accounts.Factors.PasskeyConfiguration());
+        modelBuilder.ApplyConfiguration(new SignInRecordConfiguration());
         modelBuilder.ApplyConfiguration(new Staff.StaffAccountConfiguration());
         modelBuilder.ApplyConfiguration(new Staff.StaffSessionRecordConfiguration());
     }

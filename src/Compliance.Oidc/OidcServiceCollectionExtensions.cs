@@ -168,6 +168,7 @@ public static class OidcServiceCollectionExtensions
         services.TryAddSingleton<Accounts.Factors.PendingSignIns>();
         services.AddScoped<Accounts.Factors.Passkeys>();
         services.AddScoped<Accounts.Factors.SecondFactors>();
+        services.AddScoped<SignInHistory>();
         services.TryAddScoped<IPasskeyHandler<Account>, PasskeyHandler<Account>>();
         services.AddOptions<IdentityPasskeyOptions>().Configure<IOptions<OidcOptions>>((passkeys, oidc) =>
         {

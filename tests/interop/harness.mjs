@@ -147,7 +147,7 @@ export class Browser {
   }
 
   async request(url, { method = 'GET', form } = {}) {
-    const headers = { 'accept-language': this.language };
+    const headers = { 'accept-language': this.language, accept: 'text/html,application/xhtml+xml,application/xml;q=0.9,*/*;q=0.8' }; // as a browser asks for a page
     if (this.cookies.size) headers.cookie = [...this.cookies].map(([k, v]) => `${k}=${v}`).join('; ');
     let body;
     if (form) {

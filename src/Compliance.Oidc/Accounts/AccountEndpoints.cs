@@ -219,6 +219,7 @@ internal static partial class AccountEndpoints
         account.LastSignInAt = time.GetUtcNow();
         await users.UpdateAsync(account);
         await context.RequestServices.GetRequiredService<SessionStore>().StartAsync(context, session);
+        await context.RequestServices.GetRequiredService<SignInHistory>().RecordAsync(context, account.Id, session.Amr);
     }
 
     private static IResult SecondFactorForm(HttpContext context, IAntiforgery antiforgery, string language, string? interaction, string? back, string? formTarget, string pending, string? error, int status = 200)

@@ -141,7 +141,9 @@ internal static class PasskeyPages
 
         account.LastSignInAt = time.GetUtcNow();
         await users.UpdateAsync(account);
-        await sessions.StartAsync(context, Session.NewPasskeySession(account.Id, proof.Method, time.GetUtcNow()));
+        var session = Session.NewPasskeySession(account.Id, proof.Method, time.GetUtcNow());
+        await sessions.StartAsync(context, session);
+        await context.RequestServices.GetRequiredService<SignInHistory>().RecordAsync(context, account.Id, session.Amr);
         OidcLog.SignedIn(logger);
         return Next(interaction, back, AccountEndpoints.SignedInPath);
     }

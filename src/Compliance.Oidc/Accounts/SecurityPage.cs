@@ -33,6 +33,7 @@ internal static class SecurityPage
     private const string ConfirmPath = Path + "/totp/confirm";
     private const string RemovePath = Path + "/totp/remove";
     private const string RegeneratePath = Path + "/recovery-codes";
+    private const string EndOthersPath = Path + "/sessions/end-others";
 
     public static void MapSecurityPage(this IEndpointRouteBuilder routes)
     {
@@ -42,6 +43,7 @@ internal static class SecurityPage
         routes.MapPost(ConfirmPath, ConfirmAsync).ExcludeFromDescription().RequireRateLimiting(OidcRateLimits.Interactive);
         routes.MapPost(RegeneratePath, RegenerateAsync).ExcludeFromDescription().RequireAuthorization(StrongAuthentication.FreshPolicy);
         routes.MapPost(RemovePath, RemoveAsync).ExcludeFromDescription().RequireAuthorization(StrongAuthentication.FreshPolicy);
+        routes.MapPost(EndOthersPath, EndOthersAsync).ExcludeFromDescription().RequireAuthorization(StrongAuthentication.Policy);
     }
 
     /// <summary>The set-up page, coming back to an authorization request or a patient page afterwards.</summary>
@@ -50,7 +52,8 @@ internal static class SecurityPage
         : back is not null ? $"{SetupPath}?return={Uri.EscapeDataString(back)}"
         : SetupPath;
 
-    private static async Task<IResult> ShowAsync(HttpContext context, IAntiforgery antiforgery, SecondFactors factors, RecoveryCodes recovery, Passkeys passkeys)
+    private static async Task<IResult> ShowAsync(
+        HttpContext context, IAntiforgery antiforgery, SecondFactors factors, RecoveryCodes recovery, Passkeys passkeys, SignInHistory history, SessionStore sessions)
     {
         var language = UiLanguage.From(context.Request);
         var session = Session.From(context.User)!;
@@ -69,8 +72,37 @@ internal static class SecurityPage
             <p class="hint">{Html.E(UiText.Get("passkey.intro", language))}</p>
             {PasskeyPages.RegisterForm(context, antiforgery, language, interaction: null, back: null)}
             <p><a id="password-change-link" href="{PasswordPage.Path}">{Html.E(UiText.Get("password_change.title", language))}</a></p>
+            {RecentSignIns(language, await history.RecentAsync(session.SubjectId, 10, context.RequestAborted))}
+            <p id="other-sessions">{Html.E(UiText.Get("security.other_sessions", language, await sessions.CountOtherOpenAsync(session.SubjectId, session.SessionId, context.RequestAborted)))}</p>
+            <form method="post" action="{EndOthersPath}">
+              {Html.Antiforgery(antiforgery, context)}
+              <button type="submit" id="end-other-sessions" class="secondary">{Html.E(UiText.Get("security.end_others", language))}</button>
+            </form>
             """;
         return await PageAsync(context, language, session, body, passkeys: true);
+    }
+
+    private static string RecentSignIns(string language, IReadOnlyList<RecentSignIn> recent) => recent.Count == 0 ? "" : $"""
+        <h2>{Html.E(UiText.Get("security.recent", language))}</h2>
+        <ul id="recent-sign-ins">{string.Concat(recent.Select(r => $"<li>{Html.E(Time(r.At))} (UTC) · {Html.E(r.Browser == "other" ? UiText.Get("security.browser_other", language) : r.Browser)} · {Html.E(r.Methods)} · <span class=\"{(r.NewNetwork ? "network-new" : "network-usual")}\">{Html.E(UiText.Get(r.NewNetwork ? "security.network_new" : "security.network_usual", language))}</span></li>"))}</ul>
+        <p class="hint">{Html.E(UiText.Get("security.recent_hint", language))}</p>
+        """;
+
+    private static async Task<IResult> EndOthersAsync(HttpContext context, IAntiforgery antiforgery, SessionStore sessions)
+    {
+        var language = UiLanguage.From(context.Request);
+        var session = Session.From(context.User)!;
+        if (await AccountEndpoints.ReadFormAsync(context, antiforgery) is null)
+        {
+            return Html.ErrorPage(context, language, "error.form");
+        }
+
+        var ended = await sessions.EndOtherSessionsAsync(session.SubjectId, session.SessionId, SessionEndReasons.SignedOut, context.RequestAborted);
+        var body = $"""
+            <p class="notice" id="others-ended" role="status">{Html.E(UiText.Get("security.others_ended", language, ended))}</p>
+            <p><a id="continue" href="{Path}">{Html.E(UiText.Get("security.continue", language))}</a></p>
+            """;
+        return await PageAsync(context, language, session, body);
     }
 
     /// <summary>The authenticator app in use: recovery codes left and last used, and the fresh-step-up actions.</summary>

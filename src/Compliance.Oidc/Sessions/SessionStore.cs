@@ -117,6 +117,16 @@ internal sealed class SessionStore(
     public Task<int> EndSubjectSessionsAsync(Guid subjectId, string reason, CancellationToken cancellationToken) =>
         EndWhereAsync(db.Set<BrowserSession>().Where(s => s.SubjectId == subjectId), reason, cancellationToken);
 
+    /// <summary>How many other sessions of the subject are open (not ended, not past their idle or absolute lifetime).</summary>
+    public Task<int> CountOtherOpenAsync(Guid subjectId, string keepSessionId, CancellationToken cancellationToken)
+    {
+        var now = time.GetUtcNow();
+        var idleSince = now.AddMinutes(-options.Value.SessionIdleMinutes);
+        return db.Set<BrowserSession>().CountAsync(
+            s => s.SubjectId == subjectId && s.Id != keepSessionId && s.EndedAt == null && s.AbsoluteExpiresAt > now && s.LastSeenAt > idleSince,
+            cancellationToken);
+    }
+
     /// <summary>Ends every open session of the subject but <paramref name="keepSessionId"/> (after a password change).</summary>
     public Task<int> EndOtherSessionsAsync(Guid subjectId, string keepSessionId, string reason, CancellationToken cancellationToken) =>
         EndWhereAsync(db.Set<BrowserSession>().Where(s => s.SubjectId == subjectId && s.Id != keepSessionId), reason, cancellationToken);

@@ -24,6 +24,12 @@ public sealed partial class PatientBrowser : IDisposable
 
     public IReadOnlyDictionary<string, string> Cookies => _cookies;
 
+    /// <summary>The address the test host sees this browser connect from (see <see cref="TotpPatients"/>), if any.</summary>
+    public string? ClientAddress { get; set; }
+
+    /// <summary>The browser's <c>User-Agent</c>, if any.</summary>
+    public string? UserAgent { get; set; }
+
     /// <summary>The browser's <c>Accept-Language</c>, if any.</summary>
     public string? Language { get; set; }
 
@@ -104,6 +110,16 @@ public sealed partial class PatientBrowser : IDisposable
         if (Language is not null)
         {
             request.Headers.AcceptLanguage.ParseAdd(Language);
+        }
+
+        if (ClientAddress is not null)
+        {
+            request.Headers.Add(TotpPatients.ClientAddressHeader, ClientAddress);
+        }
+
+        if (UserAgent is not null)
+        {
+            request.Headers.TryAddWithoutValidation("User-Agent", UserAgent);
         }
 
         var response = await _http.SendAsync(request);

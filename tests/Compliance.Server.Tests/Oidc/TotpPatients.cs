@@ -8,6 +8,7 @@ using System.Text.Json;
 using System.Text.RegularExpressions;
 using Compliance.Oidc.Clients;
 using Compliance.Testing;
+using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Mvc.Testing;
 using Microsoft.AspNetCore.TestHost;
 using Microsoft.Extensions.DependencyInjection;
@@ -32,8 +33,15 @@ public sealed class TotpPatients : IDisposable
     {
         ArgumentNullException.ThrowIfNull(stores);
         _root = new ComplianceFactory(settings is null ? stores.Settings : stores.Settings.Concat(settings).ToDictionary(p => p.Key, p => p.Value));
-        Factory = _root.WithWebHostBuilder(host => host.ConfigureTestServices(services => services.Replace(ServiceDescriptor.Singleton<TimeProvider>(Clock))));
+        Factory = _root.WithWebHostBuilder(host => host.ConfigureTestServices(services =>
+        {
+            services.Replace(ServiceDescriptor.Singleton<TimeProvider>(Clock));
+            services.AddSingleton<Microsoft.AspNetCore.Hosting.IStartupFilter, ClientAddressFilter>();
+        }));
     }
+
+    /// <summary>A header of the test host only: the in-memory server has no socket, so a test says where a browser is.</summary>
+    public const string ClientAddressHeader = "X-Test-Client-Address";
 
     public TestClock Clock { get; } = new(DateTimeOffset.UtcNow);
 
@@ -190,6 +198,24 @@ public sealed class TotpPatients : IDisposable
     {
         public void Dispose() => Patient.Dispose();
     }
+}
+
+/// <summary>Sets the connection's remote address from <see cref="TotpPatients.ClientAddressHeader"/>, first in the pipeline.</summary>
+internal sealed class ClientAddressFilter : Microsoft.AspNetCore.Hosting.IStartupFilter
+{
+    public Action<IApplicationBuilder> Configure(Action<IApplicationBuilder> next) => app =>
+    {
+        app.Use((context, nextMiddleware) =>
+        {
+            if (System.Net.IPAddress.TryParse(context.Request.Headers[TotpPatients.ClientAddressHeader].ToString(), out var address))
+            {
+                context.Connection.RemoteIpAddress = address;
+            }
+
+            return nextMiddleware(context);
+        });
+        next(app);
+    };
 }
 
 /// <summary>A clock that moves only when the test says.</summary>

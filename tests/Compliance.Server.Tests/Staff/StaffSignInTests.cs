@@ -521,7 +521,7 @@ public abstract partial class StaffSignInTests<TStores> : IDisposable
         using var patient = NewBrowser();
         var pseudonym = "pending-" + Guid.NewGuid().ToString("N")[..8];
         await patient.SignUpAsync(pseudonym, "a long enough password");
-        var security = await (await patient.GetAsync("/account/security")).Content.ReadAsStringAsync();
+        var security = await (await patient.FollowAsync(await patient.GetAsync("/account/security"))).Content.ReadAsStringAsync();
         var begun = await (await patient.PostFormAsync("/account/security/totp", new Dictionary<string, string>
         {
             ["__RequestVerificationToken"] = PatientBrowser.Hidden(security, "__RequestVerificationToken"),

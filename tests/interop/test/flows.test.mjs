@@ -243,7 +243,7 @@ test('PAR: a pushed request works; a client that requires PAR is refused without
   assert.equal(new URL(refused.url).searchParams.get('error'), 'invalid_request');
 });
 
-test('a client that requires a higher acr is refused with unmet_authentication_requirements, not served', async () => {
+test('a client that requires eidas2 gives a password-only patient no code: the patient is led to set up a second factor', async () => {
   const { client_id, client_secret } = await registered('strict-acr', { minAcr: 'eidas2' });
   const config = await configFor(client_id, client_secret);
   const browser = new Browser(server.issuer);
@@ -252,8 +252,15 @@ test('a client that requires a higher acr is refused with unmet_authentication_r
     redirect_uri: REDIRECT, scope: 'openid', code_challenge: await client.calculatePKCECodeChallenge(verifier), code_challenge_method: 'S256',
   }).toString());
   page = await browser.signUp(page, uniquePseudonym(), PASSWORD);
-  assert.equal(new URL(page.url).searchParams.get('error'), 'unmet_authentication_requirements');
+  assert.equal(page.url.startsWith(REDIRECT), false, 'not sent back to the partner');
+  assert.equal(new URL(page.url).pathname, '/account/security/setup');
   assert.equal(new URL(page.url).searchParams.get('code'), null);
+
+  // What no sign-in here can reach is refused outright.
+  const beyond = await browser.navigate(client.buildAuthorizationUrl(config, {
+    redirect_uri: REDIRECT, scope: 'openid', code_challenge: await client.calculatePKCECodeChallenge(verifier), code_challenge_method: 'S256', acr_values: 'eidas3',
+  }).toString());
+  assert.equal(new URL(beyond.url).searchParams.get('error'), 'unmet_authentication_requirements');
 });
 
 test('nothing in the pseudonymous store, its write-ahead log or the logs holds a password, a client secret, a code or a raw refresh token', async () => {
