@@ -136,7 +136,9 @@ internal static partial class StepUpPage
         ArgumentNullException.ThrowIfNull(request);
         var path = HttpMethods.IsGet(request.Method) ? request.Path.Value + request.QueryString.Value : null;
         return SafeReturn(path)
-            ?? (request.Path.StartsWithSegments(SecurityPage.Path, StringComparison.Ordinal) ? SecurityPage.Path : AccountEndpoints.SignedInPath);
+            ?? (request.Path.StartsWithSegments(SecurityPage.Path, StringComparison.Ordinal) || request.Path.StartsWithSegments(PasskeyPages.RegisterPath, StringComparison.Ordinal)
+                ? SecurityPage.Path
+                : AccountEndpoints.SignedInPath);
     }
 
     private static async Task<Session?> SessionOf(HttpContext context) =>

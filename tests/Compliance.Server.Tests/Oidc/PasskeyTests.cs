@@ -206,6 +206,58 @@ public abstract class PasskeyTests<TStores>(TStores stores) : IDisposable
     }
 
     [Fact]
+    public async Task APasskey_IsRenamedAtEidas2_AndRemovedOnlyAfterAFreshStepUp()
+    {
+        using var authenticator = new SoftwareAuthenticator();
+        using var owner = _patients.NewBrowser();
+        await owner.SignUpAsync("rename-" + Guid.NewGuid().ToString("N")[..8], Password);
+        var credentialId = (await RegisterAsync(owner, authenticator)).CredentialId;
+        var security = await (await owner.GetAsync("/account/security")).Content.ReadAsStringAsync();
+        var id = PatientBrowser.Hidden(security, "id");
+        id.ShouldBe(credentialId);
+
+        var renamed = await owner.PostFormAsync("/account/passkeys/rename", new Dictionary<string, string>
+        {
+            ["__RequestVerificationToken"] = PatientBrowser.Hidden(security, "__RequestVerificationToken"),
+            ["id"] = id,
+            ["name"] = "Ordinateur du bureau",
+        });
+        renamed.Headers.Location!.OriginalString.ShouldBe("/account/security");
+        security = await (await owner.GetAsync("/account/security")).Content.ReadAsStringAsync();
+        Text(security, "passkeys").ShouldContain("Ordinateur du bureau");
+
+        foreach (var (hostileId, name) in new[] { ("AAAA", "x"), (id, ""), (id, new string('n', 65)), (new string('A', 5000), "x") })
+        {
+            (await owner.PostFormAsync("/account/passkeys/rename", new Dictionary<string, string>
+            {
+                ["__RequestVerificationToken"] = PatientBrowser.Hidden(security, "__RequestVerificationToken"),
+                ["id"] = hostileId,
+                ["name"] = name,
+            })).StatusCode.ShouldBe(HttpStatusCode.BadRequest);
+        }
+
+        // Removing is among the most sensitive actions: past five minutes, the passkey is asked for again first.
+        _patients.Clock.Advance(TimeSpan.FromMinutes(6));
+        var remove = new Dictionary<string, string> { ["__RequestVerificationToken"] = PatientBrowser.Hidden(security, "__RequestVerificationToken"), ["id"] = id };
+        var stale = await owner.PostFormAsync("/account/passkeys/remove", remove);
+        stale.Headers.Location!.OriginalString.ShouldBe("/account/step-up?return=%2Faccount%2Fsecurity");
+        var stepUp = await (await owner.GetAsync("/account/step-up?return=%2Faccount%2Fsecurity")).Content.ReadAsStringAsync();
+        var (options, state) = await OptionsAsync(owner, "/account/step-up/passkey/options", stepUp);
+        var raised = await owner.PostFormAsync("/account/step-up/passkey", new Dictionary<string, string>
+        {
+            ["__RequestVerificationToken"] = PatientBrowser.Hidden(stepUp, "__RequestVerificationToken"),
+            ["return"] = PatientBrowser.Hidden(stepUp, "return"),
+            ["credential"] = authenticator.Get(options, Origin),
+            ["state"] = state,
+        });
+        raised.Headers.Location!.OriginalString.ShouldBe("/account/security");
+
+        (await owner.PostFormAsync("/account/passkeys/remove", remove)).Headers.Location!.OriginalString.ShouldBe("/account/security");
+        (await owner.GetAsync("/account/security")).Headers.Location!.OriginalString.ShouldBe("/account/security/setup", "no factor left");
+        (await AuditRows.ReadAsync(_stores.Compliance, AuditEventTypes.SecondFactorRemoved.Id)).ShouldNotBeEmpty();
+    }
+
+    [Fact]
     public async Task TheScript_RunsOnlyOnTheSignInStepUpAndSecurityPages_ByANonceOfEachResponse()
     {
         using var patient = _patients.NewBrowser();
