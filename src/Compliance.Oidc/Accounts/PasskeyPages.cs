@@ -182,7 +182,7 @@ internal static class PasskeyPages
                 StatusCodes.Status401Unauthorized);
         }
 
-        if (!await sessions.StepUpAsync(context, session, Session.WithPasskey(session.Amr, proof.Method), Session.AcrSecondFactor))
+        if (!await sessions.StepUpAsync(context, session, Session.SteppedUp(session.Amr, proof.Method), Session.AcrSecondFactor))
         {
             return Results.Redirect(AccountEndpoints.SignInPathFor(interaction, back));
         }
@@ -238,7 +238,7 @@ internal static class PasskeyPages
         // The session proved the password, and now a user-verified passkey of the account: eidas2.
         if (!Session.Satisfies(session.Acr, Session.AcrSecondFactor))
         {
-            await sessions.StepUpAsync(context, session, Session.WithPasskey(session.Amr, proof.Method), Session.AcrSecondFactor);
+            await sessions.StepUpAsync(context, session, Session.SteppedUp(session.Amr, proof.Method), Session.AcrSecondFactor);
         }
 
         return Next(interaction, back, SecurityPage.Path);

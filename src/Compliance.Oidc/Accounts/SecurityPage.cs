@@ -210,7 +210,7 @@ internal static class SecurityPage
         }
 
         // The password opened the session and the first code just proved the app: that is eidas2.
-        await sessions.StepUpAsync(context, session, Session.SecondFactorAmr, Session.AcrSecondFactor);
+        await sessions.StepUpAsync(context, session, Session.SteppedUp(session.Amr, "otp"), Session.AcrSecondFactor);
         await audit.RecordAsync(AuditEventTypes.SecondFactorEnabled, ConsentGrants.PatientActor, session.SubjectId, """{"method":"totp"}""", context.RequestAborted);
         var codes = await recovery.RegenerateAsync(session.SubjectId, context.RequestAborted);
         var next = interaction is not null ? $"{AuthorizeEndpointPaths.Resume}?interaction={Uri.EscapeDataString(interaction)}" : back ?? Path;

@@ -49,9 +49,13 @@ internal sealed record Session(Guid SubjectId, string SessionId, DateTimeOffset 
     public static Session NewPasskeySession(Guid subjectId, string method, DateTimeOffset now) =>
         new(subjectId, Base64UrlEncoder.Encode(RandomNumberGenerator.GetBytes(16)), now, [method, "mfa"], AcrSecondFactor);
 
-    /// <summary>The methods of a session after a passkey step-up: those it had, the passkey's, and <c>mfa</c>.</summary>
-    public static IReadOnlyList<string> WithPasskey(IReadOnlyList<string> amr, string method) =>
-        [.. amr.Where(m => m != "mfa"), method, "mfa"];
+    /// <summary>
+    /// The methods of a session after a step-up with <paramref name="method"/> (<c>otp</c>, <c>hwk</c>, <c>swk</c>): those
+    /// it had, the new one once, and <c>mfa</c>. Only what this session really used: a passkey session stepped up with a
+    /// code says <c>hwk otp mfa</c>, never <c>pwd</c>.
+    /// </summary>
+    public static IReadOnlyList<string> SteppedUp(IReadOnlyList<string> amr, string method) =>
+        [.. amr.Where(m => m != "mfa" && m != method), method, "mfa"];
 
     public ClaimsPrincipal ToPrincipal() => new(new ClaimsIdentity(
         [

@@ -93,7 +93,7 @@ internal static partial class StepUpPage
         }
 
         await throttle.ResetAsync(attempt, context.RequestAborted);
-        if (!await sessions.StepUpAsync(context, session, Session.SecondFactorAmr, Session.AcrSecondFactor))
+        if (!await sessions.StepUpAsync(context, session, Session.SteppedUp(session.Amr, "otp"), Session.AcrSecondFactor))
         {
             // The session ended meanwhile (signed out elsewhere, account deleted): a whole sign-in again.
             return Results.Redirect(AccountEndpoints.SignInPathFor(interaction, back));

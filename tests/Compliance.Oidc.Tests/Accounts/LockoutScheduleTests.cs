@@ -26,3 +26,15 @@ public sealed class LockoutScheduleTests
         schedule.Duration(LockoutSchedule.Ranks - 1).ShouldBe(schedule.Duration(int.MaxValue));
     }
 }
+
+public sealed class SessionMethodsTests
+{
+    [Theory]
+    [InlineData("pwd", "otp", "pwd otp mfa")]
+    [InlineData("pwd otp mfa", "otp", "pwd otp mfa")]
+    [InlineData("hwk mfa", "hwk", "hwk mfa")]
+    [InlineData("pwd hwk mfa", "hwk", "pwd hwk mfa")]
+    [InlineData("swk mfa", "otp", "swk otp mfa")]
+    public void AStepUp_AddsItsMethodOnce_AndNeverOneTheSessionDidNotUse(string before, string method, string after) =>
+        string.Join(' ', Session.SteppedUp(before.Split(' '), method)).ShouldBe(after);
+}

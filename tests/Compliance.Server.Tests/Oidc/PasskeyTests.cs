@@ -258,6 +258,41 @@ public abstract class PasskeyTests<TStores>(TStores stores) : IDisposable
     }
 
     [Fact]
+    public async Task ExceededMaxAge_IsMetByThePasskeyAlone_WithAFreshAuthTime()
+    {
+        var (clientId, secret) = await _patients.RegisterAsync();
+        using var authenticator = new SoftwareAuthenticator();
+        using var patient = _patients.NewBrowser();
+        await patient.SignUpAsync("maxage-key-" + Guid.NewGuid().ToString("N")[..8], Password);
+        await RegisterAsync(patient, authenticator);
+        var consent = await (await patient.FollowAsync(await patient.GetAsync(AuthorizePath(clientId)))).Content.ReadAsStringAsync();
+        await patient.PostFormAsync("/connect/consent", new Dictionary<string, string>
+        {
+            ["__RequestVerificationToken"] = PatientBrowser.Hidden(consent, "__RequestVerificationToken"),
+            ["interaction"] = PatientBrowser.Hidden(consent, "interaction"),
+            ["decision"] = "allow",
+        });
+        _patients.Clock.Advance(TimeSpan.FromMinutes(10));
+
+        var toStepUp = await patient.GetAsync(AuthorizePath(clientId, "&max_age=60"));
+        toStepUp.Headers.Location!.OriginalString.ShouldStartWith("/account/step-up?interaction=", customMessage: "the passkey again, not the whole sign-in");
+        var page = await (await patient.GetAsync(toStepUp.Headers.Location!.OriginalString)).Content.ReadAsStringAsync();
+        page.ShouldNotContain("id=\"code\"", customMessage: "no app: the passkey only");
+        var (options, state) = await OptionsAsync(patient, "/account/step-up/passkey/options", page);
+        var resumed = await patient.PostFormAsync("/account/step-up/passkey", new Dictionary<string, string>
+        {
+            ["__RequestVerificationToken"] = PatientBrowser.Hidden(page, "__RequestVerificationToken"),
+            ["interaction"] = PatientBrowser.Hidden(page, "interaction"),
+            ["credential"] = authenticator.Get(options, Origin),
+            ["state"] = state,
+        });
+        var callback = (await patient.FollowAsync(resumed)).Headers.Location!;
+        var idToken = await _patients.ExchangeAsync(clientId, secret, callback);
+        idToken.GetProperty("auth_time").GetInt64().ShouldBe(_patients.Clock.GetUtcNow().ToUnixTimeSeconds());
+        idToken.GetProperty("amr").EnumerateArray().Select(a => a.GetString()).ShouldBe(["pwd", "hwk", "mfa"]);
+    }
+
+    [Fact]
     public async Task TheScript_RunsOnlyOnTheSignInStepUpAndSecurityPages_ByANonceOfEachResponse()
     {
         using var patient = _patients.NewBrowser();
