@@ -1,13 +1,11 @@
 using System.Text.Json.Nodes;
 using Compliance.Audit.Trail;
 using Compliance.Oidc.Accounts.Factors;
-using Compliance.Oidc.Endpoints.Authorize;
 using Compliance.Oidc.Grants;
 using Compliance.Oidc.Interaction;
 using Compliance.Oidc.Sessions;
 using Compliance.Oidc.Ui;
 using Microsoft.AspNetCore.Antiforgery;
-using Microsoft.AspNetCore.Authentication;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.Identity;
@@ -73,7 +71,7 @@ internal static class PasskeyPages
         var items = passkeys.Select((p, i) => $"""
             <li id="passkey-{i}">
               <strong class="passkey-name">{Html.E(p.Name)}</strong>
-              <span class="hint">{Html.E(UiText.Get(p.Synced ? "passkey.synced" : "passkey.device_bound", language))} · {Html.E(UiText.Get("passkey.created", language, Time(p.CreatedAt)))}{(p.LastUsedAt is { } used ? " · " + Html.E(UiText.Get("passkey.last_used", language, Time(used))) : "")}</span>
+              <span class="hint">{Html.E(UiText.Get(p.Synced ? "passkey.synced" : "passkey.device_bound", language))} · {Html.E(UiText.Get("passkey.created", language, PatientFlow.Time(p.CreatedAt)))}{(p.LastUsedAt is { } used ? " · " + Html.E(UiText.Get("passkey.last_used", language, PatientFlow.Time(used))) : "")}</span>
               <form method="post" action="{RenamePath}">
                 {Html.Antiforgery(antiforgery, context)}{Html.Hidden("id", p.Id)}
                 <label for="passkey-rename-{i}">{Html.E(UiText.Get("passkey.new_name", language))}</label>
@@ -121,7 +119,7 @@ internal static class PasskeyPages
         ILogger<Account> logger)
     {
         var form = await AccountEndpoints.ReadFormAsync(context, antiforgery);
-        var (interaction, request, back) = Continuation(form, interactions);
+        var (interaction, request, back) = PatientFlow.Continuation(form, interactions);
         var language = UiLanguage.From(context.Request, request?.UiLocale);
         if (form is null)
         {
@@ -145,12 +143,12 @@ internal static class PasskeyPages
         await sessions.StartAsync(context, session);
         await context.RequestServices.GetRequiredService<SignInHistory>().RecordAsync(context, account.Id, session.Amr);
         OidcLog.SignedIn(logger);
-        return Next(interaction, back, AccountEndpoints.SignedInPath);
+        return PatientFlow.Next(interaction, back, AccountEndpoints.SignedInPath);
     }
 
     private static async Task<IResult> StepUpOptionsAsync(HttpContext context, IAntiforgery antiforgery, Passkeys passkeys, UserManager<Account> users)
     {
-        var session = await SessionOf(context);
+        var session = await PatientFlow.SessionAsync(context);
         var account = session is null ? null : await users.FindByIdAsync(session.SubjectId.ToString("D"));
         if (account is null || await AccountEndpoints.ReadFormAsync(context, antiforgery) is null)
         {
@@ -164,9 +162,9 @@ internal static class PasskeyPages
     private static async Task<IResult> StepUpAsync(HttpContext context, IAntiforgery antiforgery, InteractionProtector interactions, Passkeys passkeys, SessionStore sessions, ILogger<Account> logger)
     {
         var form = await AccountEndpoints.ReadFormAsync(context, antiforgery);
-        var (interaction, request, back) = Continuation(form, interactions);
+        var (interaction, request, back) = PatientFlow.Continuation(form, interactions);
         var language = UiLanguage.From(context.Request, request?.UiLocale);
-        var session = await SessionOf(context);
+        var session = await PatientFlow.SessionAsync(context);
         if (form is null || session is null)
         {
             return Html.ErrorPage(context, language, "error.form");
@@ -188,12 +186,12 @@ internal static class PasskeyPages
         }
 
         OidcLog.SteppedUp(logger);
-        return Next(interaction, back, SecurityPage.Path);
+        return PatientFlow.Next(interaction, back, SecurityPage.Path);
     }
 
     private static async Task<IResult> RegisterOptionsAsync(HttpContext context, IAntiforgery antiforgery, Passkeys passkeys, SecondFactors factors, UserManager<Account> users)
     {
-        var session = await SessionOf(context);
+        var session = await PatientFlow.SessionAsync(context);
         var account = session is null ? null : await users.FindByIdAsync(session.SubjectId.ToString("D"));
         if (session is null || account is null || await AccountEndpoints.ReadFormAsync(context, antiforgery) is null || !await SecurityPage.MayAddFactorAsync(context, session))
         {
@@ -215,9 +213,9 @@ internal static class PasskeyPages
         IAuditTrail audit)
     {
         var form = await AccountEndpoints.ReadFormAsync(context, antiforgery);
-        var (interaction, request, back) = Continuation(form, interactions);
+        var (interaction, request, back) = PatientFlow.Continuation(form, interactions);
         var language = UiLanguage.From(context.Request, request?.UiLocale);
-        var session = await SessionOf(context);
+        var session = await PatientFlow.SessionAsync(context);
         var account = session is null ? null : await users.FindByIdAsync(session.SubjectId.ToString("D"));
         if (form is null || session is null || account is null || !await SecurityPage.MayAddFactorAsync(context, session))
         {
@@ -241,7 +239,7 @@ internal static class PasskeyPages
             await sessions.StepUpAsync(context, session, Session.SteppedUp(session.Amr, proof.Method), Session.AcrSecondFactor);
         }
 
-        return Next(interaction, back, SecurityPage.Path);
+        return PatientFlow.Next(interaction, back, SecurityPage.Path);
     }
 
     private static async Task<IResult> RenameAsync(HttpContext context, IAntiforgery antiforgery, Passkeys passkeys)
@@ -284,23 +282,6 @@ internal static class PasskeyPages
         title: "No passkey ceremony can start.",
         detail: "The form is missing or stale, or the session may not do this.",
         extensions: new Dictionary<string, object?> { ["code"] = "passkey_options_refused" });
-
-    private static IResult Next(string? interaction, string? back, string fallback) =>
-        interaction is not null
-            ? Results.Redirect($"{AuthorizeEndpointPaths.Resume}?interaction={Uri.EscapeDataString(interaction)}")
-            : Results.Redirect(back ?? fallback);
-
-    private static (string? Interaction, AuthorizationRequest? Request, string? Back) Continuation(IFormCollection? form, InteractionProtector interactions)
-    {
-        var interaction = form is null ? null : AccountEndpoints.Field(form, "interaction");
-        var request = interactions.Unprotect(interaction);
-        return (request is null ? null : interaction, request, form is null ? null : StepUpPage.SafeReturn(AccountEndpoints.Field(form, "return")));
-    }
-
-    private static string Time(DateTimeOffset value) => value.UtcDateTime.ToString("yyyy-MM-dd HH:mm", System.Globalization.CultureInfo.InvariantCulture);
-
-    private static async Task<Session?> SessionOf(HttpContext context) =>
-        Session.From((await context.AuthenticateAsync(Session.Scheme)).Principal);
 
     /// <summary>
     /// The one script of the patient pages. It shows the passkey forms only where WebAuthn works, fetches the options,

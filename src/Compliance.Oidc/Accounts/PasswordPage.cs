@@ -4,7 +4,6 @@ using Compliance.Oidc.Grants;
 using Compliance.Oidc.Sessions;
 using Compliance.Oidc.Ui;
 using Microsoft.AspNetCore.Antiforgery;
-using Microsoft.AspNetCore.Authentication;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.Identity;
@@ -33,7 +32,7 @@ internal static class PasswordPage
     private static async Task<IResult> ShowAsync(HttpContext context, IAntiforgery antiforgery, TimeProvider time)
     {
         var language = UiLanguage.From(context.Request);
-        if (await SessionOf(context) is not { } session)
+        if (await PatientFlow.SessionAsync(context) is not { } session)
         {
             return Results.Redirect(AccountEndpoints.SignInPathFor(null, Path));
         }
@@ -53,7 +52,7 @@ internal static class PasswordPage
     {
         var language = UiLanguage.From(context.Request);
         var form = await AccountEndpoints.ReadFormAsync(context, antiforgery);
-        var session = await SessionOf(context);
+        var session = await PatientFlow.SessionAsync(context);
         var account = session is null ? null : await users.FindByIdAsync(session.SubjectId.ToString("D"));
         if (form is null || session is null || account?.UserName is null)
         {
@@ -152,6 +151,4 @@ internal static class PasswordPage
         return Html.Page(context, language, UiText.Get("password_change.title", language), body, status, nav: await PatientNav.RenderAsync(context, language, session));
     }
 
-    private static async Task<Session?> SessionOf(HttpContext context) =>
-        Session.From((await context.AuthenticateAsync(Session.Scheme)).Principal);
 }

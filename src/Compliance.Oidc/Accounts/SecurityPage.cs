@@ -1,4 +1,3 @@
-using System.Globalization;
 using Compliance.Audit.Trail;
 using Compliance.Oidc.Accounts.Factors;
 using Compliance.Oidc.Endpoints.Authorize;
@@ -7,7 +6,6 @@ using Compliance.Oidc.Interaction;
 using Compliance.Oidc.Sessions;
 using Compliance.Oidc.Ui;
 using Microsoft.AspNetCore.Antiforgery;
-using Microsoft.AspNetCore.Authentication;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.Identity;
@@ -84,7 +82,7 @@ internal static class SecurityPage
 
     private static string RecentSignIns(string language, IReadOnlyList<RecentSignIn> recent) => recent.Count == 0 ? "" : $"""
         <h2>{Html.E(UiText.Get("security.recent", language))}</h2>
-        <ul id="recent-sign-ins">{string.Concat(recent.Select(r => $"<li>{Html.E(Time(r.At))} (UTC) · {Html.E(r.Browser == "other" ? UiText.Get("security.browser_other", language) : r.Browser)} · {Html.E(r.Methods)} · <span class=\"{(r.NewNetwork ? "network-new" : "network-usual")}\">{Html.E(UiText.Get(r.NewNetwork ? "security.network_new" : "security.network_usual", language))}</span></li>"))}</ul>
+        <ul id="recent-sign-ins">{string.Concat(recent.Select(r => $"<li>{Html.E(PatientFlow.Time(r.At))} (UTC) · {Html.E(r.Browser == "other" ? UiText.Get("security.browser_other", language) : r.Browser)} · {Html.E(r.Methods)} · <span class=\"{(r.NewNetwork ? "network-new" : "network-usual")}\">{Html.E(UiText.Get(r.NewNetwork ? "security.network_new" : "security.network_usual", language))}</span></li>"))}</ul>
         <p class="hint">{Html.E(UiText.Get("security.recent_hint", language))}</p>
         """;
 
@@ -112,7 +110,7 @@ internal static class SecurityPage
         return $"""
             <p id="totp-status">{Html.E(UiText.Get("security.totp_on", language))}</p>
             <p id="recovery-left">{Html.E(UiText.Get("security.recovery_left", language, await recovery.RemainingAsync(session.SubjectId, context.RequestAborted)))}</p>
-            {(lastUsed is { } used ? $"<p id=\"recovery-last-used\">{Html.E(UiText.Get("security.recovery_last_used", language, Time(used)))}</p>" : "")}
+            {(lastUsed is { } used ? $"<p id=\"recovery-last-used\">{Html.E(UiText.Get("security.recovery_last_used", language, PatientFlow.Time(used)))}</p>" : "")}
             <form method="post" action="{RegeneratePath}">
               {Html.Antiforgery(antiforgery, context)}
               <p class="hint">{Html.E(UiText.Get("security.recovery_regenerate_hint", language))}</p>
@@ -139,7 +137,7 @@ internal static class SecurityPage
         var request = interactions.Unprotect(interaction);
         var language = UiLanguage.From(context.Request, request?.UiLocale);
         var back = StepUpPage.SafeReturn(@return);
-        if (await SessionOf(context) is not { } session)
+        if (await PatientFlow.SessionAsync(context) is not { } session)
         {
             return Results.Redirect(AccountEndpoints.SignInPathFor(request is null ? null : interaction, back ?? SetupPath));
         }
@@ -163,9 +161,9 @@ internal static class SecurityPage
     private static async Task<IResult> BeginAsync(HttpContext context, IAntiforgery antiforgery, InteractionProtector interactions, TotpFactors totp, UserManager<Account> users)
     {
         var form = await AccountEndpoints.ReadFormAsync(context, antiforgery);
-        var (interaction, request, back) = Continuation(form, interactions);
+        var (interaction, request, back) = PatientFlow.Continuation(form, interactions);
         var language = UiLanguage.From(context.Request, request?.UiLocale);
-        var session = await SessionOf(context);
+        var session = await PatientFlow.SessionAsync(context);
         if (session is null || form is null || !await MayAddFactorAsync(context, session))
         {
             return Html.ErrorPage(context, language, "error.form");
@@ -192,9 +190,9 @@ internal static class SecurityPage
         IAuditTrail audit)
     {
         var form = await AccountEndpoints.ReadFormAsync(context, antiforgery);
-        var (interaction, request, back) = Continuation(form, interactions);
+        var (interaction, request, back) = PatientFlow.Continuation(form, interactions);
         var language = UiLanguage.From(context.Request, request?.UiLocale);
-        var session = await SessionOf(context);
+        var session = await PatientFlow.SessionAsync(context);
         if (session is null || form is null || !await MayAddFactorAsync(context, session))
         {
             return Html.ErrorPage(context, language, "error.form");
@@ -290,19 +288,6 @@ internal static class SecurityPage
         using var data = generator.CreateQrCode(otpAuthUri.AbsoluteUri, QRCodeGenerator.ECCLevel.M);
         return new SvgQRCode(data).GetGraphic(4, "#000000", "#ffffff", drawQuietZones: true, sizingMode: SvgQRCode.SizingMode.ViewBoxAttribute);
     }
-
-    /// <summary>The authorization request or the patient page to come back to, as a posted form carries them.</summary>
-    private static (string? Interaction, AuthorizationRequest? Request, string? Back) Continuation(IFormCollection? form, InteractionProtector interactions)
-    {
-        var interaction = form is null ? null : AccountEndpoints.Field(form, "interaction");
-        var request = interactions.Unprotect(interaction);
-        return (request is null ? null : interaction, request, form is null ? null : StepUpPage.SafeReturn(AccountEndpoints.Field(form, "return")));
-    }
-
-    private static string Time(DateTimeOffset value) => value.UtcDateTime.ToString("yyyy-MM-dd HH:mm", CultureInfo.InvariantCulture);
-
-    private static async Task<Session?> SessionOf(HttpContext context) =>
-        Session.From((await context.AuthenticateAsync(Session.Scheme)).Principal);
 
     private static async Task<IResult> PageAsync(HttpContext context, string language, Session session, string body, int status = StatusCodes.Status200OK, string? formTarget = null, bool passkeys = false) =>
         Html.Page(context, language, UiText.Get("security.title", language), body, status, formTarget, nav: await PatientNav.RenderAsync(context, language, session), passkeys: passkeys);

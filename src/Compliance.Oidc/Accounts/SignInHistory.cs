@@ -27,8 +27,9 @@ internal sealed class SignInHistory(ComplianceDbContext db, IKeyedHash keyedHash
     {
         ArgumentNullException.ThrowIfNull(context);
         var network = await NetworkHashAsync(accountId, context.Connection.RemoteIpAddress, context.RequestAborted);
-        var known = await db.Set<SignInRecord>().AnyAsync(r => r.AccountId == accountId && r.NetworkHash == network, context.RequestAborted);
-        var first = !await db.Set<SignInRecord>().AnyAsync(r => r.AccountId == accountId, context.RequestAborted);
+        // One read: whether the account has sign-ins at all, and whether one came from this network.
+        var seen = await db.Set<SignInRecord>().Where(r => r.AccountId == accountId).Select(r => r.NetworkHash == network).Distinct().ToListAsync(context.RequestAborted);
+        var (first, known) = (seen.Count == 0, seen.Contains(true));
         var now = time.GetUtcNow();
         db.Add(new SignInRecord
         {

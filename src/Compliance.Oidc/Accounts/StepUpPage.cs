@@ -1,11 +1,9 @@
 using System.Text.RegularExpressions;
 using Compliance.Oidc.Accounts.Factors;
-using Compliance.Oidc.Endpoints.Authorize;
 using Compliance.Oidc.Interaction;
 using Compliance.Oidc.Sessions;
 using Compliance.Oidc.Ui;
 using Microsoft.AspNetCore.Antiforgery;
-using Microsoft.AspNetCore.Authentication;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.Identity;
@@ -37,7 +35,7 @@ internal static partial class StepUpPage
         var request = interactions.Unprotect(interaction);
         var language = UiLanguage.From(context.Request, request?.UiLocale);
         var back = SafeReturn(@return);
-        if (await SessionOf(context) is not { } session)
+        if (await PatientFlow.SessionAsync(context) is not { } session)
         {
             return Results.Redirect(AccountEndpoints.SignInPathFor(request is null ? null : interaction, back));
         }
@@ -67,7 +65,7 @@ internal static partial class StepUpPage
         interaction = request is null ? null : interaction;
         var back = form is null ? null : SafeReturn(AccountEndpoints.Field(form, "return"));
         var language = UiLanguage.From(context.Request, request?.UiLocale);
-        var session = await SessionOf(context);
+        var session = await PatientFlow.SessionAsync(context);
         if (form is null || session is null)
         {
             return Html.ErrorPage(context, language, "error.form");
@@ -100,9 +98,7 @@ internal static partial class StepUpPage
         }
 
         OidcLog.SteppedUp(logger);
-        return interaction is not null
-            ? Results.Redirect($"{AuthorizeEndpointPaths.Resume}?interaction={Uri.EscapeDataString(interaction)}")
-            : Results.Redirect(back ?? SecurityPage.Path);
+        return PatientFlow.Next(interaction, back, SecurityPage.Path);
     }
 
     /// <summary>The step-up: the app's code (or a recovery code) if the account has the app, a passkey if it has one.</summary>
@@ -140,9 +136,6 @@ internal static partial class StepUpPage
                 ? SecurityPage.Path
                 : AccountEndpoints.SignedInPath);
     }
-
-    private static async Task<Session?> SessionOf(HttpContext context) =>
-        Session.From((await context.AuthenticateAsync(Session.Scheme)).Principal);
 
     [GeneratedRegex("^/account(/[A-Za-z0-9_-]+)*(\\?[A-Za-z0-9_=&%.-]*)?$")]
     private static partial Regex ReturnPattern();

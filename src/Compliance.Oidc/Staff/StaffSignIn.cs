@@ -91,7 +91,7 @@ internal static class StaffSignIn
         if (!attempt.Permitted)
         {
             await RefuseAsync(trail, logger, AuditActor.Anonymous, "password", "locked_out", attempt.Key, context.RequestAborted);
-            return Locked(context, antiforgery, language, returnPath, options.Value);
+            return Locked(context, antiforgery, language, returnPath, attempt);
         }
 
         var normalized = name.ToUpperInvariant();
@@ -163,7 +163,7 @@ internal static class StaffSignIn
         if (!attempt.Permitted)
         {
             await RefuseAsync(trail, logger, actor, "second_factor", "locked_out", null, context.RequestAborted);
-            return Locked(context, antiforgery, language, pending.ReturnPath, options.Value);
+            return Locked(context, antiforgery, language, pending.ReturnPath, attempt);
         }
 
         var recoveryCode = AccountEndpoints.Field(form, "recovery_code");
@@ -225,7 +225,7 @@ internal static class StaffSignIn
         if (!attempt.Permitted)
         {
             await RefuseAsync(trail, logger, actor, "enrolment", "locked_out", null, context.RequestAborted);
-            return Locked(context, antiforgery, language, pending.ReturnPath, options.Value);
+            return Locked(context, antiforgery, language, pending.ReturnPath, attempt);
         }
 
         // The new password is checked before the code, so that a refused password does not use the code up.
@@ -332,11 +332,11 @@ internal static class StaffSignIn
     }
 
     /// <summary>The same page, status and Retry-After for every locked name, existing or not, at any step.</summary>
-    private static IResult Locked(HttpContext context, IAntiforgery antiforgery, string language, string? returnPath, OidcOptions options)
+    /// <summary>The lock the attempt met, in <c>Retry-After</c> and in words: its real length, which grows with each lock.</summary>
+    private static IResult Locked(HttpContext context, IAntiforgery antiforgery, string language, string? returnPath, SignInAttempt refused)
     {
-        var lockout = TimeSpan.FromMinutes(Math.Max(1, options.LockoutMinutes));
-        Html.SetRetryAfter(context, lockout);
-        return SignInForm(context, antiforgery, language, returnPath, UiText.Get("staff.signin.locked", language, UiText.Duration(lockout, language)),
+        Html.SetRetryAfter(context, refused.RetryAfter);
+        return SignInForm(context, antiforgery, language, returnPath, UiText.Get("staff.signin.locked", language, UiText.Duration(refused.RetryAfter, language)),
             StatusCodes.Status429TooManyRequests);
     }
 

@@ -1,11 +1,9 @@
-using System.Net.Http.Headers;
-using System.Text;
-using System.Text.Json;
 using Compliance.Server.Tests.Startup;
-using Microsoft.AspNetCore.WebUtilities;
 using OpenQA.Selenium;
 using OpenQA.Selenium.Chrome;
 using OpenQA.Selenium.Support.UI;
+
+using static Compliance.Server.Tests.Browser.DemoPartnerBrowser;
 
 namespace Compliance.Server.Tests.Browser;
 
@@ -17,10 +15,6 @@ namespace Compliance.Server.Tests.Browser;
 /// </summary>
 public sealed class PasskeyBrowserTests : IAsyncLifetime
 {
-    private const string Redirect = "http://127.0.0.1:5081/callback";
-    private const string Verifier = "dBjftJeZ4CVP-mB92K27uhbUJU1p1r_wW1gFWFOEjXk";
-    private const string Challenge = "E9Melhoa2OwvFrEMTJguCHaoeK1t8URWbuGJSstw-cM";
-    private const string Password = "une phrase de passe assez longue";
     private readonly string _root = Directory.CreateTempSubdirectory("compliance-passkey-browser-").FullName;
     private ServerProcess _server = null!;
     private Uri _site = null!;
@@ -50,7 +44,7 @@ public sealed class PasskeyBrowserTests : IAsyncLifetime
     [InlineData("en", true, "swk")]
     public async Task Patient_AddsAPasskey_SignsOut_SignsInWithItAlone_AndTheIdTokenSaysEidas2(string language, bool synced, string method)
     {
-        using var browser = Chromium(language);
+        using var browser = Chromium(_root, language);
         AddVirtualAuthenticator(browser, synced);
         var pseudonym = "passkey-" + Guid.NewGuid().ToString("N")[..8];
         SignUpThroughPartner(browser, language, pseudonym);
@@ -63,13 +57,13 @@ public sealed class PasskeyBrowserTests : IAsyncLifetime
         browser.FindElement(By.CssSelector("#passkeys .hint")).Text.ShouldStartWith(synced
             ? (language == "fr" ? "synchronisée" : "synced")
             : (language == "fr" ? "liée à un seul appareil" : "bound to one device"));
-        SignOut(browser);
+        SignOut(browser, _site);
 
-        browser.Navigate().GoToUrl(AuthorizeUrl(language));
+        browser.Navigate().GoToUrl(AuthorizeUrl(_site, "passkey", language));
         WaitFor(browser, By.Id("passkey-signin")).Click();
         var callback = ToPartner(browser);
         callback["state"].ToString().ShouldBe("passkey-" + language);
-        var idToken = await ExchangeAsync(callback["code"].ToString());
+        var idToken = await ExchangeAsync(_server.BaseAddress, callback["code"].ToString());
         idToken.GetProperty("acr").GetString().ShouldBe("eidas2");
         idToken.GetProperty("amr").EnumerateArray().Select(a => a.GetString()).ShouldBe([method, "mfa"]);
     }
@@ -77,14 +71,14 @@ public sealed class PasskeyBrowserTests : IAsyncLifetime
     [Fact]
     public void PasswordSession_StepsUpWithThePasskey_ToReachAccountSecurity()
     {
-        using var browser = Chromium("fr");
+        using var browser = Chromium(_root, "fr");
         AddVirtualAuthenticator(browser, synced: false);
         var pseudonym = "stepkey-" + Guid.NewGuid().ToString("N")[..8];
         SignUpThroughPartner(browser, "fr", pseudonym);
         browser.Navigate().GoToUrl(new Uri(_site, "account/security").ToString());
         WaitFor(browser, By.Id("passkey-add")).Click();
         WaitFor(browser, By.Id("passkeys"));
-        SignOut(browser);
+        SignOut(browser, _site);
 
         // The password alone: eidas1. "Account security" asks for the passkey, not for the password again.
         browser.Navigate().GoToUrl(new Uri(_site, "account/login").ToString());
@@ -126,7 +120,7 @@ public sealed class PasskeyBrowserTests : IAsyncLifetime
     /// <summary>Signs up from a partner's authorization request, and gives the partner its consent.</summary>
     private void SignUpThroughPartner(ChromeDriver browser, string language, string pseudonym)
     {
-        browser.Navigate().GoToUrl(AuthorizeUrl(language));
+        browser.Navigate().GoToUrl(AuthorizeUrl(_site, "passkey", language));
         WaitFor(browser, By.Id("signup-link")).Click();
         WaitFor(browser, By.Id("password_confirm"));
         browser.FindElement(By.Id("pseudonym")).SendKeys(pseudonym);
@@ -136,61 +130,4 @@ public sealed class PasskeyBrowserTests : IAsyncLifetime
         ToPartner(browser);
     }
 
-    private void SignOut(ChromeDriver browser)
-    {
-        browser.Navigate().GoToUrl(new Uri(_site, "account").ToString());
-        WaitFor(browser, By.Id("nav-signout")).Click();
-        WaitFor(browser, By.Id("signout")).Click();
-        WaitFor(browser, By.Id("signed-out"));
-    }
-
-    /// <summary>Consents if asked, and returns the query of the partner's callback.</summary>
-    private static Dictionary<string, Microsoft.Extensions.Primitives.StringValues> ToPartner(ChromeDriver browser)
-    {
-        var wait = new WebDriverWait(browser, TimeSpan.FromSeconds(15));
-        wait.Until(d => d.Url.StartsWith(Redirect, StringComparison.Ordinal) || d.FindElements(By.Id("allow")).Count > 0);
-        if (!browser.Url.StartsWith(Redirect, StringComparison.Ordinal))
-        {
-            browser.FindElement(By.Id("allow")).Click();
-            wait.Until(d => d.Url.StartsWith(Redirect, StringComparison.Ordinal));
-        }
-
-        return QueryHelpers.ParseQuery(new Uri(browser.Url).Query);
-    }
-
-    private async Task<JsonElement> ExchangeAsync(string code)
-    {
-        using var http = new HttpClient { BaseAddress = _server.BaseAddress };
-        http.DefaultRequestHeaders.Authorization = new AuthenticationHeaderValue("Basic",
-            Convert.ToBase64String(Encoding.UTF8.GetBytes("demo-client:demo-client-secret-for-local-tries-only")));
-        using var response = await http.PostAsync("connect/token", new FormUrlEncodedContent(new Dictionary<string, string>
-        {
-            ["grant_type"] = "authorization_code", ["code"] = code, ["redirect_uri"] = Redirect, ["code_verifier"] = Verifier,
-        }));
-        var tokens = JsonDocument.Parse(await response.Content.ReadAsStringAsync()).RootElement;
-        response.StatusCode.ShouldBe(System.Net.HttpStatusCode.OK, tokens.ToString());
-        var payload = tokens.GetProperty("id_token").GetString()!.Split('.')[1];
-        return JsonDocument.Parse(Microsoft.IdentityModel.Tokens.Base64UrlEncoder.Decode(payload)).RootElement;
-    }
-
-    private string AuthorizeUrl(string language) =>
-        $"{_site}connect/authorize?response_type=code&client_id=demo-client&redirect_uri={Uri.EscapeDataString(Redirect)}"
-        + $"&scope=openid&state=passkey-{language}&nonce=n-{language}&ui_locales={language}&code_challenge={Challenge}&code_challenge_method=S256";
-
-    private ChromeDriver Chromium(string language)
-    {
-        var service = ChromeDriverService.CreateDefaultService("/usr/bin", "chromedriver");
-        service.SuppressInitialDiagnosticInformation = true;
-        service.HideCommandPromptWindow = true;
-        var options = new ChromeOptions { BinaryLocation = "/usr/bin/chromium" };
-        options.AddArguments(
-            "--headless", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage", "--disable-background-networking",
-            "--disable-component-update", "--disable-sync", "--no-first-run", "--disable-quic", "--window-size=1280,900",
-            $"--lang={language}", $"--user-data-dir={Directory.CreateDirectory(Path.Combine(_root, "chromium-" + Guid.NewGuid().ToString("N"))).FullName}");
-        options.AddUserProfilePreference("intl.accept_languages", language);
-        return new ChromeDriver(service, options, TimeSpan.FromSeconds(60));
-    }
-
-    private static IWebElement WaitFor(ChromeDriver browser, By next) =>
-        new WebDriverWait(browser, TimeSpan.FromSeconds(15)).Until(d => d.FindElements(next).FirstOrDefault());
 }

@@ -1,11 +1,9 @@
-using System.Net.Http.Headers;
-using System.Text;
-using System.Text.Json;
 using Compliance.Server.Tests.Startup;
-using Microsoft.AspNetCore.WebUtilities;
 using OpenQA.Selenium;
 using OpenQA.Selenium.Chrome;
 using OpenQA.Selenium.Support.UI;
+
+using static Compliance.Server.Tests.Browser.DemoPartnerBrowser;
 
 namespace Compliance.Server.Tests.Browser;
 
@@ -17,10 +15,6 @@ namespace Compliance.Server.Tests.Browser;
 /// </summary>
 public sealed class SecondFactorBrowserTests : IAsyncLifetime
 {
-    private const string Redirect = "http://127.0.0.1:5081/callback";
-    private const string Verifier = "dBjftJeZ4CVP-mB92K27uhbUJU1p1r_wW1gFWFOEjXk";
-    private const string Challenge = "E9Melhoa2OwvFrEMTJguCHaoeK1t8URWbuGJSstw-cM";
-    private const string Password = "une phrase de passe assez longue";
     private readonly string _root = Directory.CreateTempSubdirectory("compliance-totp-browser-").FullName;
     private ServerProcess _server = null!;
 
@@ -46,11 +40,11 @@ public sealed class SecondFactorBrowserTests : IAsyncLifetime
     [InlineData("en")]
     public async Task EnrolledPatient_SignsInThroughAPartnerWithTheAppCode_IdTokenSaysEidas2(string language)
     {
-        using var browser = Chromium(language);
+        using var browser = Chromium(_root, language);
         var pseudonym = "appli-" + Guid.NewGuid().ToString("N")[..8];
         SignUpThroughPartner(browser, language, pseudonym);
         var enrolment = Enrol(browser, pseudonym);
-        SignOut(browser);
+        SignOut(browser, _server.BaseAddress);
 
         PasswordStep(browser, language, pseudonym);
         var step = AuthenticatorApp.NextUsableStep(enrolment.Step);
@@ -59,7 +53,7 @@ public sealed class SecondFactorBrowserTests : IAsyncLifetime
         var callback = ToPartner(browser);
 
         callback["state"].ToString().ShouldBe("totp-" + language);
-        var idToken = await ExchangeAsync(callback["code"].ToString());
+        var idToken = await ExchangeAsync(_server.BaseAddress, callback["code"].ToString());
         idToken.GetProperty("acr").GetString().ShouldBe("eidas2");
         idToken.GetProperty("amr").EnumerateArray().Select(a => a.GetString()).ShouldBe(["pwd", "otp", "mfa"]);
         idToken.GetProperty("nonce").GetString().ShouldBe("n-" + language);
@@ -70,19 +64,19 @@ public sealed class SecondFactorBrowserTests : IAsyncLifetime
     [InlineData("en")]
     public async Task RecoveryCode_AtSignIn_StandsInOnce_AndTheSecondTimeIsRefusedOnThePage(string language)
     {
-        using var browser = Chromium(language);
+        using var browser = Chromium(_root, language);
         var pseudonym = "secours-" + Guid.NewGuid().ToString("N")[..8];
         SignUpThroughPartner(browser, language, pseudonym);
         var recoveryCode = Enrol(browser, pseudonym).RecoveryCodes[3];
-        SignOut(browser);
+        SignOut(browser, _server.BaseAddress);
 
         PasswordStep(browser, language, pseudonym);
         browser.FindElement(By.Id("recovery_code")).SendKeys(recoveryCode);
         browser.FindElement(By.Id("verify")).Click();
-        var idToken = await ExchangeAsync(ToPartner(browser)["code"].ToString());
+        var idToken = await ExchangeAsync(_server.BaseAddress, ToPartner(browser)["code"].ToString());
         idToken.GetProperty("acr").GetString().ShouldBe("eidas2", "a recovery code is a second factor too");
         idToken.GetProperty("amr").EnumerateArray().Select(a => a.GetString()).ShouldBe(["pwd", "otp", "mfa"]);
-        SignOut(browser);
+        SignOut(browser, _server.BaseAddress);
 
         PasswordStep(browser, language, pseudonym);
         browser.FindElement(By.Id("recovery_code")).SendKeys(recoveryCode);
@@ -104,7 +98,7 @@ public sealed class SecondFactorBrowserTests : IAsyncLifetime
     /// <summary>Signs up from a partner's authorization request, and waits for whatever page follows the sign-up.</summary>
     private void SignUpThroughPartner(ChromeDriver browser, string language, string pseudonym)
     {
-        browser.Navigate().GoToUrl(AuthorizeUrl(language));
+        browser.Navigate().GoToUrl(AuthorizeUrl(_server.BaseAddress, "totp", language));
         WaitFor(browser, By.Id("signup-link")).Click();
         WaitFor(browser, By.Id("password_confirm"));
         browser.FindElement(By.Id("pseudonym")).SendKeys(pseudonym);
@@ -138,19 +132,10 @@ public sealed class SecondFactorBrowserTests : IAsyncLifetime
         return new Enrolment(key, step, codes);
     }
 
-    /// <summary>Back to the provider's own pages (from the partner, too), and "Sign out" there.</summary>
-    private void SignOut(ChromeDriver browser)
-    {
-        browser.Navigate().GoToUrl(new Uri(_server.BaseAddress, "account").ToString());
-        WaitFor(browser, By.Id("nav-signout")).Click();
-        WaitFor(browser, By.Id("signout")).Click();
-        WaitFor(browser, By.Id("signed-out"));
-    }
-
     /// <summary>A partner's authorization request, pseudonym and password: what follows is the second step.</summary>
     private void PasswordStep(ChromeDriver browser, string language, string pseudonym)
     {
-        browser.Navigate().GoToUrl(AuthorizeUrl(language));
+        browser.Navigate().GoToUrl(AuthorizeUrl(_server.BaseAddress, "totp", language));
         WaitFor(browser, By.Id("signin"));
         browser.FindElement(By.Id("pseudonym")).SendKeys(pseudonym);
         browser.FindElement(By.Id("password")).SendKeys(Password);
@@ -159,59 +144,6 @@ public sealed class SecondFactorBrowserTests : IAsyncLifetime
             ? "Votre mot de passe est correct. Saisissez le code à 6 chiffres affiché par votre application d'authentification."
             : "Your password is correct. Enter the 6-digit code your authenticator app shows.");
     }
-
-    /// <summary>Consents if asked, and returns the query of the partner's callback.</summary>
-    private static Dictionary<string, Microsoft.Extensions.Primitives.StringValues> ToPartner(ChromeDriver browser)
-    {
-        var wait = new WebDriverWait(browser, TimeSpan.FromSeconds(10));
-        wait.Until(d => d.Url.StartsWith(Redirect, StringComparison.Ordinal) || d.FindElements(By.Id("allow")).Count > 0);
-        if (!browser.Url.StartsWith(Redirect, StringComparison.Ordinal))
-        {
-            browser.FindElement(By.Id("allow")).Click();
-            wait.Until(d => d.Url.StartsWith(Redirect, StringComparison.Ordinal));
-        }
-
-        return QueryHelpers.ParseQuery(new Uri(browser.Url).Query);
-    }
-
-    private async Task<JsonElement> ExchangeAsync(string code)
-    {
-        using var http = new HttpClient { BaseAddress = _server.BaseAddress };
-        http.DefaultRequestHeaders.Authorization = new AuthenticationHeaderValue("Basic",
-            Convert.ToBase64String(Encoding.UTF8.GetBytes("demo-client:demo-client-secret-for-local-tries-only")));
-        using var response = await http.PostAsync("connect/token", new FormUrlEncodedContent(new Dictionary<string, string>
-        {
-            ["grant_type"] = "authorization_code", ["code"] = code, ["redirect_uri"] = Redirect, ["code_verifier"] = Verifier,
-        }));
-        var tokens = JsonDocument.Parse(await response.Content.ReadAsStringAsync()).RootElement;
-        response.StatusCode.ShouldBe(System.Net.HttpStatusCode.OK, tokens.ToString());
-        var payload = tokens.GetProperty("id_token").GetString()!.Split('.')[1];
-        return JsonDocument.Parse(Microsoft.IdentityModel.Tokens.Base64UrlEncoder.Decode(payload)).RootElement;
-    }
-
-    private string AuthorizeUrl(string language) =>
-        $"{_server.BaseAddress}connect/authorize?response_type=code&client_id=demo-client&redirect_uri={Uri.EscapeDataString(Redirect)}"
-        + $"&scope=openid&state=totp-{language}&nonce=n-{language}&ui_locales={language}&code_challenge={Challenge}&code_challenge_method=S256";
-
-    private ChromeDriver Chromium(string language)
-    {
-        var service = ChromeDriverService.CreateDefaultService("/usr/bin", "chromedriver");
-        service.SuppressInitialDiagnosticInformation = true;
-        service.HideCommandPromptWindow = true;
-        var options = new ChromeOptions { BinaryLocation = "/usr/bin/chromium" };
-        options.AddArguments(
-            "--headless", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage", "--disable-background-networking",
-            "--disable-component-update", "--disable-sync", "--no-first-run", "--disable-quic", "--window-size=1280,900",
-            $"--lang={language}", $"--user-data-dir={Directory.CreateDirectory(Path.Combine(_root, "chromium-" + Guid.NewGuid().ToString("N"))).FullName}");
-        options.AddUserProfilePreference("intl.accept_languages", language);
-        // No implicit wait: every step waits explicitly for what only the next page has, and a check that an element is
-        // absent (no alert) must not sit out a timeout.
-        return new ChromeDriver(service, options, TimeSpan.FromSeconds(60));
-    }
-
-    // A click returns before the next page has loaded: wait for an element that only the next page has.
-    private static IWebElement WaitFor(ChromeDriver browser, By next) =>
-        new WebDriverWait(browser, TimeSpan.FromSeconds(10)).Until(d => d.FindElements(next).FirstOrDefault());
 
     private sealed record Enrolment(string Key, long Step, IReadOnlyList<string> RecoveryCodes);
 }
