@@ -306,6 +306,9 @@ public abstract class SigningKeyRingTests<TStores>(TStores stores) : IAsyncLifet
                 d = rsa.ExportParameters(includePrivateParameters: true).D!;
             }
 
+            // DER writes an integer without its leading zero bytes (RSA's D starts with one about once in 256 keys):
+            // look for the bytes that are written.
+            d = d.AsSpan().TrimStart((byte)0).ToArray();
             d.Length.ShouldBeGreaterThanOrEqualTo(32);
             Contains(pkcs8, d).ShouldBeTrue("the PKCS#8 form holds D: the check below could fail");
             Contains(row.WrappedPrivateKey, d).ShouldBeFalse();
