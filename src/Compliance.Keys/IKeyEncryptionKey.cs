@@ -11,6 +11,21 @@ public interface IKeyEncryptionKey
     /// <summary>The id of the key that <see cref="WrapAsync"/> uses now. Stable for a given key; not secret.</summary>
     string KeyId { get; }
 
+    /// <summary>Where the key is kept: <c>local-file</c>, <c>pkcs11</c> or <c>azure-key-vault</c>.</summary>
+    string Custody { get; }
+
+    /// <summary>
+    /// Whether <see cref="UnwrapAsync"/> can open what the key <paramref name="keyId"/> wrapped: this key, or (for a
+    /// key service that versions its keys) an earlier version of it.
+    /// </summary>
+    bool CanUnwrap(string keyId) => string.Equals(keyId, KeyId, StringComparison.Ordinal);
+
+    /// <summary>
+    /// Checks that the key can be used (reached, unlocked, present), so that a node refuses to start in one line
+    /// rather than fail its first request. Throws <see cref="KeyCustodyException"/>.
+    /// </summary>
+    Task EnsureReadyAsync(CancellationToken cancellationToken) => Task.CompletedTask;
+
     /// <summary>Encrypts and authenticates a data key (1 byte to 16 KiB).</summary>
     Task<WrappedKey> WrapAsync(ReadOnlyMemory<byte> dataKey, CancellationToken cancellationToken);
 

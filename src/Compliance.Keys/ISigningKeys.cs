@@ -32,4 +32,20 @@ public interface ISigningKeys
     /// store, and a node that loses the race reads the winner's key.
     /// </summary>
     Task RotateAsync(CancellationToken cancellationToken);
+
+    /// <summary>
+    /// Revokes a compromised signing key, at once and for good: in one transaction its row (and so its wrapped private
+    /// key) is deleted and, when it was signing, a new key that signs from now on is added; the revocation is audited.
+    /// This node drops the key at once; every other node at its next refresh, within 10 seconds.
+    /// From then on it is absent from the JWKS and tokens it signed fail validation. Throws
+    /// <see cref="KeyCustodyException"/> when no such key is in the store.
+    /// </summary>
+    Task<SigningKeyRevocation> RevokeAsync(string keyId, CancellationToken cancellationToken);
 }
+
+/// <summary>What <see cref="ISigningKeys.RevokeAsync"/> did.</summary>
+/// <param name="KeyId">The revoked key's <c>kid</c>.</param>
+/// <param name="Algorithm">Its algorithm.</param>
+/// <param name="WasSigning">Whether it was the key signing for its algorithm when revoked.</param>
+/// <param name="ReplacedBy">The <c>kid</c> of the key added to sign from now on, when it was signing.</param>
+public sealed record SigningKeyRevocation(string KeyId, string Algorithm, bool WasSigning, string? ReplacedBy);

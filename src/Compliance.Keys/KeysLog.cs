@@ -40,6 +40,14 @@ internal static partial class KeysLog
         Message = "Could not refresh the signing key cache from the store; serving the previous key set")]
     public static partial void RingRefreshFailed(ILogger logger, Exception exception);
 
+    [LoggerMessage(EventId = 1316, EventName = "SigningKeyRevoked", Level = LogLevel.Warning,
+        Message = "Revoked the {Algorithm} signing key {KeyId}; the key signing from now on is {ReplacedBy}")]
+    public static partial void SigningKeyRevoked(ILogger logger, string algorithm, string keyId, string? replacedBy);
+
+    [LoggerMessage(EventId = 1317, EventName = "DataProtectionKeyUnbound", Level = LogLevel.Error,
+        Message = "Left out Data Protection key {KeyId}: its wrapped secret is not bound to its id and dates (it was moved or edited in the store)")]
+    public static partial void DataProtectionKeyUnbound(ILogger logger, string keyId);
+
     [LoggerMessage(EventId = 1320, EventName = "KeyedHashSecretCreated", Level = LogLevel.Information,
         Message = "Created the keyed-hash secret of purpose {Purpose}")]
     public static partial void KeyedHashSecretCreated(ILogger logger, string purpose);

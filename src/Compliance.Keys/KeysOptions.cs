@@ -4,19 +4,18 @@ namespace Compliance.Keys;
 /// Key custody settings. Bound from the <c>Keys</c> section and validated at start-up: a value out of range stops the
 /// host with a message naming the setting.
 /// </summary>
-public sealed class KeysOptions
+public sealed class KeysOptions : KekSettings
 {
     /// <summary>The configuration section.</summary>
     public const string SectionName = "Keys";
 
     /// <summary>
-    /// The file of the local key-encryption key (the embedded default KEK). Default: <c>kek.key</c> in the storage
-    /// data folder (<c>Storage:DataDirectory</c>); a relative path is resolved against that folder too. Created on
-    /// first use with mode 0600 (its folder 0700, when the folder is created). A file that other users may read or
-    /// write is refused. Every node sharing one compliance database must hold the same file: back it up apart from
-    /// the database, since the keys stored in the database are unreadable without it.
+    /// The previous key-encryption key, during a KEK rotation only (section <c>Keys:Previous</c>, the same settings as
+    /// the current one: <c>Kek</c>, <c>LocalKekPath</c>...). A node then wraps with the current key and unwraps with
+    /// either; <c>compliance keys rotate-kek</c> re-wraps every stored key under the current one, after which this
+    /// section is removed. Unset (null) outside a rotation.
     /// </summary>
-    public string? LocalKekPath { get; set; }
+    public KekSettings? Previous { get; set; }
 
     /// <summary>
     /// Whether a start may create the local key-encryption key when its file is missing. Default (unset): only on the
@@ -41,4 +40,30 @@ public sealed class KeysOptions
     /// exceed the longest lifetime of a token it signed (the OIDC module checks that relation).
     /// </summary>
     public int RetiredKeyPublishDays { get; set; } = 2;
+}
+
+/// <summary>Which key-encryption key (KEK) wraps the stored keys, and where it is kept.</summary>
+public class KekSettings
+{
+    /// <summary>The local-file KEK (the embedded default).</summary>
+    public const string Local = "local";
+
+    /// <summary>Every value <see cref="Kek"/> may take.</summary>
+    public static IReadOnlyList<string> Kinds { get; } = [Local];
+
+    /// <summary>
+    /// Where the KEK is kept: <c>local</c> (a key file, the default). Each custody has its own settings below; the
+    /// stored keys record the id of the KEK that wrapped them, so that a change of KEK is a rotation
+    /// (<c>Keys:Previous</c> and <c>compliance keys rotate-kek</c>), never a silent switch.
+    /// </summary>
+    public string Kek { get; set; } = Local;
+
+    /// <summary>
+    /// The file of the local key-encryption key (the embedded default KEK, <c>Keys:Kek=local</c>). Default: <c>kek.key</c> in the storage
+    /// data folder (<c>Storage:DataDirectory</c>); a relative path is resolved against that folder too. Created on
+    /// first use with mode 0600 (its folder 0700, when the folder is created). A file that other users may read or
+    /// write is refused. Every node sharing one compliance database must hold the same file: back it up apart from
+    /// the database, since the keys stored in the database are unreadable without it.
+    /// </summary>
+    public string? LocalKekPath { get; set; }
 }

@@ -14,9 +14,10 @@ internal sealed class KeysOptionsValidator : IValidateOptions<KeysOptions>
     {
         ArgumentNullException.ThrowIfNull(options);
         var failures = new List<string>();
-        if (options.LocalKekPath is not null && PathProblem(options.LocalKekPath) is { } problem)
+        failures.AddRange(KekProblems(options, "Keys"));
+        if (options.Previous is { } previous)
         {
-            failures.Add($"Keys:LocalKekPath: {problem}");
+            failures.AddRange(KekProblems(previous, "Keys:Previous"));
         }
 
         var lifetimeInRange = options.SigningKeyLifetimeDays is >= MinLifetimeDays and <= MaxLifetimeDays;
@@ -41,6 +42,24 @@ internal sealed class KeysOptionsValidator : IValidateOptions<KeysOptions>
         }
 
         return failures.Count == 0 ? ValidateOptionsResult.Success : ValidateOptionsResult.Fail(failures);
+    }
+
+    /// <summary>The problems of one key-encryption key's settings, each naming its setting under <paramref name="section"/>.</summary>
+    public static IEnumerable<string> KekProblems(KekSettings kek, string section)
+    {
+        switch (kek.Kek)
+        {
+            case KekSettings.Local:
+                if (kek.LocalKekPath is not null && PathProblem(kek.LocalKekPath) is { } problem)
+                {
+                    yield return $"{section}:LocalKekPath: {problem}";
+                }
+
+                break;
+            default:
+                yield return $"{section}:Kek: '{Truncate(kek.Kek ?? "")}' is not a key custody; expected {string.Join(", ", KekSettings.Kinds)}.";
+                break;
+        }
     }
 
     private static string? PathProblem(string path)

@@ -1,5 +1,6 @@
 using Compliance.Audit;
 using Compliance.Data;
+using Compliance.Data.Storage;
 using Compliance.Keys.DataProtection;
 using Compliance.Keys.Encryption;
 using Compliance.Keys.Hashing;
@@ -9,6 +10,7 @@ using Microsoft.AspNetCore.DataProtection.KeyManagement;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.DependencyInjection.Extensions;
+using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
 
 namespace Compliance.Keys;
@@ -41,10 +43,15 @@ public static class KeysServiceCollectionExtensions
 
         // Key creations and purges are audited (keys.signing_key_created, keys.signing_keys_purged).
         services.AddComplianceAudit();
-        services.TryAddSingleton<IKeyEncryptionKey, LocalFileKeyEncryptionKey>();
+        services.TryAddSingleton(provider => KeyEncryptionKeys.Create(
+            provider.GetRequiredService<IOptions<KeysOptions>>().Value,
+            provider.GetRequiredService<IOptions<StorageOptions>>().Value,
+            provider.GetRequiredService<ILoggerFactory>()));
+        services.TryAddSingleton<IKeyEncryptionKey>(provider => provider.GetRequiredService<KeyEncryptionKeys>());
         services.TryAddSingleton<ISigningKeys, SigningKeyRing>();
         services.TryAddSingleton<IKeyedHash, KeyedHash>();
         services.TryAddSingleton<KekProvisioning>();
+        services.TryAddSingleton<IKekRotation, KekRotation>();
         services.TryAddSingleton<IKekProvisioning>(provider => provider.GetRequiredService<KekProvisioning>());
 
         // Registered before the rotation: its StartingAsync runs after the schema gate's and before any key is wrapped.
@@ -54,9 +61,9 @@ public static class KeysServiceCollectionExtensions
         // The Data Protection key ring (session cookies, antiforgery, interaction tokens): shared by every node
         // through the compliance store, each key wrapped by the KEK.
         services.AddDataProtection().SetApplicationName("Compliance");
-        services.AddOptions<KeyManagementOptions>().Configure<IServiceScopeFactory, IKeyEncryptionKey, TimeProvider>((options, scopes, kek, time) =>
+        services.AddOptions<KeyManagementOptions>().Configure<IServiceScopeFactory, IKeyEncryptionKey, TimeProvider, ILoggerFactory>((options, scopes, kek, time, loggers) =>
         {
-            options.XmlRepository = new StoreXmlRepository(scopes, time);
+            options.XmlRepository = new StoreXmlRepository(scopes, kek, time, loggers.CreateLogger<StoreXmlRepository>());
             options.XmlEncryptor = new KekXmlEncryptor(kek);
         });
         return services;

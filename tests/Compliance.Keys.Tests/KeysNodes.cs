@@ -54,6 +54,9 @@ internal sealed class KeysNodes : IAsyncDisposable
         var db = scope.ServiceProvider.GetRequiredService<ComplianceDbContext>();
         await db.Set<SigningKey>().ExecuteDeleteAsync();
         await db.Set<KeyedHashSecret>().ExecuteDeleteAsync();
+
+        // The trail remembers every secret created, and refuses to create one again: a test starts from a new store.
+        await db.Set<Compliance.Audit.Trail.AuditEvent>().ExecuteDeleteAsync();
     }
 
     /// <summary>Runs <paramref name="action"/> on a fresh context of the store.</summary>

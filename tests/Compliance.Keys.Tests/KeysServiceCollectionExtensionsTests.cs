@@ -37,6 +37,8 @@ public class KeysServiceCollectionExtensionsTests
     {
         public string KeyId => "remote";
 
+        public string Custody => "remote";
+
         public Task<WrappedKey> WrapAsync(ReadOnlyMemory<byte> dataKey, CancellationToken cancellationToken) => throw new NotSupportedException();
 
         public Task<byte[]> UnwrapAsync(WrappedKey wrapped, CancellationToken cancellationToken) => throw new NotSupportedException();

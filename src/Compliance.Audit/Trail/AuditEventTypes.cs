@@ -28,6 +28,28 @@ public static class AuditEventTypes
     /// <summary>A key-encryption key was created by <c>compliance keys init</c>. Details: kek_id (a thumbprint, never key material), custody.</summary>
     public static readonly AuditEventType KeyEncryptionKeyCreated = new(1005, "keys.kek_created");
 
+    /// <summary>
+    /// A token signing key was revoked (<c>compliance keys revoke-signing-key</c>): withdrawn from the JWKS and from
+    /// validation, its wrapped private key deleted. Details: algorithm, kid, generation, and replaced_by (the kid of
+    /// the key that signs from now on, when the revoked one was signing).
+    /// </summary>
+    public static readonly AuditEventType SigningKeyRevoked = new(1006, "keys.signing_key_revoked");
+
+    /// <summary>A node started with a key-encryption key. Details: custody, kek_id, region (Azure Key Vault), previous_kek_id during a rotation.</summary>
+    public static readonly AuditEventType KeyEncryptionKeyInUse = new(1007, "keys.kek_in_use");
+
+    /// <summary><c>compliance keys rotate-kek</c> re-wrapped keys under a new key-encryption key. Details: kek_id, from_kek_ids, rewrapped, remaining.</summary>
+    public static readonly AuditEventType KeyEncryptionKeyRotated = new(1008, "keys.kek_rotated");
+
+    /// <summary>
+    /// <c>compliance keys export-escrow</c> wrote the key-encryption key (or its references) encrypted to an operator's
+    /// public key. Details: custody, kek_id, recipient (the SHA-256 thumbprint of the operator's public key).
+    /// </summary>
+    public static readonly AuditEventType KeyEscrowExported = new(1009, "keys.escrow_exported");
+
+    /// <summary>A keyed-hash secret (it derives pairwise subjects) was created for a purpose. Details: purpose.</summary>
+    public static readonly AuditEventType KeyedHashSecretCreated = new(1010, "keys.keyed_hash_secret_created");
+
     /// <summary>An OpenID client (partner) was registered. Details: client_id, type, auth method, sector, scopes, grant types.</summary>
     public static readonly AuditEventType ClientRegistered = new(2000, "client.registered");
 
@@ -102,6 +124,7 @@ public static class AuditEventTypes
     public static IReadOnlyList<AuditEventType> All { get; } =
     [
         SchemaMigrated, PolicySetActivated, SigningKeyCreated, SigningKeysPurged, DataProtectionKeyCreated, KeyEncryptionKeyCreated,
+        SigningKeyRevoked, KeyEncryptionKeyInUse, KeyEncryptionKeyRotated, KeyEscrowExported, KeyedHashSecretCreated,
         ClientRegistered, ClientUpdated, ClientSecretRotated, ClientRemoved,
         RecoveryCodeUsed, SecondFactorEnabled, SecondFactorRemoved, PasswordChanged, RecoveryCodesRegenerated, PasskeyRefused,
         StaffAdded, StaffRemoved, StaffSignedIn, StaffSignInRefused, StaffSecondFactorEnrolled, StaffSignedOut, StaffPagePatientRefused, StaffAccessDenied,

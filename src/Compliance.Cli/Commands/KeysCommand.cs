@@ -39,6 +39,66 @@ internal static class KeysCommand
             return CliApp.Ok;
         }));
         keys.Subcommands.Add(init);
+        keys.Subcommands.Add(RevokeSigningKey());
+        keys.Subcommands.Add(List());
         return keys;
+    }
+
+    /// <summary>Runs <paramref name="action"/> on the command's services, once the compliance store's schema is current.</summary>
+    private static Func<ParseResult, CancellationToken, Task<int>> OnServices(Func<ParseResult, ServiceProvider, CancellationToken, Task<int>> action) =>
+        (parse, cancellationToken) => CliRun.GuardAsync(parse.InvocationConfiguration.Error, async () =>
+        {
+            await using var services = CliSettings.Services(CliSettings.Configuration(parse));
+            _ = services.GetRequiredService<IOptions<StorageOptions>>().Value; // validates the settings first
+            _ = services.GetRequiredService<IOptions<KeysOptions>>().Value;
+            await services.CreateMigrator(Store.Compliance).EnsureCurrentAsync(cancellationToken);
+            return await action(parse, services, cancellationToken);
+        });
+
+    private static Command RevokeSigningKey()
+    {
+        var kid = new Argument<string>("kid") { Description = "The kid of the compromised key, as the JWKS and `compliance keys list` show it." };
+        var command = new Command(
+            "revoke-signing-key",
+            "Withdraw a compromised token signing key at once: it leaves the JWKS and validation on every node within 10 s, its private key is deleted, and a new key signs if it was signing.")
+        {
+            kid,
+        };
+        command.SetAction(OnServices(async (parse, services, cancellationToken) =>
+        {
+            var revocation = await services.GetRequiredService<ISigningKeys>().RevokeAsync(parse.GetRequiredValue(kid), cancellationToken);
+            var output = parse.InvocationConfiguration.Output;
+            await output.WriteLineAsync($"Revoked the {revocation.Algorithm} signing key {revocation.KeyId}; every node drops it within 10 seconds.");
+            await output.WriteLineAsync(revocation.ReplacedBy is { } next
+                ? $"It was signing: {next} signs from now on. Tokens it signed no longer pass introspection or userinfo; partners that validate tokens themselves must fetch the JWKS again."
+                : "It was not signing; tokens it signed no longer validate.");
+            return CliApp.Ok;
+        }));
+        return command;
+    }
+
+    private static Command List()
+    {
+        var command = new Command("list", "List the token signing keys (kid, algorithm, generation, activation) and the key-encryption keys that wrap the stored keys.");
+        command.SetAction(OnServices(async (parse, services, cancellationToken) =>
+        {
+            var output = parse.InvocationConfiguration.Output;
+            var census = await services.GetRequiredService<IKekRotation>().TakeCensusAsync(cancellationToken);
+            await output.WriteLineAsync("kid\talgorithm\tgeneration\tactivates_at\tkek");
+            foreach (var key in census.SigningKeys)
+            {
+                await output.WriteLineAsync($"{key.KeyId}\t{key.Algorithm}\t{key.Generation}\t{key.ActivatesAt:yyyy-MM-ddTHH:mm:ssZ}\t{key.KekId}");
+            }
+
+            await output.WriteLineAsync();
+            await output.WriteLineAsync($"Key-encryption key in use: {census.KekId} ({census.Custody})");
+            foreach (var (kekId, count) in census.WrappedByKek)
+            {
+                await output.WriteLineAsync($"{count} stored key(s) wrapped by {kekId}");
+            }
+
+            return CliApp.Ok;
+        }));
+        return command;
     }
 }

@@ -1,10 +1,13 @@
 using System.Globalization;
+using System.Security.Cryptography;
 using System.Text.Json;
 using System.Xml.Linq;
 using Compliance.Audit.Trail;
 using Compliance.Data.Model;
+using Compliance.Keys.Encryption;
 using Microsoft.AspNetCore.DataProtection.Repositories;
 using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Logging;
 
 namespace Compliance.Keys.DataProtection;
 
@@ -12,18 +15,33 @@ namespace Compliance.Keys.DataProtection;
 /// Keeps the Data Protection key ring in the compliance store, so that a cookie or an interaction token protected by
 /// one node is readable by every other node. The interface is synchronous; it is called when the ring is refreshed.
 /// </summary>
-internal sealed class StoreXmlRepository(IServiceScopeFactory scopes, TimeProvider time) : IXmlRepository
+internal sealed class StoreXmlRepository(IServiceScopeFactory scopes, IKeyEncryptionKey kek, TimeProvider time, ILogger logger) : IXmlRepository
 {
     public IReadOnlyCollection<XElement> GetAllElements()
     {
         using var scope = scopes.CreateScope();
         var db = scope.ServiceProvider.GetRequiredService<ComplianceDbContext>();
-        return [.. db.Set<DataProtectionKey>().OrderBy(k => k.Id).Select(k => k.Xml).AsEnumerable().Select(XElement.Parse)];
+        var elements = db.Set<DataProtectionKey>().OrderBy(k => k.Id).Select(k => k.Xml).AsEnumerable().Select(XElement.Parse);
+
+        // A key whose secret is bound to another key, or whose dates no longer match its binding, is left out: Data
+        // Protection then never uses it (its cookies stop opening), and makes a new key if none is left.
+        return [.. elements.Where(element =>
+        {
+            var binding = KekXml.BindingOf(element);
+            var bound = element.Descendants(KekXml.ElementName).All(w => binding is not null && (string?)w.Attribute(KekXml.BoundToAttribute) == binding);
+            if (!bound)
+            {
+                KeysLog.DataProtectionKeyUnbound(logger, (string?)element.Attribute("id") ?? "?");
+            }
+
+            return bound;
+        })];
     }
 
     public void StoreElement(XElement element, string friendlyName)
     {
         ArgumentNullException.ThrowIfNull(element);
+        Bind(element);
         using var scope = scopes.CreateScope();
         var db = scope.ServiceProvider.GetRequiredService<ComplianceDbContext>();
         db.Add(new DataProtectionKey
@@ -40,6 +58,33 @@ internal sealed class StoreXmlRepository(IServiceScopeFactory scopes, TimeProvid
         }
 
         db.SaveChanges();
+    }
+
+    /// <summary>Re-seals each pending secret of a new key to the key's id and dates (see <see cref="KekXml"/>).</summary>
+    private void Bind(XElement element)
+    {
+        var binding = KekXml.BindingOf(element);
+        foreach (var pending in element.Descendants(KekXml.ElementName).Where(w => w.Attribute(KekXml.BoundToAttribute) is null).ToList())
+        {
+            if (binding is null)
+            {
+                throw new KeyCustodyException("Data Protection stored a wrapped secret outside a key element; it cannot be bound to a key.");
+            }
+
+            var sealedBytes = kek.UnwrapAsync(KekXml.Read(pending), CancellationToken.None).GetAwaiter().GetResult();
+            var secret = KeyEnvelope.Open(sealedBytes, KekXml.PendingLabel, "Data Protection key");
+            var rebound = KeyEnvelope.Seal(KekXml.Label(binding), secret);
+            try
+            {
+                var wrapped = kek.WrapAsync(rebound, CancellationToken.None).GetAwaiter().GetResult();
+                pending.ReplaceWith(KekXml.Element(wrapped, binding));
+            }
+            finally
+            {
+                CryptographicOperations.ZeroMemory(secret);
+                CryptographicOperations.ZeroMemory(rebound);
+            }
+        }
     }
 
     /// <summary>The details of a new key's audit row, from its public attributes; null for an element that is not a key.</summary>

@@ -1,4 +1,7 @@
+using System.Text.Json;
+using Compliance.Audit.Trail;
 using Compliance.Data.Model;
+using Compliance.Keys.Hashing;
 using Compliance.Data.Storage;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
@@ -14,8 +17,8 @@ internal sealed class KekProvisioning(IKeyEncryptionKey kek, IServiceScopeFactor
 {
     public async Task<ProvisionedKek> CreateAsync(CancellationToken cancellationToken)
     {
-        var local = kek as LocalFileKeyEncryptionKey
-            ?? throw new KeyCustodyException($"The key-encryption key is {kek.GetType().Name}, not a local file: it is created in its own custody.");
+        var local = Current as LocalFileKeyEncryptionKey
+            ?? throw new KeyCustodyException($"The key-encryption key is kept by {Current.Custody}, not in a local file: it is created in its own custody.");
         if (local.FileExists)
         {
             throw new KeyCustodyException(
@@ -26,23 +29,57 @@ internal sealed class KekProvisioning(IKeyEncryptionKey kek, IServiceScopeFactor
         return new ProvisionedKek(local.Create(), local.FilePath);
     }
 
-    /// <summary>At start-up: nothing to do when the key file exists; otherwise creates it if allowed, or refuses.</summary>
+    /// <summary>
+    /// At start-up: makes sure the local key-encryption key exists, creating it only if allowed; then that every
+    /// configured key-encryption key is usable, and that this node can unwrap every key in the store.
+    /// </summary>
     public async Task EnsureAtStartAsync(bool mayCreate, CancellationToken cancellationToken)
     {
-        if (kek is not LocalFileKeyEncryptionKey local || local.FileExists)
+        if (Current is LocalFileKeyEncryptionKey { FileExists: false } local)
         {
-            return;
+            await RefuseIfStoreHoldsKeysAsync(local, cancellationToken);
+            if (!mayCreate)
+            {
+                throw new KeyCustodyException(
+                    $"Keys:LocalKekPath: there is no key-encryption key at '{local.FilePath}', and outside the embedded default it is created only on purpose: "
+                    + "run `compliance keys init` (then give every node a copy of the file), or set Keys:CreateKekIfMissing=true.");
+            }
+
+            local.Create();
         }
 
-        await RefuseIfStoreHoldsKeysAsync(local, cancellationToken);
-        if (!mayCreate)
+        await kek.EnsureReadyAsync(cancellationToken);
+        var census = await TakeCensusAsync(cancellationToken);
+        if (census.Unreadable(kek).Count > 0)
         {
-            throw new KeyCustodyException(
-                $"Keys:LocalKekPath: there is no key-encryption key at '{local.FilePath}', and outside the embedded default it is created only on purpose: "
-                + "run `compliance keys init` (then give every node a copy of the file), or set Keys:CreateKekIfMissing=true.");
+            throw new KeyCustodyException(census.UnreadableProblem(kek));
         }
 
-        local.Create();
+        await using var scope = scopes.CreateAsyncScope();
+        await KeyedHashSecretsCheck.RunAsync(scope.ServiceProvider, cancellationToken);
+        await RecordInUseAsync(scope.ServiceProvider, cancellationToken);
+    }
+
+    /// <summary>Audits the key-encryption key this node starts with, when it differs from the last one recorded.</summary>
+    private async Task RecordInUseAsync(IServiceProvider services, CancellationToken cancellationToken)
+    {
+        var details = new Dictionary<string, string> { ["custody"] = Current.Custody, ["kek_id"] = Current.KeyId };
+        if (Current is IKekWithRegion { Region: { } region })
+        {
+            details["region"] = region;
+        }
+
+        if (Previous is not null)
+        {
+            details["previous_kek_id"] = Previous.KeyId;
+        }
+
+        var json = JsonSerializer.Serialize(details);
+        var trail = services.GetRequiredService<IAuditTrail>();
+        if ((await trail.FindLatestAsync(AuditEventTypes.KeyEncryptionKeyInUse, cancellationToken))?.Details != json)
+        {
+            await trail.RecordAsync(AuditEventTypes.KeyEncryptionKeyInUse, services.GetRequiredService<IAuditActor>().Name, null, json, cancellationToken);
+        }
     }
 
     /// <summary>The embedded default: the Development environment, or SQLite in the default data folder.</summary>
@@ -51,13 +88,28 @@ internal sealed class KekProvisioning(IKeyEncryptionKey kek, IServiceScopeFactor
         ?? (environment.IsDevelopment()
             || (storage.ParsedProvider == DatabaseProvider.Sqlite && string.IsNullOrWhiteSpace(storage.DataDirectory)));
 
-    private async Task RefuseIfStoreHoldsKeysAsync(LocalFileKeyEncryptionKey local, CancellationToken cancellationToken)
+    /// <summary>The key that wraps: the configured one, or the current one of a rotation.</summary>
+    private IKeyEncryptionKey Current => kek is KeyEncryptionKeys keys ? keys.Current : kek;
+
+    /// <summary>The previous key of a rotation, if any.</summary>
+    private IKeyEncryptionKey? Previous => (kek as KeyEncryptionKeys)?.Previous;
+
+    private async Task<WrappedKeyCensus> TakeCensusAsync(CancellationToken cancellationToken)
     {
         await using var scope = scopes.CreateAsyncScope();
-        var census = await WrappedKeyCensus.TakeAsync(scope.ServiceProvider.GetRequiredService<ComplianceDbContext>(), cancellationToken);
-        if (census.Count > 0)
+        return await WrappedKeyCensus.TakeAsync(scope.ServiceProvider.GetRequiredService<ComplianceDbContext>(), cancellationToken);
+    }
+
+    /// <summary>
+    /// A new key could read none of the stored keys: it is created only over an empty store, or during a rotation
+    /// whose previous key (<c>Keys:Previous</c>) reads every stored key.
+    /// </summary>
+    private async Task RefuseIfStoreHoldsKeysAsync(LocalFileKeyEncryptionKey local, CancellationToken cancellationToken)
+    {
+        var census = await TakeCensusAsync(cancellationToken);
+        if (census.Count > 0 && (Previous is null || census.Unreadable(Previous).Count > 0))
         {
-            throw new KeyCustodyException(census.MissingKekProblem(local.FilePath));
+            throw new KeyCustodyException(census.MissingKekProblem(local.Setting, local.FilePath));
         }
     }
 }

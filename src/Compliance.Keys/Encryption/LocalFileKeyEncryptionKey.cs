@@ -11,11 +11,13 @@ namespace Compliance.Keys.Encryption;
 /// AES-256-GCM with a random 96-bit nonce, authenticated together with the KEK id and the algorithm.
 /// Wrapped bytes: <c>nonce (12) ‖ ciphertext ‖ tag (16)</c>.
 /// </summary>
-internal sealed class LocalFileKeyEncryptionKey(
-    IOptions<KeysOptions> keysOptions,
-    IOptions<StorageOptions> storageOptions,
-    ILogger<LocalFileKeyEncryptionKey> logger) : IKeyEncryptionKey
+/// <param name="filePath">The key file (see <see cref="ResolvePath"/>).</param>
+/// <param name="setting">The setting that names the file, for messages: <c>Keys:LocalKekPath</c> or <c>Keys:Previous:LocalKekPath</c>.</param>
+/// <param name="logger">Logs the key's id and path when it is created or loaded, never the key.</param>
+internal sealed class LocalFileKeyEncryptionKey(string filePath, string setting, ILogger<LocalFileKeyEncryptionKey> logger) : IKeyEncryptionKey
 {
+    public const string CustodyName = "local-file";
+
     public const string Algorithm = "A256GCM";
     public const string FileDefaultName = "kek.key";
     public const int MaxDataKeyBytes = 16 * 1024;
@@ -32,12 +34,25 @@ internal sealed class LocalFileKeyEncryptionKey(
     private readonly Lock _gate = new();
     private Loaded? _loaded;
 
-    /// <summary>The key file, after defaults.</summary>
-    public string FilePath => Path.GetFullPath(
-        string.IsNullOrWhiteSpace(keysOptions.Value.LocalKekPath) ? FileDefaultName : keysOptions.Value.LocalKekPath,
-        storageOptions.Value.ResolveDataDirectory());
+    /// <summary>The embedded default: the current key-encryption key of <c>Keys:LocalKekPath</c> and the data folder.</summary>
+    public LocalFileKeyEncryptionKey(IOptions<KeysOptions> keysOptions, IOptions<StorageOptions> storageOptions, ILogger<LocalFileKeyEncryptionKey> logger)
+        : this(ResolvePath(keysOptions.Value.LocalKekPath, storageOptions.Value), "Keys:LocalKekPath", logger)
+    {
+    }
+
+    /// <summary>The key file.</summary>
+    public string FilePath { get; } = filePath;
+
+    /// <summary>The setting that names the file.</summary>
+    public string Setting => setting;
 
     public string KeyId => Load().KeyId;
+
+    public string Custody => CustodyName;
+
+    /// <summary><c>kek.key</c> in the data folder by default; a relative path is resolved against that folder.</summary>
+    public static string ResolvePath(string? configured, StorageOptions storage) =>
+        Path.GetFullPath(string.IsNullOrWhiteSpace(configured) ? FileDefaultName : configured, storage.ResolveDataDirectory());
 
     /// <summary>Whether the key file exists (it may still be unreadable or malformed).</summary>
     public bool FileExists => File.Exists(FilePath);
@@ -52,13 +67,24 @@ internal sealed class LocalFileKeyEncryptionKey(
             if (key is null)
             {
                 throw new KeyCustodyException(
-                    $"Keys:LocalKekPath: a key-encryption key already exists at '{path}'; it is never replaced, since the keys in the store depend on it.");
+                    $"{setting}: a key-encryption key already exists at '{path}'; it is never replaced, since the keys in the store depend on it.");
             }
 
             Volatile.Write(ref _loaded, new Loaded(key));
             KeysLog.LocalKekCreated(logger, _loaded.KeyId, path);
             return _loaded.KeyId;
         }
+    }
+
+    public Task EnsureReadyAsync(CancellationToken cancellationToken)
+    {
+        // A missing file is the start-up check's business (create it or refuse); a present one must be readable now.
+        if (FileExists)
+        {
+            _ = Load();
+        }
+
+        return Task.CompletedTask;
     }
 
     public Task<WrappedKey> WrapAsync(ReadOnlyMemory<byte> dataKey, CancellationToken cancellationToken)
@@ -152,9 +178,9 @@ internal sealed class LocalFileKeyEncryptionKey(
     /// Writes a new key to a private temporary file and links it into place without overwriting, so that two
     /// processes starting at once end up with the same key: the loser gets null and reads the winner's file.
     /// </summary>
-    private static byte[]? TryCreate(string path)
+    private byte[]? TryCreate(string path)
     {
-        var directory = Path.GetDirectoryName(path) ?? throw new KeyCustodyException($"Keys:LocalKekPath: '{path}' has no folder.");
+        var directory = Path.GetDirectoryName(path) ?? throw new KeyCustodyException($"{setting}: '{path}' has no folder.");
         var temporary = Path.Combine(directory, $".kek-{Guid.NewGuid():N}.tmp");
         var key = RandomNumberGenerator.GetBytes(KeyBytes);
         try
@@ -202,7 +228,7 @@ internal sealed class LocalFileKeyEncryptionKey(
         catch (Exception e) when (e is UnauthorizedAccessException or IOException)
         {
             CryptographicOperations.ZeroMemory(key);
-            throw new KeyCustodyException($"Keys:LocalKekPath: cannot create the key-encryption key file '{path}' ({e.GetType().Name}).", e);
+            throw new KeyCustodyException($"{setting}: cannot create the key-encryption key file '{path}' ({e.GetType().Name}).", e);
         }
         finally
         {
@@ -217,7 +243,7 @@ internal sealed class LocalFileKeyEncryptionKey(
         }
     }
 
-    private static byte[] Read(string path)
+    private byte[] Read(string path)
     {
         byte[] content;
         try
@@ -228,7 +254,7 @@ internal sealed class LocalFileKeyEncryptionKey(
                 if ((mode & GroupOrOther) != 0)
                 {
                     throw new KeyCustodyException(
-                        $"Keys:LocalKekPath: the key-encryption key file '{path}' is accessible to other users "
+                        $"{setting}: the key-encryption key file '{path}' is accessible to other users "
                         + $"(mode {Convert.ToString((int)mode, 8)}); restrict it to its owner (chmod 600).");
                 }
             }
@@ -237,7 +263,7 @@ internal sealed class LocalFileKeyEncryptionKey(
         }
         catch (Exception e) when (e is UnauthorizedAccessException or IOException)
         {
-            throw new KeyCustodyException($"Keys:LocalKekPath: cannot read the key-encryption key file '{path}' ({e.GetType().Name}).", e);
+            throw new KeyCustodyException($"{setting}: cannot read the key-encryption key file '{path}' ({e.GetType().Name}).", e);
         }
 
         try
@@ -251,7 +277,7 @@ internal sealed class LocalFileKeyEncryptionKey(
             {
                 CryptographicOperations.ZeroMemory(key);
                 throw new KeyCustodyException(
-                    $"Keys:LocalKekPath: '{path}' is not a key-encryption key file of this service (expected '{FileHeader}' and a 256-bit key). "
+                    $"{setting}: '{path}' is not a key-encryption key file of this service (expected '{FileHeader}' and a 256-bit key). "
                     + "Restore it from its backup; it is never replaced automatically, since the keys in the store depend on it.");
             }
 

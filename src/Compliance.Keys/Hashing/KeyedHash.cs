@@ -1,5 +1,7 @@
 using System.Collections.Concurrent;
 using System.Security.Cryptography;
+using System.Text.Json;
+using Compliance.Audit.Trail;
 using Compliance.Data.Model;
 using Compliance.Keys.Encryption;
 using Microsoft.EntityFrameworkCore;
@@ -17,6 +19,7 @@ internal sealed class KeyedHash(
     IServiceScopeFactory scopes,
     IKeyEncryptionKey kek,
     TimeProvider time,
+    IAuditActor actor,
     ILogger<KeyedHash> logger) : IKeyedHash, IDisposable
 {
     public const int SecretBytes = 32;
@@ -106,6 +109,21 @@ internal sealed class KeyedHash(
                 return secret;
             }
 
+            // The audit trail remembers every secret ever created: one that disappeared from the store is never
+            // silently replaced (every pairwise subject would change). The start-up check refuses such a store too.
+            // The secret and its audit row are committed together: a row seen in the trail but not read above was
+            // either just created by another node (read it again) or deleted since (refuse).
+            var details = CreationDetails(purpose);
+            if (await db.Set<AuditEvent>().AnyAsync(e => e.EventId == AuditEventTypes.KeyedHashSecretCreated.Id && e.Details == details, cancellationToken))
+            {
+                if (await db.Set<KeyedHashSecret>().AnyAsync(s => s.Purpose == purpose, cancellationToken))
+                {
+                    continue;
+                }
+
+                throw new KeyCustodyException(MissingSecretProblem(purpose));
+            }
+
             var created = RandomNumberGenerator.GetBytes(SecretBytes);
             var sealedCreated = KeyEnvelope.Seal(Label(purpose), created);
             try
@@ -119,6 +137,7 @@ internal sealed class KeyedHash(
                     KekAlgorithm = wrapped.Algorithm,
                     WrappedSecret = wrapped.Ciphertext,
                 });
+                scope.ServiceProvider.GetRequiredService<IAuditTrail>().Append(AuditEventTypes.KeyedHashSecretCreated, actor.Name, null, details);
                 await db.SaveChangesAsync(cancellationToken);
                 KeysLog.KeyedHashSecretCreated(logger, purpose);
                 return created;
@@ -137,6 +156,13 @@ internal sealed class KeyedHash(
 
         throw new KeyCustodyException($"Could not read or create the keyed-hash secret of purpose '{purpose}'.");
     }
+
+    /// <summary>The details of a secret's creation in the audit trail, written and looked up as one exact string.</summary>
+    public static string CreationDetails(string purpose) => JsonSerializer.Serialize(new Dictionary<string, string> { ["purpose"] = purpose });
+
+    public static string MissingSecretProblem(string purpose) =>
+        $"Keys: the keyed-hash secret of purpose '{purpose}' was created once (the audit trail records it) but is missing from the compliance store. "
+        + "Restore the keyed_hash_secrets table from a backup of the database; it is never re-created, since a new secret would change every pairwise subject.";
 
     private static string Label(string purpose) => $"compliance-keyed-hash|{purpose}";
 

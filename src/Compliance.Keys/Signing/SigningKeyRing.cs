@@ -25,8 +25,11 @@ internal sealed class SigningKeyRing(
     IAuditActor actor,
     ILogger<SigningKeyRing> logger) : ISigningKeys, IDisposable
 {
-    /// <summary>How long a snapshot is served before the store is read again.</summary>
-    public static readonly TimeSpan RefreshInterval = TimeSpan.FromMinutes(1);
+    /// <summary>
+    /// How long a snapshot is served before the store is read again: the delay after which a key revoked on another
+    /// node stops signing and validating here. A refresh reads a handful of rows and unwraps only keys it does not hold.
+    /// </summary>
+    public static readonly TimeSpan RefreshInterval = TimeSpan.FromSeconds(10);
 
     /// <summary>After a failed refresh, the previous snapshot is served this long before the next attempt.</summary>
     private static readonly TimeSpan RetryInterval = TimeSpan.FromSeconds(10);
@@ -110,6 +113,81 @@ internal sealed class SigningKeyRing(
             _rotation.Release();
         }
     }
+
+    public async Task<SigningKeyRevocation> RevokeAsync(string keyId, CancellationToken cancellationToken)
+    {
+        ArgumentException.ThrowIfNullOrEmpty(keyId);
+        await _rotation.WaitAsync(cancellationToken);
+        try
+        {
+            SigningKeyRevocation? revocation = null;
+            for (var attempt = 0; attempt < MaxRotationAttempts && revocation is null; attempt++)
+            {
+                await using var scope = scopes.CreateAsyncScope();
+                revocation = await TryRevokeAsync(scope.ServiceProvider, keyId, cancellationToken);
+            }
+
+            await RefreshAsync(force: true, cancellationToken);
+            return revocation ?? throw new KeyCustodyException($"Could not revoke signing key {keyId} after {MaxRotationAttempts} attempts.");
+        }
+        finally
+        {
+            _rotation.Release();
+        }
+    }
+
+    /// <summary>One attempt, in one transaction; null when another node added a generation at the same moment.</summary>
+    private async Task<SigningKeyRevocation?> TryRevokeAsync(IServiceProvider services, string keyId, CancellationToken cancellationToken)
+    {
+        var db = services.GetRequiredService<ComplianceDbContext>();
+        var revoked = await db.Set<SigningKey>().AsNoTracking().SingleOrDefaultAsync(k => k.KeyId == keyId, cancellationToken)
+            ?? throw new KeyCustodyException(
+                $"No signing key with kid '{Printable(keyId)}' is in the store: it was never ours, was already revoked, or was purged after retirement.");
+        var chain = await db.Set<SigningKey>().AsNoTracking()
+            .Where(k => k.Algorithm == revoked.Algorithm)
+            .OrderBy(k => k.Generation)
+            .ToListAsync(cancellationToken);
+        var now = time.GetUtcNow();
+        var wasSigning = chain[SigningKeySchedule.CurrentIndex(chain, now)].KeyId == keyId;
+
+        await using var transaction = await db.Database.BeginTransactionAsync(cancellationToken);
+        await db.Set<SigningKey>().Where(k => k.KeyId == keyId).ExecuteDeleteAsync(cancellationToken);
+        SigningKey? replacement = null;
+        if (wasSigning)
+        {
+            // The compromised key must stop signing now, not at its successor's scheduled activation: a new
+            // generation that signs at once. Partners that cached the JWKS fetch it again on an unknown kid.
+            var start = SigningKeySchedule.TruncateToSeconds(now);
+            replacement = await CreateAsync(revoked.Algorithm, chain[^1].Generation + 1, start, start, cancellationToken);
+            db.Add(replacement);
+        }
+
+        var details = new Dictionary<string, object>
+        {
+            ["algorithm"] = revoked.Algorithm, ["kid"] = revoked.KeyId, ["generation"] = revoked.Generation,
+        };
+        if (replacement is not null)
+        {
+            details["replaced_by"] = replacement.KeyId;
+        }
+
+        services.GetRequiredService<IAuditTrail>().Append(AuditEventTypes.SigningKeyRevoked, actor.Name, null, JsonSerializer.Serialize(details));
+        try
+        {
+            await db.SaveChangesAsync(cancellationToken);
+            await transaction.CommitAsync(cancellationToken);
+        }
+        catch (DbUpdateException e) when (StoreConflicts.IsUniqueViolation(e))
+        {
+            await transaction.RollbackAsync(cancellationToken);
+            return null;
+        }
+
+        KeysLog.SigningKeyRevoked(logger, revoked.Algorithm, revoked.KeyId, replacement?.KeyId);
+        return new SigningKeyRevocation(revoked.KeyId, revoked.Algorithm, wasSigning, replacement?.KeyId);
+    }
+
+    private static string Printable(string value) => new([.. value.Take(80).Select(c => char.IsControl(c) ? '?' : c)]);
 
     public void Dispose()
     {

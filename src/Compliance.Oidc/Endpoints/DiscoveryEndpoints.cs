@@ -78,7 +78,10 @@ internal static class DiscoveryEndpoints
     private static async Task<IResult> JwksAsync(HttpContext context, ISigningKeys keys)
     {
         var published = await keys.GetPublishedKeysAsync(context.RequestAborted);
-        context.Response.Headers.CacheControl = "public, max-age=300";
+
+        // Short: a revoked key leaves the set on every node within 10 s, and a partner that honours this header
+        // stops trusting it within a minute more. Partners refetch on an unknown kid anyway (new keys are pre-published).
+        context.Response.Headers.CacheControl = "public, max-age=60";
 
         // Only public members, whatever the key object holds.
         var list = published.Select(k =>

@@ -108,6 +108,44 @@ public abstract class KeyedHashTests<TStores>(TStores stores) : IAsyncLifetime
     }
 
     [Fact]
+    public async Task ComputeAsync_SecretDeletedFromTheStore_RefusesAndNeverCreatesANewOne()
+    {
+        var original = await Hash(_nodes.Node()).ComputeAsync("pairwise-subject", Data, CancellationToken.None);
+        await _nodes.WithStoreAsync(db => db.Set<KeyedHashSecret>().ExecuteDeleteAsync());
+
+        var refusal = await Should.ThrowAsync<KeyCustodyException>(async () => await Hash(_nodes.Node()).ComputeAsync("pairwise-subject", Data, CancellationToken.None));
+
+        refusal.Message.ShouldContain("'pairwise-subject' was created once");
+        refusal.Message.ShouldContain("never re-created");
+        (await _nodes.WithStoreAsync(db => db.Set<KeyedHashSecret>().CountAsync())).ShouldBe(0, "no new secret would silently change every pairwise subject");
+        original.Length.ShouldBe(32);
+    }
+
+    [Fact]
+    public async Task HostStart_SecretDeletedFromTheStore_RefusesToStartInOneLine()
+    {
+        await Hash(_nodes.Node()).ComputeAsync("pairwise-subject", Data, CancellationToken.None);
+        await _nodes.WithStoreAsync(db => db.Set<KeyedHashSecret>().ExecuteDeleteAsync());
+        var startup = _nodes.Node().GetRequiredService<KekProvisioning>();
+
+        var refusal = await Should.ThrowAsync<KeyCustodyException>(() => startup.EnsureAtStartAsync(mayCreate: true, CancellationToken.None));
+
+        refusal.Message.ShouldStartWith("Keys: the keyed-hash secret of purpose 'pairwise-subject' was created once");
+        refusal.Message.ShouldNotContain("\n");
+    }
+
+    [Fact]
+    public async Task HostStart_SecretStoredBeforeItsCreationWasAudited_RecordsItSoThatItIsGuardedFromThenOn()
+    {
+        await Hash(_nodes.Node()).ComputeAsync("pairwise-subject", Data, CancellationToken.None);
+        await _nodes.WithStoreAsync(db => db.Set<Compliance.Audit.Trail.AuditEvent>().ExecuteDeleteAsync());
+        await _nodes.Node().GetRequiredService<KekProvisioning>().EnsureAtStartAsync(mayCreate: true, CancellationToken.None);
+        await _nodes.WithStoreAsync(db => db.Set<KeyedHashSecret>().ExecuteDeleteAsync());
+
+        await Should.ThrowAsync<KeyCustodyException>(async () => await Hash(_nodes.Node()).ComputeAsync("pairwise-subject", Data, CancellationToken.None));
+    }
+
+    [Fact]
     public async Task ComputeAsync_SecretMovedToAnotherPurpose_IsRejected()
     {
         var hash = Hash(_nodes.Node());

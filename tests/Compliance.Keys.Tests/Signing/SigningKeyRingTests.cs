@@ -376,6 +376,73 @@ public abstract class SigningKeyRingTests<TStores>(TStores stores) : IAsyncLifet
         await Should.ThrowAsync<KeyCustodyException>(() => hosted.StartAsync(CancellationToken.None));
     }
 
+    [Fact]
+    public async Task RevokeAsync_TheSigningKey_LeavesJwksAndValidationOnEveryNodeAndANewKeySignsAtOnce()
+    {
+        var (a, b) = (_nodes.Node(), _nodes.Node());
+        await Ring(a).RotateAsync(CancellationToken.None);
+        var compromised = await Ring(b).GetSigningCredentialsAsync("ES256", CancellationToken.None);
+        var forged = Sign(compromised);
+        (await Validate(forged, await Ring(b).GetValidationKeysAsync(CancellationToken.None))).IsValid.ShouldBeTrue("the precondition");
+
+        var revocation = await Ring(a).RevokeAsync(compromised.Key.KeyId, CancellationToken.None);
+
+        revocation.WasSigning.ShouldBeTrue();
+        revocation.ReplacedBy.ShouldNotBeNull().ShouldNotBe(compromised.Key.KeyId);
+        (await Ring(a).GetPublishedKeysAsync(CancellationToken.None)).Select(k => k.KeyId).ShouldNotContain(compromised.Key.KeyId);
+        (await Ring(a).GetSigningCredentialsAsync("ES256", CancellationToken.None)).Key.KeyId.ShouldBe(revocation.ReplacedBy);
+
+        // Node b learns of it at its next refresh, and not later.
+        Time.Advance(SigningKeyRing.RefreshInterval);
+        (await Ring(b).GetPublishedKeysAsync(CancellationToken.None)).Select(k => k.KeyId).ShouldNotContain(compromised.Key.KeyId);
+        (await Validate(forged, await Ring(b).GetValidationKeysAsync(CancellationToken.None))).IsValid.ShouldBeFalse();
+        (await Ring(b).GetSigningCredentialsAsync("ES256", CancellationToken.None)).Key.KeyId.ShouldBe(revocation.ReplacedBy);
+        (await _nodes.SigningKeysAsync()).Select(k => k.KeyId).ShouldNotContain(compromised.Key.KeyId, "its wrapped private key is deleted");
+        (await Ring(b).GetSigningCredentialsAsync("RS256", CancellationToken.None)).ShouldNotBeNull("the other algorithm is untouched");
+
+        var row = (await AuditRows.ReadAsync(stores.Compliance, AuditEventTypes.SigningKeyRevoked.Id)).ShouldHaveSingleItem();
+        var details = JsonDocument.Parse(row.Details!).RootElement;
+        details.GetProperty("kid").GetString().ShouldBe(compromised.Key.KeyId);
+        details.GetProperty("replaced_by").GetString().ShouldBe(revocation.ReplacedBy);
+    }
+
+    [Fact]
+    public async Task RevokeAsync_TheNextKey_IsReplacedByTheScheduleAndTheCurrentKeepsSigning()
+    {
+        var ring = Ring(_nodes.Node());
+        await ring.RotateAsync(CancellationToken.None);
+        var current = (await ring.GetSigningCredentialsAsync("ES256", CancellationToken.None)).Key.KeyId;
+        var next = (await _nodes.SigningKeysAsync()).Single(k => k.Algorithm == "ES256" && k.Generation == 1).KeyId;
+
+        var revocation = await ring.RevokeAsync(next, CancellationToken.None);
+        await ring.RotateAsync(CancellationToken.None);
+
+        revocation.WasSigning.ShouldBeFalse();
+        revocation.ReplacedBy.ShouldBeNull();
+        (await ring.GetSigningCredentialsAsync("ES256", CancellationToken.None)).Key.KeyId.ShouldBe(current);
+        var chain = (await _nodes.SigningKeysAsync()).Where(k => k.Algorithm == "ES256").ToList();
+        chain.Select(k => k.KeyId).ShouldNotContain(next);
+        chain.Count.ShouldBe(2, "rotation scheduled a new next key");
+        Time.Advance(TimeSpan.FromDays(91));
+        (await ring.GetSigningCredentialsAsync("ES256", CancellationToken.None)).Key.KeyId.ShouldBe(chain[1].KeyId);
+    }
+
+    [Theory]
+    [InlineData("no-such-kid")]
+    [InlineData("kid\r\nforged log line")]
+    public async Task RevokeAsync_UnknownKid_RefusesAndChangesNothing(string kid)
+    {
+        var ring = Ring(_nodes.Node());
+        await ring.RotateAsync(CancellationToken.None);
+        var before = await _nodes.SigningKeysAsync();
+
+        var refusal = await Should.ThrowAsync<KeyCustodyException>(() => ring.RevokeAsync(kid, CancellationToken.None));
+
+        refusal.Message.ShouldContain("No signing key with kid");
+        refusal.Message.ShouldNotContain("\n");
+        (await _nodes.SigningKeysAsync()).Select(k => k.KeyId).ShouldBe(before.Select(k => k.KeyId));
+    }
+
     private static ISigningKeys Ring(IServiceProvider node) => node.GetRequiredService<ISigningKeys>();
 
     private static string Sign(SigningCredentials credentials) => new JsonWebTokenHandler().CreateToken(new SecurityTokenDescriptor
