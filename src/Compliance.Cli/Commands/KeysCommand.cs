@@ -39,6 +39,7 @@ internal static class KeysCommand
             return CliApp.Ok;
         }));
         keys.Subcommands.Add(init);
+        keys.Subcommands.Add(RotateKek());
         keys.Subcommands.Add(RevokeSigningKey());
         keys.Subcommands.Add(List());
         return keys;
@@ -54,6 +55,37 @@ internal static class KeysCommand
             await services.CreateMigrator(Store.Compliance).EnsureCurrentAsync(cancellationToken);
             return await action(parse, services, cancellationToken);
         });
+
+    private static Command RotateKek()
+    {
+        var pace = new Option<double?>("--keys-per-second") { Description = "At most this many keys per second, to stay under an HSM's or a key vault's rate limit. Default: no limit." };
+        var command = new Command(
+            "rotate-kek",
+            "Re-wrap every stored key (signing keys, keyed-hash secrets, Data Protection keys) under the current key-encryption key (Keys:Kek...), "
+            + "unwrapping with the previous one (Keys:Previous...) or an earlier version of the current one. Data is not re-encrypted. "
+            + "Safe to interrupt: run it again to finish.")
+        {
+            pace,
+        };
+        command.SetAction(OnServices(async (parse, services, cancellationToken) =>
+        {
+            var output = parse.InvocationConfiguration.Output;
+            var result = await services.GetRequiredService<IKekRotation>().RotateAsync(
+                new KekRotationOptions { KeysPerSecond = parse.GetValue(pace), Progress = line => output.WriteLine(line) }, cancellationToken);
+            await output.WriteLineAsync(result.FromKekIds.Count == 0
+                ? $"Every stored key is already wrapped by {result.KekId}; nothing to do."
+                : $"Re-wrapped {result.Rewrapped} key(s) under {result.KekId}, from {string.Join(", ", result.FromKekIds)}.");
+            if (result.Remaining > 0)
+            {
+                await parse.InvocationConfiguration.Error.WriteLineAsync($"{result.Remaining} key(s) are still wrapped by another key-encryption key (created meanwhile by a node without the new one?): run the command again.");
+                return CliApp.NotInOrder;
+            }
+
+            await output.WriteLineAsync("The previous key-encryption key is no longer needed: remove Keys:Previous from every node, then keep its escrow until your backups older than today have expired.");
+            return CliApp.Ok;
+        }));
+        return command;
+    }
 
     private static Command RevokeSigningKey()
     {
