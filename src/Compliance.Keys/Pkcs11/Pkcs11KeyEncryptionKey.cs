@@ -748,13 +748,14 @@ internal sealed class Pkcs11KeyEncryptionKey : IKeyEncryptionKey, IDisposable
     }
 
     private static string Printable(string? value) =>
-        value is null ? "" : new string([.. value.Take(80).Select(c => char.IsControl(c) ? '?' : c)]);
+        value is null ? "" : new string([.. value.Take(256).Select(c => char.IsControl(c) ? '?' : c)]);
 
     /// <summary>The sessions of one opening of the token; dropped whole when the token goes away.</summary>
     [SuppressMessage("Reliability", "CA1001", Justification = "The semaphore never creates its wait handle; disposing it would fail renters still waiting on a dropped pool.")]
     private sealed class SessionPool
     {
         private readonly ISlot _slot;
+        private readonly ISession _anchor;
         private readonly ConcurrentStack<ISession> _idle = new();
         private readonly SemaphoreSlim _capacity;
         private volatile bool _closed;
@@ -768,8 +769,9 @@ internal sealed class Pkcs11KeyEncryptionKey : IKeyEncryptionKey, IDisposable
             AssociatedData = Encoding.ASCII.GetBytes($"compliance-kek|{keyId}|{Algorithm}");
             _capacity = new SemaphoreSlim(maxSessions, maxSessions);
 
-            // The session that logged in stays open with the others: the login lasts while any session is open.
-            _idle.Push(first);
+            // The session that logged in is never rented, so never closed after a failed call: when the last session
+            // of the process on a token closes, PKCS#11 logs out and SoftHSM2 invalidates every object handle (measured).
+            _anchor = first;
         }
 
         public string TokenLabel { get; }
@@ -841,6 +843,7 @@ internal sealed class Pkcs11KeyEncryptionKey : IKeyEncryptionKey, IDisposable
         {
             _closed = true;
             Drain();
+            CloseSession(_anchor);
         }
 
         private void Drain()
