@@ -83,7 +83,7 @@ public sealed partial class SoftHsm
                 throw new InvalidOperationException($"A SoftHSM2 token labelled '{label}' exists already; use one label per test class.");
             }
 
-            var free = _library.GetSlotList(SlotsType.WithTokenPresent).First(s => !s.GetTokenInfo().TokenFlags.TokenInitialized);
+            var free = _library.GetSlotList(SlotsType.WithTokenPresent).First(s => TokenInfo(s) is { TokenFlags.TokenInitialized: false });
             free.InitToken(SoPin, label);
             var slot = FindSlot(label) ?? throw new InvalidOperationException($"SoftHSM2 did not show the new token '{label}'.");
             using var session = slot.OpenSession(SessionType.ReadWrite);
@@ -171,25 +171,20 @@ public sealed partial class SoftHsm
         }
     }
 
-    private ISlot? FindSlot(string label)
-    {
-        foreach (var slot in _library.GetSlotList(SlotsType.WithTokenPresent))
-        {
-            try
-            {
-                var token = slot.GetTokenInfo();
-                if (token.TokenFlags.TokenInitialized && token.Label == label)
-                {
-                    return slot;
-                }
-            }
-            catch (Pkcs11Exception)
-            {
-                // A deleted token: SoftHSM2 keeps its slot and answers CKR_GENERAL_ERROR.
-            }
-        }
+    private ISlot? FindSlot(string label) =>
+        _library.GetSlotList(SlotsType.WithTokenPresent).FirstOrDefault(s => TokenInfo(s) is { TokenFlags.TokenInitialized: true } token && token.Label == label);
 
-        return null;
+    private static ITokenInfo? TokenInfo(ISlot slot)
+    {
+        try
+        {
+            return slot.GetTokenInfo();
+        }
+        catch (Pkcs11Exception)
+        {
+            // A deleted token: SoftHSM2 keeps its slot and answers CKR_GENERAL_ERROR.
+            return null;
+        }
     }
 
     private static void Run(string arguments)
