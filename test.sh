@@ -75,6 +75,8 @@ export COMPLIANCE_TEST_PGBIN="$PGBIN"
 # --- Browsers for the page tests (Debian's Chromium and its driver; never a downloaded browser) ---------------
 install_if_missing /usr/bin/chromium chromium
 install_if_missing /usr/bin/chromedriver chromium-driver
+# SoftHSM2: the real PKCS#11 token of the PKCS#11 key-encryption key tests (they fail, never skip, without it).
+install_if_missing /usr/lib/softhsm/libsofthsm2.so softhsm2
 
 # --- .NET -------------------------------------------------------------------------------------------------
 export DOTNET_CLI_TELEMETRY_OPTOUT=1 DOTNET_NOLOGO=1 DOTNET_SKIP_FIRST_TIME_EXPERIENCE=1

@@ -16,6 +16,26 @@ internal static partial class KeysLog
         Message = "Loaded the local key-encryption key {KekId} from {Path}")]
     public static partial void LocalKekLoaded(ILogger logger, string kekId, string path);
 
+    [LoggerMessage(EventId = 1302, EventName = "Pkcs11KekOpened", Level = LogLevel.Information,
+        Message = "Opened the PKCS#11 key-encryption key {KekId} ({Description}); up to {MaxSessions} sessions")]
+    public static partial void Pkcs11KekOpened(ILogger logger, string kekId, string description, int maxSessions);
+
+    [LoggerMessage(EventId = 1303, EventName = "Pkcs11KekCreated", Level = LogLevel.Information,
+        Message = "Created the PKCS#11 key-encryption key {KekId} ({Description}); it never leaves the token: back the token up with the HSM's own means")]
+    public static partial void Pkcs11KekCreated(ILogger logger, string kekId, string description);
+
+    [LoggerMessage(EventId = 1304, EventName = "Pkcs11TokenUnavailable", Level = LogLevel.Error,
+        Message = "The PKCS#11 token of {Description} is not available ({ReturnValue}); its sessions are dropped and reopened at the next operation")]
+    public static partial void Pkcs11TokenUnavailable(ILogger logger, string description, string returnValue, Exception exception);
+
+    [LoggerMessage(EventId = 1305, EventName = "Pkcs11UnwrapFailedAuthentication", Level = LogLevel.Warning,
+        Message = "A wrapped data key failed authentication under the PKCS#11 key-encryption key {KekId}: it was altered")]
+    public static partial void Pkcs11UnwrapFailedAuthentication(ILogger logger, string kekId);
+
+    [LoggerMessage(EventId = 1306, EventName = "Pkcs11KekOnceExtractable", Level = LogLevel.Warning,
+        Message = "The PKCS#11 key-encryption key {KekId} was extractable or readable at some time (CKA_NEVER_EXTRACTABLE or CKA_ALWAYS_SENSITIVE is false): copies may exist outside the token")]
+    public static partial void Pkcs11KekOnceExtractable(ILogger logger, string kekId);
+
     [LoggerMessage(EventId = 1310, EventName = "SigningKeyCreated", Level = LogLevel.Information,
         Message = "Created {Algorithm} signing key {KeyId} (generation {Generation}), signing from {ActivatesAt:O}")]
     public static partial void SigningKeyCreated(ILogger logger, string algorithm, string keyId, int generation, DateTimeOffset activatesAt);
