@@ -8,14 +8,16 @@ namespace Compliance.Keys;
 public interface IKekProvisioning
 {
     /// <summary>
-    /// Creates the local key-encryption key file (mode 0600) and returns its id and path. Throws
-    /// <see cref="KeyCustodyException"/> when the file exists, when the store already holds wrapped keys, or when the
-    /// configured key-encryption key is not a local file. The compliance store's schema must be current.
+    /// Creates the configured key-encryption key: the local key file (mode 0600), or a non-extractable AES key on the
+    /// PKCS#11 token; returns its id and where it is. Throws <see cref="KeyCustodyException"/> when it exists, when the
+    /// store already holds wrapped keys that no <c>Keys:Previous</c> key reads, or when the key is kept by a service
+    /// where it is created by its own tools (Azure Key Vault). The compliance store's schema must be current.
     /// </summary>
     Task<ProvisionedKek> CreateAsync(CancellationToken cancellationToken);
 }
 
 /// <summary>A key-encryption key created by <see cref="IKekProvisioning.CreateAsync"/>.</summary>
 /// <param name="KeyId">Its id, as the store records it beside every key it wraps.</param>
-/// <param name="Path">Its file, to back up apart from the database and to copy to every node.</param>
-public sealed record ProvisionedKek(string KeyId, string Path);
+/// <param name="Path">Its file, to back up apart from the database and to copy to every node; for a PKCS#11 key, the token and label that hold it.</param>
+/// <param name="Custody">Where it is kept: <c>local-file</c> or <c>pkcs11</c>.</param>
+public sealed record ProvisionedKek(string KeyId, string Path, string Custody = "local-file");

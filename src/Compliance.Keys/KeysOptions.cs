@@ -48,11 +48,15 @@ public class KekSettings
     /// <summary>The local-file KEK (the embedded default).</summary>
     public const string Local = "local";
 
+    /// <summary>A non-extractable AES key in a PKCS#11 token (an HSM; tested against SoftHSM2).</summary>
+    public const string Pkcs11Token = "pkcs11";
+
     /// <summary>Every value <see cref="Kek"/> may take.</summary>
-    public static IReadOnlyList<string> Kinds { get; } = [Local];
+    public static IReadOnlyList<string> Kinds { get; } = [Local, Pkcs11Token];
 
     /// <summary>
-    /// Where the KEK is kept: <c>local</c> (a key file, the default). Each custody has its own settings below; the
+    /// Where the KEK is kept: <c>local</c> (a key file, the default) or <c>pkcs11</c> (an HSM; settings under
+    /// <see cref="Pkcs11"/>). Each custody has its own settings below; the
     /// stored keys record the id of the KEK that wrapped them, so that a change of KEK is a rotation
     /// (<c>Keys:Previous</c> and <c>compliance keys rotate-kek</c>), never a silent switch.
     /// </summary>
@@ -66,4 +70,7 @@ public class KekSettings
     /// the database, since the keys stored in the database are unreadable without it.
     /// </summary>
     public string? LocalKekPath { get; set; }
+
+    /// <summary>The PKCS#11 token and key, when <see cref="Kek"/> is <c>pkcs11</c> (section <c>Keys:Pkcs11</c>).</summary>
+    public Pkcs11.Pkcs11KekOptions Pkcs11 { get; set; } = new();
 }

@@ -56,6 +56,13 @@ internal sealed class KeysOptionsValidator : IValidateOptions<KeysOptions>
                 }
 
                 break;
+            case KekSettings.Pkcs11Token:
+                foreach (var tokenProblem in kek.Pkcs11.Problems($"{section}:Pkcs11"))
+                {
+                    yield return tokenProblem;
+                }
+
+                break;
             default:
                 yield return $"{section}:Kek: '{Truncate(kek.Kek ?? "")}' is not a key custody; expected {string.Join(", ", KekSettings.Kinds)}.";
                 break;

@@ -18,7 +18,7 @@ internal static class KeysCommand
     public static Command Create()
     {
         var keys = new Command("keys", "Key custody.");
-        var init = new Command("init", "Create the local key-encryption key (Keys:LocalKekPath, mode 0600). Run it once, after `migrate`, then copy the file to every node.");
+        var init = new Command("init", "Create the key-encryption key: the local key file (Keys:LocalKekPath, mode 0600; copy it to every node), or a non-extractable key on the PKCS#11 token (Keys:Kek=pkcs11). Run it once, after `migrate`, or as the first step of a KEK rotation.");
         init.SetAction((parse, cancellationToken) => CliRun.GuardAsync(parse.InvocationConfiguration.Error, async () =>
         {
             await using var services = CliSettings.Services(CliSettings.Configuration(parse));
@@ -28,14 +28,14 @@ internal static class KeysCommand
             var created = await services.GetRequiredService<IKekProvisioning>().CreateAsync(cancellationToken);
             await using (var scope = services.CreateAsyncScope())
             {
-                var details = JsonSerializer.Serialize(new Dictionary<string, object> { ["kek_id"] = created.KeyId, ["custody"] = "local-file" });
+                var details = JsonSerializer.Serialize(new Dictionary<string, object> { ["kek_id"] = created.KeyId, ["custody"] = created.Custody });
                 await scope.ServiceProvider.GetRequiredService<IAuditTrail>().RecordAsync(
                     AuditEventTypes.KeyEncryptionKeyCreated, scope.ServiceProvider.GetRequiredService<IAuditActor>().Name, null, details, cancellationToken);
             }
 
-            await parse.InvocationConfiguration.Output.WriteLineAsync(
-                $"Created the key-encryption key {created.KeyId} at {created.Path}. "
-                + "Back it up apart from the database, and give every node sharing this database the same file.");
+            await parse.InvocationConfiguration.Output.WriteLineAsync(created.Custody == "local-file"
+                ? $"Created the key-encryption key {created.KeyId} at {created.Path}. Back it up apart from the database (`compliance keys export-escrow`), and give every node sharing this database the same file."
+                : $"Created the key-encryption key {created.KeyId} in {created.Path}. It never leaves the token: back the token up with the HSM's own procedure, and keep the escrow of its references (`compliance keys export-escrow`).");
             return CliApp.Ok;
         }));
         keys.Subcommands.Add(init);

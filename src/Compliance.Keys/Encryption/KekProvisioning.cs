@@ -2,6 +2,7 @@ using System.Text.Json;
 using Compliance.Audit.Trail;
 using Compliance.Data.Model;
 using Compliance.Keys.Hashing;
+using Compliance.Keys.Pkcs11;
 using Compliance.Data.Storage;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
@@ -17,8 +18,15 @@ internal sealed class KekProvisioning(IKeyEncryptionKey kek, IServiceScopeFactor
 {
     public async Task<ProvisionedKek> CreateAsync(CancellationToken cancellationToken)
     {
+        if (Current is Pkcs11KeyEncryptionKey token)
+        {
+            // A new key on the token: allowed over an empty store, or as the new key of a rotation.
+            await RefuseIfStoreHoldsKeysAsync(token.Description, cancellationToken);
+            return new ProvisionedKek(await token.CreateKeyAsync(cancellationToken), token.Description, token.Custody);
+        }
+
         var local = Current as LocalFileKeyEncryptionKey
-            ?? throw new KeyCustodyException($"The key-encryption key is kept by {Current.Custody}, not in a local file: it is created in its own custody.");
+            ?? throw new KeyCustodyException($"The key-encryption key is kept by {Current.Custody}: create it there (for Azure Key Vault, an RSA key with wrapKey and unwrapKey), then name it in the settings.");
         if (local.FileExists)
         {
             throw new KeyCustodyException(
@@ -110,6 +118,17 @@ internal sealed class KekProvisioning(IKeyEncryptionKey kek, IServiceScopeFactor
         if (census.Count > 0 && (Previous is null || census.Unreadable(Previous).Count > 0))
         {
             throw new KeyCustodyException(census.MissingKekProblem(local.Setting, local.FilePath));
+        }
+    }
+
+    private async Task RefuseIfStoreHoldsKeysAsync(string description, CancellationToken cancellationToken)
+    {
+        var census = await TakeCensusAsync(cancellationToken);
+        if (census.Count > 0 && (Previous is null || census.Unreadable(Previous).Count > 0))
+        {
+            throw new KeyCustodyException(
+                $"Keys: the compliance store holds {census.Count} key(s) wrapped by {string.Join(", ", census.KekIds.Select(id => $"'{id}'"))}; a new key-encryption key ({description}) "
+                + "is created only over an empty store, or during a rotation with the key that wrapped them set as Keys:Previous.");
         }
     }
 }

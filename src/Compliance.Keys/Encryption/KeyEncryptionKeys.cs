@@ -1,4 +1,5 @@
 using Compliance.Data.Storage;
+using Compliance.Keys.Pkcs11;
 using Microsoft.Extensions.Logging;
 
 namespace Compliance.Keys.Encryption;
@@ -52,13 +53,12 @@ internal sealed class KeyEncryptionKeys(IKeyEncryptionKey current, IKeyEncryptio
         (Previous as IDisposable)?.Dispose();
     }
 
-#pragma warning disable CA1859 // TEMP until the other custodies are merged
     private static IKeyEncryptionKey Create(KekSettings settings, string section, StorageOptions storage, ILoggerFactory loggers) =>
         settings.Kek switch
         {
             KekSettings.Local => new LocalFileKeyEncryptionKey(
                 LocalFileKeyEncryptionKey.ResolvePath(settings.LocalKekPath, storage), $"{section}:LocalKekPath", loggers.CreateLogger<LocalFileKeyEncryptionKey>()),
+            KekSettings.Pkcs11Token => new Pkcs11KeyEncryptionKey(settings.Pkcs11, loggers.CreateLogger<Pkcs11KeyEncryptionKey>(), $"{section}:Pkcs11"),
             _ => throw new KeyCustodyException($"{section}:Kek: '{settings.Kek}' is not a key custody."),
         };
-#pragma warning restore CA1859
 }

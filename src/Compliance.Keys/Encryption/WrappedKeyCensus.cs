@@ -43,7 +43,8 @@ internal sealed record WrappedKeyCensus(IReadOnlyDictionary<string, int> ByKek)
     {
         var ids = KekIds.Count == 0 ? "" : $" by key-encryption key {string.Join(", ", KekIds.Select(id => $"'{id}'"))}";
         return $"{setting}: the key-encryption key file '{path}' is missing, but the compliance store holds {Count} key(s) wrapped{ids}. "
-            + "Restore that file from its backup (or copy it from another node); a new key could not read them and would change every pairwise subject.";
+            + "Restore that file from its backup (or copy it from another node); a new key could not read them and would change every pairwise subject. "
+            + "To move to a new key-encryption key, name the current one as Keys:Previous and run `compliance keys rotate-kek`.";
     }
 
     /// <summary>The refusal when this node holds none of the KEKs that wrapped some stored keys.</summary>

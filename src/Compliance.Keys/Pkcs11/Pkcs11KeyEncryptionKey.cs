@@ -24,11 +24,15 @@ internal sealed class Pkcs11KeyEncryptionKey : IKeyEncryptionKey, IDisposable
     /// <summary>The wrapping algorithm written in <see cref="WrappedKey.Algorithm"/>.</summary>
     public const string Algorithm = "PKCS11-A256GCM";
 
-    /// <summary>The custody kind, for configuration and the audit trail.</summary>
-    public const string Custody = "pkcs11";
+    /// <summary>The custody kind, for configuration (<c>Keys:Kek</c>) and the audit trail.</summary>
+    public const string CustodyName = "pkcs11";
+
+    public string Custody => CustodyName;
 
     /// <summary>The configuration section of <see cref="Pkcs11KekOptions"/>, as messages name it.</summary>
-    public const string SectionPath = "Keys:Pkcs11";
+    public const string DefaultSectionPath = "Keys:Pkcs11";
+
+    private readonly string _section;
 
     public const int MaxDataKeyBytes = 16 * 1024;
 
@@ -69,11 +73,12 @@ internal sealed class Pkcs11KeyEncryptionKey : IKeyEncryptionKey, IDisposable
     private string? _keyId;
     private bool _disposed;
 
-    public Pkcs11KeyEncryptionKey(Pkcs11KekOptions options, ILogger<Pkcs11KeyEncryptionKey> logger)
+    public Pkcs11KeyEncryptionKey(Pkcs11KekOptions options, ILogger<Pkcs11KeyEncryptionKey> logger, string section = DefaultSectionPath)
     {
+        _section = section;
         ArgumentNullException.ThrowIfNull(options);
         ArgumentNullException.ThrowIfNull(logger);
-        var problems = options.Problems(SectionPath).ToList();
+        var problems = options.Problems(_section).ToList();
         if (problems.Count > 0)
         {
             throw new KeyCustodyException(string.Join(" ", problems));
@@ -85,7 +90,7 @@ internal sealed class Pkcs11KeyEncryptionKey : IKeyEncryptionKey, IDisposable
         _slotId = options.Slot;
         _pin = string.IsNullOrEmpty(options.Pin) ? null : options.Pin;
         _pinFile = _pin is null ? Path.GetFullPath(options.PinFile!) : null;
-        _pinSetting = options.PinSetting(SectionPath);
+        _pinSetting = options.PinSetting(_section);
         _keyLabel = options.KeyLabel!;
         _maxSessions = Math.Clamp(Environment.ProcessorCount * 2, 2, 64);
         _logger = logger;
@@ -135,7 +140,7 @@ internal sealed class Pkcs11KeyEncryptionKey : IKeyEncryptionKey, IDisposable
         lock (_gate)
         {
             ObjectDisposedException.ThrowIf(_disposed, this);
-            var library = Pkcs11Modules.Get(_modulePath, $"{SectionPath}:ModulePath");
+            var library = Pkcs11Modules.Get(_modulePath, $"{_section}:ModulePath");
             var (slot, token) = FindSlot(library, reopening: false);
             ISession? session = null;
             try
@@ -145,7 +150,7 @@ internal sealed class Pkcs11KeyEncryptionKey : IKeyEncryptionKey, IDisposable
                 if (FindAll(session, [Attribute(CKA.CKA_LABEL, _keyLabel)]).Count > 0)
                 {
                     throw new KeyCustodyException(
-                        $"{SectionPath}:KeyLabel: token '{Printable(token.Label)}' already holds an object labelled '{_keyLabel}'; "
+                        $"{_section}:KeyLabel: token '{Printable(token.Label)}' already holds an object labelled '{_keyLabel}'; "
                         + "a key-encryption key is never replaced, since the keys in the store depend on it.");
                 }
 
@@ -183,7 +188,7 @@ internal sealed class Pkcs11KeyEncryptionKey : IKeyEncryptionKey, IDisposable
                 {
                     session.DestroyObject(handle);
                     throw new KeyCustodyException(
-                        $"{SectionPath}:KeyLabel: another process created a key labelled '{_keyLabel}' on token '{Printable(token.Label)}' at the same time; "
+                        $"{_section}:KeyLabel: another process created a key labelled '{_keyLabel}' on token '{Printable(token.Label)}' at the same time; "
                         + "the new key was destroyed. Check the token, then run the command again.");
                 }
 
@@ -349,7 +354,7 @@ internal sealed class Pkcs11KeyEncryptionKey : IKeyEncryptionKey, IDisposable
     /// <summary>Loads the module, finds the token, logs in, finds and checks the key. Called under the gate.</summary>
     private SessionPool Open()
     {
-        var library = Pkcs11Modules.Get(_modulePath, $"{SectionPath}:ModulePath");
+        var library = Pkcs11Modules.Get(_modulePath, $"{_section}:ModulePath");
         var reopening = _keyId is not null;
         var (slot, token) = FindSlot(library, reopening);
         ISession? session = null;
@@ -362,7 +367,7 @@ internal sealed class Pkcs11KeyEncryptionKey : IKeyEncryptionKey, IDisposable
             if (_keyId is not null && !string.Equals(keyId, _keyId, StringComparison.Ordinal))
             {
                 throw new KeyCustodyException(
-                    $"{SectionPath}:KeyLabel: token '{Printable(token.Label)}' now holds another key labelled '{_keyLabel}' ({keyId}) than the key-encryption key "
+                    $"{_section}:KeyLabel: token '{Printable(token.Label)}' now holds another key labelled '{_keyLabel}' ({keyId}) than the key-encryption key "
                     + $"this node opened ({_keyId}); restart the service to use the new key deliberately.");
             }
 
@@ -402,7 +407,7 @@ internal sealed class Pkcs11KeyEncryptionKey : IKeyEncryptionKey, IDisposable
             if (_slotId is { } slotId)
             {
                 var slot = library.GetSlotList(SlotsType.WithOrWithoutTokenPresent).FirstOrDefault(s => s.SlotId == slotId)
-                    ?? throw new KeyCustodyException($"{SectionPath}:Slot: the PKCS#11 module '{_modulePath}' has no slot {slotId}.");
+                    ?? throw new KeyCustodyException($"{_section}:Slot: the PKCS#11 module '{_modulePath}' has no slot {slotId}.");
                 try
                 {
                     return (slot, slot.GetTokenInfo());
@@ -412,7 +417,7 @@ internal sealed class Pkcs11KeyEncryptionKey : IKeyEncryptionKey, IDisposable
                     throw new KeyCustodyException(
                         reopening
                             ? NotAvailable($"in slot {slotId}", e.RV)
-                            : $"{SectionPath}:Slot: slot {slotId} of the PKCS#11 module '{_modulePath}' holds no usable token ({e.RV}).",
+                            : $"{_section}:Slot: slot {slotId} of the PKCS#11 module '{_modulePath}' holds no usable token ({e.RV}).",
                         e);
                 }
             }
@@ -449,16 +454,16 @@ internal sealed class Pkcs11KeyEncryptionKey : IKeyEncryptionKey, IDisposable
                 1 => matches[0],
                 0 when reopening => throw new KeyCustodyException(NotAvailable(_tokenLabel!, CKR.CKR_TOKEN_NOT_PRESENT)),
                 0 => throw new KeyCustodyException(
-                    $"{SectionPath}:TokenLabel: no token labelled '{_tokenLabel}' is present on the PKCS#11 module '{_modulePath}' "
+                    $"{_section}:TokenLabel: no token labelled '{_tokenLabel}' is present on the PKCS#11 module '{_modulePath}' "
                     + $"(tokens present: {(labels.Count == 0 ? "none" : string.Join(", ", labels.Take(10)))})."),
                 _ => throw new KeyCustodyException(
-                    $"{SectionPath}:TokenLabel: {matches.Count} tokens are labelled '{_tokenLabel}' on the PKCS#11 module '{_modulePath}'; "
-                    + $"choose one with {SectionPath}:Slot."),
+                    $"{_section}:TokenLabel: {matches.Count} tokens are labelled '{_tokenLabel}' on the PKCS#11 module '{_modulePath}'; "
+                    + $"choose one with {_section}:Slot."),
             };
         }
         catch (Pkcs11Exception e)
         {
-            throw new KeyCustodyException($"{SectionPath}:ModulePath: the PKCS#11 module '{_modulePath}' cannot list its slots ({e.RV}).", e);
+            throw new KeyCustodyException($"{_section}:ModulePath: the PKCS#11 module '{_modulePath}' cannot list its slots ({e.RV}).", e);
         }
     }
 
@@ -528,21 +533,21 @@ internal sealed class Pkcs11KeyEncryptionKey : IKeyEncryptionKey, IDisposable
                 if ((mode & GroupOrOther) != 0)
                 {
                     throw new KeyCustodyException(
-                        $"{SectionPath}:PinFile: the PIN file '{path}' is accessible to other users "
+                        $"{_section}:PinFile: the PIN file '{path}' is accessible to other users "
                         + $"(mode {Convert.ToString((int)mode, 8)}); restrict it to its owner (chmod 600).");
                 }
             }
 
             if (new FileInfo(path).Length > MaxPinFileBytes)
             {
-                throw new KeyCustodyException($"{SectionPath}:PinFile: '{path}' is larger than {MaxPinFileBytes} bytes; it should hold the PIN only.");
+                throw new KeyCustodyException($"{_section}:PinFile: '{path}' is larger than {MaxPinFileBytes} bytes; it should hold the PIN only.");
             }
 
             content = File.ReadAllBytes(path);
         }
         catch (Exception e) when (e is UnauthorizedAccessException or IOException)
         {
-            throw new KeyCustodyException($"{SectionPath}:PinFile: cannot read the PIN file '{path}' ({e.GetType().Name}).", e);
+            throw new KeyCustodyException($"{_section}:PinFile: cannot read the PIN file '{path}' ({e.GetType().Name}).", e);
         }
 
         var length = content.Length;
@@ -559,7 +564,7 @@ internal sealed class Pkcs11KeyEncryptionKey : IKeyEncryptionKey, IDisposable
         CryptographicOperations.ZeroMemory(content);
         if (pin.Length == 0)
         {
-            throw new KeyCustodyException($"{SectionPath}:PinFile: the PIN file '{path}' is empty.");
+            throw new KeyCustodyException($"{_section}:PinFile: the PIN file '{path}' is empty.");
         }
 
         return pin;
@@ -572,13 +577,13 @@ internal sealed class Pkcs11KeyEncryptionKey : IKeyEncryptionKey, IDisposable
         if (found.Count == 0)
         {
             throw new KeyCustodyException(
-                $"{SectionPath}:KeyLabel: token '{label}' holds no secret key labelled '{_keyLabel}'; create it with 'compliance keys init'.");
+                $"{_section}:KeyLabel: token '{label}' holds no secret key labelled '{_keyLabel}'; create it with 'compliance keys init'.");
         }
 
         if (found.Count > 1)
         {
             throw new KeyCustodyException(
-                $"{SectionPath}:KeyLabel: token '{label}' holds {found.Count} secret keys labelled '{_keyLabel}'; "
+                $"{_section}:KeyLabel: token '{label}' holds {found.Count} secret keys labelled '{_keyLabel}'; "
                 + "a key-encryption key must be unambiguous: relabel or remove the others.");
         }
 
@@ -596,13 +601,13 @@ internal sealed class Pkcs11KeyEncryptionKey : IKeyEncryptionKey, IDisposable
 
             if (Number(CKA.CKA_KEY_TYPE) != (ulong)CKK.CKK_AES || Number(CKA.CKA_VALUE_LEN) != KeyBytes)
             {
-                throw new KeyCustodyException($"{SectionPath}:KeyLabel: the key labelled '{_keyLabel}' on token '{label}' is not an AES-256 key.");
+                throw new KeyCustodyException($"{_section}:KeyLabel: the key labelled '{_keyLabel}' on token '{label}' is not an AES-256 key.");
             }
 
             if (!Flag(CKA.CKA_SENSITIVE) || Flag(CKA.CKA_EXTRACTABLE))
             {
                 throw new KeyCustodyException(
-                    $"{SectionPath}:KeyLabel: the key labelled '{_keyLabel}' on token '{label}' is not sensitive and non-extractable "
+                    $"{_section}:KeyLabel: the key labelled '{_keyLabel}' on token '{label}' is not sensitive and non-extractable "
                     + $"(CKA_SENSITIVE={Flag(CKA.CKA_SENSITIVE)}, CKA_EXTRACTABLE={Flag(CKA.CKA_EXTRACTABLE)}); a key that can leave the token is not in custody. "
                     + "Create a new one with 'compliance keys init'.");
             }
@@ -610,7 +615,7 @@ internal sealed class Pkcs11KeyEncryptionKey : IKeyEncryptionKey, IDisposable
             if (!Flag(CKA.CKA_ENCRYPT) || !Flag(CKA.CKA_DECRYPT))
             {
                 throw new KeyCustodyException(
-                    $"{SectionPath}:KeyLabel: the key labelled '{_keyLabel}' on token '{label}' does not allow CKA_ENCRYPT and CKA_DECRYPT, which wrapping uses.");
+                    $"{_section}:KeyLabel: the key labelled '{_keyLabel}' on token '{label}' does not allow CKA_ENCRYPT and CKA_DECRYPT, which wrapping uses.");
             }
 
             var objectId = value.TryGetValue(CKA.CKA_ID, out var id) && !id.CannotBeRead ? id.GetValueAsByteArray() ?? [] : [];
