@@ -191,6 +191,7 @@ public sealed class AzureKeyVaultKekOptions
         || (value.Length <= 253 && value.Contains('.', StringComparison.Ordinal)
             && value.All(c => char.IsAsciiLetterOrDigit(c) || c is '.' or '-'));
 
+    /// <summary>A value from outside made safe for a one-line message: control characters replaced, cut at 300 characters (a key id fits).</summary>
     internal static string Printable(string? value) =>
-        value is null ? "" : new string([.. value.Take(80).Select(c => char.IsControl(c) ? '?' : c)]);
+        value is null ? "" : new string([.. value.Take(300).Select(c => char.IsControl(c) ? '?' : c)]);
 }
