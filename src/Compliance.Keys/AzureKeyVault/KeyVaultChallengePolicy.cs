@@ -137,7 +137,7 @@ internal sealed class KeyVaultChallengePolicy(TokenCredential credential, TimePr
             throw Refuse(request, resource, "it names no resource");
         }
 
-        if (!Covers(resourceUri, request))
+        if (!Covers(resourceUri, request, allowLoopbackHttp))
         {
             throw Refuse(request, resource, "the resource is not the vault's own domain");
         }
@@ -168,7 +168,7 @@ internal sealed class KeyVaultChallengePolicy(TokenCredential credential, TimePr
     /// myvault.vault.azure.net), on a label boundary: evilvault.azure.net does not cover vault.azure.net, and a
     /// bare top-level name covers nothing. An IP address covers only itself.
     /// </summary>
-    private bool Covers(Uri resource, Uri request)
+    internal static bool Covers(Uri resource, Uri request, bool allowLoopbackHttp)
     {
         if (resource.Scheme != Uri.UriSchemeHttps && !(allowLoopbackHttp && resource.Scheme == Uri.UriSchemeHttp && IsLoopback(resource.Host)))
         {
