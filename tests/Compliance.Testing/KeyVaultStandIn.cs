@@ -37,6 +37,7 @@ public sealed class KeyVaultStandIn : IAsyncDisposable
     private readonly Lock _throttleGate = new();
     private int _throttleRemaining;
     private int _throttleRetryAfterSeconds;
+    private int _throttleStatus;
     private volatile string? _challengeResource;
 
     private KeyVaultStandIn(WebApplication app)
@@ -106,6 +107,18 @@ public sealed class KeyVaultStandIn : IAsyncDisposable
         {
             _throttleRemaining = count;
             _throttleRetryAfterSeconds = retryAfterSeconds;
+            _throttleStatus = 429;
+        }
+    }
+
+    /// <summary>Answers the next <paramref name="count"/> authenticated vault requests with a server error (503 by default), without <c>Retry-After</c>.</summary>
+    public void FailNext(int count, int status = 503)
+    {
+        lock (_throttleGate)
+        {
+            _throttleRemaining = count;
+            _throttleRetryAfterSeconds = -1;
+            _throttleStatus = status;
         }
     }
 
@@ -114,7 +127,7 @@ public sealed class KeyVaultStandIn : IAsyncDisposable
 
     /// <summary>
     /// How many requests it saw of a kind: <c>get</c>, <c>wrapkey</c>, <c>unwrapkey</c> (authenticated and routed),
-    /// <c>token</c> (tokens issued), <c>challenge</c> (401 answered), <c>throttled</c> (429 answered),
+    /// <c>token</c> (tokens issued), <c>challenge</c> (401 answered), <c>throttled</c> (429 answered), <c>failed</c> (server errors answered by <see cref="FailNext"/>),
     /// <c>authorization</c> (requests that carried an Authorization header), <c>challenged-with-body</c> (unauthenticated
     /// requests that carried a body, such as a content key sent before signing in).
     /// </summary>
@@ -189,17 +202,30 @@ public sealed class KeyVaultStandIn : IAsyncDisposable
             return;
         }
 
+        var failed = 0;
         lock (_throttleGate)
         {
             if (_throttleRemaining > 0)
             {
                 _throttleRemaining--;
-                Increment("throttled");
-                context.Response.Headers.RetryAfter = _throttleRetryAfterSeconds.ToString(CultureInfo.InvariantCulture);
-                context.Response.StatusCode = 429;
-                context.Response.ContentType = "application/json";
-                return;
+                if (_throttleStatus == 429)
+                {
+                    Increment("throttled");
+                    context.Response.Headers.RetryAfter = _throttleRetryAfterSeconds.ToString(CultureInfo.InvariantCulture);
+                    context.Response.StatusCode = 429;
+                    context.Response.ContentType = "application/json";
+                    return;
+                }
+
+                Increment("failed");
+                failed = _throttleStatus;
             }
+        }
+
+        if (failed != 0)
+        {
+            await ErrorAsync(context, failed, "ServiceUnavailable", "The service is unavailable.");
+            return;
         }
 
         var segments = (request.Path.Value ?? "").Trim('/').Split('/');

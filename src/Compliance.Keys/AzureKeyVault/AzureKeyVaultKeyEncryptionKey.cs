@@ -173,7 +173,10 @@ internal sealed class AzureKeyVaultKeyEncryptionKey : IKeyEncryptionKey, IDispos
     public async Task EnsureReadyAsync(CancellationToken cancellationToken)
     {
         var url = _configured.Version is null ? _configured.Key : _configured.Kid;
-        using var message = await SendAsync(RequestMethod.Get, url, body: null, "get key", url, cancellationToken).ConfigureAwait(false);
+
+        // Without a version, the documented path ends in an empty version segment, as the SDK sends it: /keys/{name}/.
+        var path = _configured.Version is null ? url + "/" : url;
+        using var message = await SendAsync(RequestMethod.Get, path, body: null, "get key", url, cancellationToken).ConfigureAwait(false);
         ThrowUnlessOk(message, "get key", url);
 
         KeyBundle bundle;

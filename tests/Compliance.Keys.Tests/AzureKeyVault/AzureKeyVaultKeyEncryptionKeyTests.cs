@@ -309,6 +309,19 @@ public sealed class AzureKeyVaultKeyEncryptionKeyTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task WrapAsync_ServerErrorsThenSuccess_IsRetried()
+    {
+        var kek = await ReadyKek();
+        _vault.FailNext(2, 503);
+        var dataKey = RandomNumberGenerator.GetBytes(32);
+
+        var wrapped = await kek.WrapAsync(dataKey, CancellationToken.None);
+
+        _vault.Count("failed").ShouldBe(2);
+        (await kek.UnwrapAsync(wrapped, CancellationToken.None)).ShouldBe(dataKey);
+    }
+
+    [Fact]
     public async Task WrapAsync_ThrottledBeyondTheRetries_IsAOneLineRefusalNaming429()
     {
         var kek = await ReadyKek();
