@@ -71,4 +71,29 @@ internal static partial class KeysLog
     [LoggerMessage(EventId = 1320, EventName = "KeyedHashSecretCreated", Level = LogLevel.Information,
         Message = "Created the keyed-hash secret of purpose {Purpose}")]
     public static partial void KeyedHashSecretCreated(ILogger logger, string purpose);
+
+    // 1350-1369: the Azure Key Vault key-encryption key. Never a token, a secret or key bytes.
+    [LoggerMessage(EventId = 1350, EventName = "AzureKekReady", Level = LogLevel.Information,
+        Message = "Azure Key Vault key-encryption key {KekId} is ready (region {Region}): {KeyType}, wrapKey and unwrapKey allowed")]
+    public static partial void AzureKekReady(ILogger logger, string kekId, string region, string keyType);
+
+    [LoggerMessage(EventId = 1351, EventName = "AzureKekVaultRefused", Level = LogLevel.Warning,
+        Message = "Azure Key Vault refused {Operation} on {Key}: HTTP {Status} {Code}")]
+    public static partial void AzureKekVaultRefused(ILogger logger, string operation, string key, int status, string code);
+
+    [LoggerMessage(EventId = 1352, EventName = "AzureKekChallengeRefused", Level = LogLevel.Error,
+        Message = "Refused the authentication challenge of {Host} for resource {Resource}: {Reason}; no token was requested or sent")]
+    public static partial void AzureKekChallengeRefused(ILogger logger, string host, string resource, string reason);
+
+    [LoggerMessage(EventId = 1353, EventName = "AzureKekTokenAcquired", Level = LogLevel.Debug,
+        Message = "Got an access token for {Scope}, valid until {ExpiresOn:O}")]
+    public static partial void AzureKekTokenAcquired(ILogger logger, string scope, DateTimeOffset expiresOn);
+
+    [LoggerMessage(EventId = 1354, EventName = "AzureKekTokenRefreshFailed", Level = LogLevel.Warning,
+        Message = "Could not refresh the access token for {Scope}; using the current one until it expires")]
+    public static partial void AzureKekTokenRefreshFailed(ILogger logger, string scope, Exception exception);
+
+    [LoggerMessage(EventId = 1355, EventName = "AzureKekVersionChanged", Level = LogLevel.Information,
+        Message = "Azure Key Vault key-encryption key moved from {PreviousKekId} to {KekId}: new data keys are wrapped with the new version")]
+    public static partial void AzureKekVersionChanged(ILogger logger, string previousKekId, string kekId);
 }

@@ -51,12 +51,15 @@ public class KekSettings
     /// <summary>A non-extractable AES key in a PKCS#11 token (an HSM; tested against SoftHSM2).</summary>
     public const string Pkcs11Token = "pkcs11";
 
+    /// <summary>An RSA key in Azure Key Vault (or a managed HSM), reached through its REST API.</summary>
+    public const string AzureKeyVaultKey = "azure-key-vault";
+
     /// <summary>Every value <see cref="Kek"/> may take.</summary>
-    public static IReadOnlyList<string> Kinds { get; } = [Local, Pkcs11Token];
+    public static IReadOnlyList<string> Kinds { get; } = [Local, Pkcs11Token, AzureKeyVaultKey];
 
     /// <summary>
-    /// Where the KEK is kept: <c>local</c> (a key file, the default) or <c>pkcs11</c> (an HSM; settings under
-    /// <see cref="Pkcs11"/>). Each custody has its own settings below; the
+    /// Where the KEK is kept: <c>local</c> (a key file, the default), <c>pkcs11</c> (an HSM; settings under
+    /// <see cref="Pkcs11"/>) or <c>azure-key-vault</c> (settings under <see cref="AzureKeyVault"/>). Each custody has its own settings below; the
     /// stored keys record the id of the KEK that wrapped them, so that a change of KEK is a rotation
     /// (<c>Keys:Previous</c> and <c>compliance keys rotate-kek</c>), never a silent switch.
     /// </summary>
@@ -73,4 +76,7 @@ public class KekSettings
 
     /// <summary>The PKCS#11 token and key, when <see cref="Kek"/> is <c>pkcs11</c> (section <c>Keys:Pkcs11</c>).</summary>
     public Pkcs11.Pkcs11KekOptions Pkcs11 { get; set; } = new();
+
+    /// <summary>The Azure Key Vault key, when <see cref="Kek"/> is <c>azure-key-vault</c> (section <c>Keys:AzureKeyVault</c>).</summary>
+    public AzureKeyVault.AzureKeyVaultKekOptions AzureKeyVault { get; set; } = new();
 }

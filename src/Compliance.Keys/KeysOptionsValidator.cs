@@ -63,6 +63,13 @@ internal sealed class KeysOptionsValidator : IValidateOptions<KeysOptions>
                 }
 
                 break;
+            case KekSettings.AzureKeyVaultKey:
+                foreach (var vaultProblem in kek.AzureKeyVault.Problems($"{section}:AzureKeyVault"))
+                {
+                    yield return vaultProblem;
+                }
+
+                break;
             default:
                 yield return $"{section}:Kek: '{Truncate(kek.Kek ?? "")}' is not a key custody; expected {string.Join(", ", KekSettings.Kinds)}.";
                 break;

@@ -20,6 +20,7 @@ internal sealed class KekRotation(IKeyEncryptionKey kek, IServiceScopeFactory sc
 {
     public async Task<KeyCustodyCensus> TakeCensusAsync(CancellationToken cancellationToken)
     {
+        await kek.EnsureReadyAsync(cancellationToken);
         await using var scope = scopes.CreateAsyncScope();
         var db = scope.ServiceProvider.GetRequiredService<ComplianceDbContext>();
         var census = await WrappedKeyCensus.TakeAsync(db, cancellationToken);

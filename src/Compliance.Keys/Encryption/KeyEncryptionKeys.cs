@@ -1,4 +1,5 @@
 using Compliance.Data.Storage;
+using Compliance.Keys.AzureKeyVault;
 using Compliance.Keys.Pkcs11;
 using Microsoft.Extensions.Logging;
 
@@ -59,6 +60,8 @@ internal sealed class KeyEncryptionKeys(IKeyEncryptionKey current, IKeyEncryptio
             KekSettings.Local => new LocalFileKeyEncryptionKey(
                 LocalFileKeyEncryptionKey.ResolvePath(settings.LocalKekPath, storage), $"{section}:LocalKekPath", loggers.CreateLogger<LocalFileKeyEncryptionKey>()),
             KekSettings.Pkcs11Token => new Pkcs11KeyEncryptionKey(settings.Pkcs11, loggers.CreateLogger<Pkcs11KeyEncryptionKey>(), $"{section}:Pkcs11"),
+            KekSettings.AzureKeyVaultKey => new AzureKeyVaultKeyEncryptionKey(
+                settings.AzureKeyVault, AzureKeyVaultKeyEncryptionKey.CreateCredential(settings.AzureKeyVault), loggers.CreateLogger<AzureKeyVaultKeyEncryptionKey>()),
             _ => throw new KeyCustodyException($"{section}:Kek: '{settings.Kek}' is not a key custody."),
         };
 }

@@ -202,6 +202,9 @@ public abstract class KeyCustodyContract<TStores>(TStores stores) : IAsyncLifeti
             .Replace(ServiceDescriptor.Singleton<TimeProvider>(Time))
             .AddComplianceKeys(configuration));
         _providers.Add(provider);
+
+        // As a host does at start (a key vault's current version is learned then).
+        provider.GetRequiredService<IKeyEncryptionKey>().EnsureReadyAsync(CancellationToken.None).GetAwaiter().GetResult();
         return provider;
     }
 
