@@ -3,6 +3,7 @@ using Compliance.Data;
 using Compliance.Data.Storage;
 using Compliance.Keys.DataProtection;
 using Compliance.Keys.Encryption;
+using Compliance.Keys.Escrow;
 using Compliance.Keys.Hashing;
 using Compliance.Keys.Signing;
 using Microsoft.AspNetCore.DataProtection;
@@ -52,6 +53,7 @@ public static class KeysServiceCollectionExtensions
         services.TryAddSingleton<IKeyedHash, KeyedHash>();
         services.TryAddSingleton<KekProvisioning>();
         services.TryAddSingleton<IKekRotation, KekRotation>();
+        services.TryAddSingleton<IKekEscrow, KekEscrow>();
         services.TryAddSingleton<IKekProvisioning>(provider => provider.GetRequiredService<KekProvisioning>());
 
         // Registered before the rotation: its StartingAsync runs after the schema gate's and before any key is wrapped.

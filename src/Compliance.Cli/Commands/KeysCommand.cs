@@ -42,6 +42,8 @@ internal static class KeysCommand
         keys.Subcommands.Add(RotateKek());
         keys.Subcommands.Add(RevokeSigningKey());
         keys.Subcommands.Add(List());
+        keys.Subcommands.Add(ExportEscrow());
+        keys.Subcommands.Add(OpenEscrow());
         return keys;
     }
 
@@ -104,6 +106,62 @@ internal static class KeysCommand
             await output.WriteLineAsync(revocation.ReplacedBy is { } next
                 ? $"It was signing: {next} signs from now on. Tokens it signed no longer pass introspection or userinfo; partners that validate tokens themselves must fetch the JWKS again."
                 : "It was not signing; tokens it signed no longer validate.");
+            return CliApp.Ok;
+        }));
+        return command;
+    }
+
+    private static Command ExportEscrow()
+    {
+        var recipient = new Option<FileInfo>("--recipient") { Description = "The operator's RSA public key (PEM, 3072 bits or more) that alone can open the escrow.", Required = true };
+        var output = new Option<FileInfo>("--out") { Description = "The escrow file to write (mode 0600; never over an existing file).", Required = true };
+        var command = new Command(
+            "export-escrow",
+            "Write the key-encryption key (a local key file), or the references that name it (PKCS#11, Azure Key Vault), encrypted to an operator's public key. "
+            + "Keep it offline, apart from the database backups.")
+        {
+            recipient, output,
+        };
+        command.SetAction(OnServices(async (parse, services, cancellationToken) =>
+        {
+            var pem = await File.ReadAllTextAsync(parse.GetRequiredValue(recipient).FullName, cancellationToken);
+            var written = await services.GetRequiredService<IKekEscrow>().ExportAsync(pem, parse.GetRequiredValue(output).FullName, cancellationToken);
+            await parse.InvocationConfiguration.Output.WriteLineAsync(
+                $"Wrote the escrow of {string.Join(", ", written.KekIds)} to {written.Path}, for the holder of {written.Recipient}.");
+            return CliApp.Ok;
+        }));
+        return command;
+    }
+
+    private static Command OpenEscrow()
+    {
+        var privateKey = new Option<FileInfo>("--private-key") { Description = "The operator's RSA private key (PEM).", Required = true };
+        var input = new Option<FileInfo>("--in") { Description = "The escrow file.", Required = true };
+        var restore = new Option<bool>("--restore") { Description = "Write the escrowed local key at Keys:LocalKekPath (never over an existing file)." };
+        var kekId = new Option<string?>("--kek-id") { Description = "With --restore: which local key, when the escrow holds two (written during a rotation)." };
+        var command = new Command("open-escrow", "Open an escrow with the operator's private key: print what it names and, with --restore, put the local key back. Needs no database.")
+        {
+            privateKey, input, restore, kekId,
+        };
+        command.SetAction((parse, cancellationToken) => CliRun.GuardAsync(parse.InvocationConfiguration.Error, async () =>
+        {
+            await using var services = CliSettings.Services(CliSettings.Configuration(parse));
+            _ = services.GetRequiredService<IOptions<KeysOptions>>().Value;
+            var pem = await File.ReadAllTextAsync(parse.GetRequiredValue(privateKey).FullName, cancellationToken);
+            var escrow = await File.ReadAllTextAsync(parse.GetRequiredValue(input).FullName, cancellationToken);
+            var opened = services.GetRequiredService<IKekEscrow>().Open(pem, escrow, parse.GetValue(restore), parse.GetValue(kekId));
+            var output = parse.InvocationConfiguration.Output;
+            await output.WriteLineAsync($"Escrow written {opened.CreatedAt:yyyy-MM-ddTHH:mm:ssZ}:");
+            foreach (var kek in opened.Keks)
+            {
+                await output.WriteLineAsync("  " + string.Join(", ", kek.Select(p => $"{p.Key}={p.Value}")));
+            }
+
+            if (opened.RestoredTo is { } path)
+            {
+                await output.WriteLineAsync($"Restored the key-encryption key to {path}.");
+            }
+
             return CliApp.Ok;
         }));
         return command;

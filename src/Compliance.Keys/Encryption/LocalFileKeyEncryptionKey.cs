@@ -178,11 +178,39 @@ internal sealed class LocalFileKeyEncryptionKey(string filePath, string setting,
     /// Writes a new key to a private temporary file and links it into place without overwriting, so that two
     /// processes starting at once end up with the same key: the loser gets null and reads the winner's file.
     /// </summary>
-    private byte[]? TryCreate(string path)
+    private byte[]? TryCreate(string path) => TryPlace(path, RandomNumberGenerator.GetBytes(KeyBytes));
+
+    /// <summary>
+    /// Restores a key from its escrow: writes it at <see cref="FilePath"/> (owner-only, never over an existing file)
+    /// and returns its id. Clears nothing of <paramref name="key"/>: the caller owns it.
+    /// </summary>
+    public string Restore(ReadOnlySpan<byte> key)
+    {
+        if (key.Length != KeyBytes)
+        {
+            throw new KeyCustodyException("The escrowed key-encryption key is not a 256-bit key.");
+        }
+
+        lock (_gate)
+        {
+            var placed = _loaded is null && !File.Exists(FilePath) ? TryPlace(FilePath, key.ToArray()) : null;
+            if (placed is null)
+            {
+                throw new KeyCustodyException($"{setting}: a file already exists at '{FilePath}'; a restore never replaces one.");
+            }
+
+            Volatile.Write(ref _loaded, new Loaded(placed));
+            return _loaded.KeyId;
+        }
+    }
+
+    /// <summary>The key itself, for its escrow only. The caller clears the copy.</summary>
+    public byte[] ExportForEscrow() => Load().Key.ToArray();
+
+    private byte[]? TryPlace(string path, byte[] key)
     {
         var directory = Path.GetDirectoryName(path) ?? throw new KeyCustodyException($"{setting}: '{path}' has no folder.");
         var temporary = Path.Combine(directory, $".kek-{Guid.NewGuid():N}.tmp");
-        var key = RandomNumberGenerator.GetBytes(KeyBytes);
         try
         {
             if (!Directory.Exists(directory))

@@ -1,3 +1,4 @@
+using System.Security.Cryptography;
 using System.Text.Json;
 using Compliance.Audit.Trail;
 using Compliance.Data;
@@ -114,6 +115,95 @@ public abstract class KeysCommandTests(DatabaseProvider provider) : IAsyncLifeti
         exitCode.ShouldBe(1);
         error.ShouldContain("compliance migrate");
         File.Exists(KekPath).ShouldBeFalse();
+    }
+
+    [Fact]
+    public async Task ExportEscrow_ThenTheKekIsLost_OpenEscrowRestoresTheSameKeyAndTheStoredKeysReadAgain()
+    {
+        await CliRunner.RunAsync(["keys", "init", .. CliRunner.Settings(_settings)]);
+        await CreateSigningKeysAsync();
+        var original = await File.ReadAllBytesAsync(KekPath);
+        using var operatorKey = RSA.Create(3072);
+        var (publicKey, privateKey) = (Write("operator.pub.pem", operatorKey.ExportSubjectPublicKeyInfoPem()), Write("operator.pem", operatorKey.ExportPkcs8PrivateKeyPem()));
+        var escrow = Path.Combine(_directory, "escrow.jwe");
+
+        var exported = await CliRunner.RunAsync(["keys", "export-escrow", "--recipient", publicKey, "--out", escrow, "--operator", "ops.claire", .. CliRunner.Settings(_settings)]);
+
+        exported.ExitCode.ShouldBe(0, exported.Error);
+        File.GetUnixFileMode(escrow).ShouldBe(UnixFileMode.UserRead | UnixFileMode.UserWrite);
+        var jwe = await File.ReadAllTextAsync(escrow);
+        jwe.Split('.').Length.ShouldBe(5, "a compact JWE");
+        jwe.ShouldNotContain(Convert.ToBase64String(original[24..40]));
+        var row = (await AuditRows.ReadAsync(Compliance, AuditEventTypes.KeyEscrowExported.Id)).ShouldHaveSingleItem();
+        row.Actor.ShouldBe("operator:ops.claire");
+        row.ShouldHoldOnlyIdsAndEnumeratedValues();
+
+        File.Delete(KekPath);
+        var opened = await CliRunner.RunAsync(["keys", "open-escrow", "--private-key", privateKey, "--in", escrow, "--restore", .. CliRunner.Settings(_settings)]);
+
+        opened.ExitCode.ShouldBe(0, opened.Error);
+        opened.Output.ShouldContain($"Restored the key-encryption key to {KekPath}.");
+        opened.Output.ShouldNotContain(Convert.ToBase64String(original[24..40]));
+        (await File.ReadAllBytesAsync(KekPath)).ShouldBe(original);
+        File.GetUnixFileMode(KekPath).ShouldBe(UnixFileMode.UserRead | UnixFileMode.UserWrite);
+        var rotated = await CliRunner.RunAsync(["keys", "rotate-kek", .. CliRunner.Settings(_settings)]);
+        rotated.ExitCode.ShouldBe(0, rotated.Error);
+        rotated.Output.ShouldContain("already wrapped by local:");
+    }
+
+    [Fact]
+    public async Task OpenEscrow_AnotherOperatorsKeyOrAnAlteredFile_IsRefusedAndRestoresNothing()
+    {
+        await CliRunner.RunAsync(["keys", "init", .. CliRunner.Settings(_settings)]);
+        using var operatorKey = RSA.Create(3072);
+        using var stranger = RSA.Create(3072);
+        var escrow = Path.Combine(_directory, "escrow.jwe");
+        (await CliRunner.RunAsync(["keys", "export-escrow", "--recipient", Write("operator.pub.pem", operatorKey.ExportSubjectPublicKeyInfoPem()), "--out", escrow, .. CliRunner.Settings(_settings)]))
+            .ExitCode.ShouldBe(0);
+        File.Delete(KekPath);
+        var jwe = await File.ReadAllTextAsync(escrow);
+        var parts = jwe.Split('.');
+        parts[3] = (parts[3][0] == 'A' ? "B" : "A") + parts[3][1..];
+        var altered = Write("altered.jwe", string.Join('.', parts));
+
+        var wrongKey = await CliRunner.RunAsync(["keys", "open-escrow", "--private-key", Write("stranger.pem", stranger.ExportPkcs8PrivateKeyPem()), "--in", escrow, "--restore", .. CliRunner.Settings(_settings)]);
+        var tampered = await CliRunner.RunAsync(["keys", "open-escrow", "--private-key", Write("operator.pem", operatorKey.ExportPkcs8PrivateKeyPem()), "--in", altered, "--restore", .. CliRunner.Settings(_settings)]);
+
+        wrongKey.ExitCode.ShouldBe(1);
+        wrongKey.Error.ShouldContain("does not open with this private key");
+        tampered.ExitCode.ShouldBe(1);
+        tampered.Error.ShouldContain("does not open with this private key");
+        File.Exists(KekPath).ShouldBeFalse();
+    }
+
+    [Fact]
+    public async Task ExportEscrow_WeakRecipientOrExistingFile_IsRefusedAndRecordsNothing()
+    {
+        await CliRunner.RunAsync(["keys", "init", .. CliRunner.Settings(_settings)]);
+        using var weak = RSA.Create(2048);
+        using var strong = RSA.Create(3072);
+        var existing = Write("existing.jwe", "keep me");
+
+        var tooWeak = await CliRunner.RunAsync(["keys", "export-escrow", "--recipient", Write("weak.pem", weak.ExportSubjectPublicKeyInfoPem()), "--out", Path.Combine(_directory, "e.jwe"), .. CliRunner.Settings(_settings)]);
+        var overwrite = await CliRunner.RunAsync(["keys", "export-escrow", "--recipient", Write("strong.pem", strong.ExportSubjectPublicKeyInfoPem()), "--out", existing, .. CliRunner.Settings(_settings)]);
+
+        tooWeak.ExitCode.ShouldNotBe(0);
+        tooWeak.Error.ShouldContain("2048 bits");
+        overwrite.ExitCode.ShouldNotBe(0);
+        overwrite.Error.ShouldContain("already exists");
+        (await File.ReadAllTextAsync(existing)).ShouldBe("keep me");
+        File.Exists(Path.Combine(_directory, "e.jwe")).ShouldBeFalse();
+        (await AuditRows.ReadAsync(Compliance, AuditEventTypes.KeyEscrowExported.Id)).ShouldBeEmpty();
+    }
+
+    private StoreConnection Compliance =>
+        new ConfigurationBuilder().AddInMemoryCollection(_settings).Build().GetSection(StorageOptions.SectionName).Get<StorageOptions>()!.ConnectionFor(Store.Compliance);
+
+    private string Write(string name, string content)
+    {
+        var path = Path.Combine(_directory, name);
+        File.WriteAllText(path, content);
+        return path;
     }
 
     private async Task CreateSigningKeysAsync()
