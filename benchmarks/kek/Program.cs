@@ -1,4 +1,4 @@
-// Key-encryption key benchmark. See benchmarks/README.md, "Key-encryption keys".
+// Key-encryption key benchmark. See benchmarks/README.md, "Key-encryption keys". Linux only (SoftHSM2, file modes).
 using System.Diagnostics;
 using System.Globalization;
 using System.Net.Http.Headers;
@@ -14,6 +14,8 @@ using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Logging.Abstractions;
 using Microsoft.Extensions.Options;
+
+[assembly: System.Runtime.Versioning.SupportedOSPlatform("linux")]
 
 var serverDll = args.Length > 0 ? Path.GetFullPath(args[0]) : throw new ArgumentException("usage: kek <Compliance.Server.dll> <report.md>");
 var report = args.Length > 1 ? Path.GetFullPath(args[1]) : throw new ArgumentException("usage: kek <Compliance.Server.dll> <report.md>");
@@ -86,7 +88,7 @@ try
     Say("|---|---|---|---|---|---|");
     foreach (var (name, settings) in kinds.Take(2))
     {
-        var data = Directory.CreateDirectory(Path.Combine(work, "server-" + settings["Keys:Kek"])).FullName;
+        var data = Directory.CreateDirectory(Path.Combine(work, "server-" + settings["Keys:Kek"]), UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute).FullName;
         var env = new Dictionary<string, string?>(settings.Where(s => s.Key != "Keys:LocalKekPath"))
         {
             ["Storage:DataDirectory"] = data, ["ASPNETCORE_ENVIRONMENT"] = "Development", ["Oidc:TokenRequestsPerSecond"] = "1000000",
@@ -200,8 +202,9 @@ internal sealed class Server : IAsyncDisposable
         start.Environment["Oidc__Issuer"] = url;
         var watch = Stopwatch.StartNew();
         var process = Process.Start(start)!;
+        var errors = new StringBuilder();
         process.OutputDataReceived += (_, _) => { };
-        process.ErrorDataReceived += (_, _) => { };
+        process.ErrorDataReceived += (_, e) => { lock (errors) { errors.AppendLine(e.Data); } };
         process.BeginOutputReadLine();
         process.BeginErrorReadLine();
         var http = new HttpClient { BaseAddress = new Uri(url) };
@@ -209,7 +212,10 @@ internal sealed class Server : IAsyncDisposable
         {
             if (process.HasExited || watch.Elapsed > TimeSpan.FromSeconds(60))
             {
-                throw new InvalidOperationException("The server did not become ready.");
+                lock (errors)
+                {
+                    throw new InvalidOperationException($"The server did not become ready: {errors}");
+                }
             }
 
             try
