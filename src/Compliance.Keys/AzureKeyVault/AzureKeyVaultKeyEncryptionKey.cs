@@ -8,6 +8,7 @@ using Azure;
 using Azure.Core;
 using Azure.Core.Pipeline;
 using Azure.Identity;
+using Compliance.Keys.Encryption;
 using Microsoft.Extensions.Logging;
 
 namespace Compliance.Keys.AzureKeyVault;
@@ -37,7 +38,7 @@ internal sealed class AzureKeyVaultKeyEncryptionKey : IKeyEncryptionKey, IKekWit
     /// <summary>The configuration section the options come from, as named in messages.</summary>
     public const string SectionPath = "Keys:AzureKeyVault";
 
-    public const int MaxDataKeyBytes = 16 * 1024;
+    public const int MaxDataKeyBytes = WrappedKeyChecks.MaxDataKeyBytes;
 
     private const string VaultAlgorithm = "RSA-OAEP-256";
     private const int ContentKeyBytes = 32;
@@ -231,10 +232,7 @@ internal sealed class AzureKeyVaultKeyEncryptionKey : IKeyEncryptionKey, IKekWit
 
     public async Task<WrappedKey> WrapAsync(ReadOnlyMemory<byte> dataKey, CancellationToken cancellationToken)
     {
-        if (dataKey.Length is 0 or > MaxDataKeyBytes)
-        {
-            throw new ArgumentOutOfRangeException(nameof(dataKey), $"A data key is 1 to {MaxDataKeyBytes} bytes.");
-        }
+        WrappedKeyChecks.RequireDataKeyLength(dataKey.Length);
 
         cancellationToken.ThrowIfCancellationRequested();
         if (_current is null)
@@ -278,28 +276,18 @@ internal sealed class AzureKeyVaultKeyEncryptionKey : IKeyEncryptionKey, IKekWit
     {
         ArgumentNullException.ThrowIfNull(wrapped);
         cancellationToken.ThrowIfCancellationRequested();
-        if (!KeyVaultKeyUrl.TryParse(wrapped.KeyId, _options.AllowLoopbackHttp, out var url, out _) || url.Version is null || !url.IsSameKey(_configured))
-        {
-            throw new KeyCustodyException(
-                $"The key was wrapped by key-encryption key '{AzureKeyVaultKekOptions.Printable(wrapped.KeyId)}', but this node uses Azure Key Vault key '{_configured.Key}' (any version). "
-                + "Every node must use the same key.");
-        }
-
-        if (!string.Equals(wrapped.Algorithm, Algorithm, StringComparison.Ordinal))
-        {
-            throw new KeyCustodyException($"Unsupported wrapping algorithm '{AzureKeyVaultKekOptions.Printable(wrapped.Algorithm)}'; expected {Algorithm}.");
-        }
-
+        var recognised = KeyVaultKeyUrl.TryParse(wrapped.KeyId, _options.AllowLoopbackHttp, out var url, out _) && url.Version is not null && url.IsSameKey(_configured);
+        WrappedKeyChecks.RequireWrappedBy(wrapped, recognised, $"Azure Key Vault key '{_configured.Key}' (any version)");
         var ciphertext = wrapped.Ciphertext ?? [];
         var length = ciphertext.Length >= LengthBytes ? BinaryPrimitives.ReadUInt16BigEndian(ciphertext) : 0;
-        var dataLength = ciphertext.Length - LengthBytes - length - NonceBytes - TagBytes;
-        if (!WrappedContentKeyLengths.Contains(length) || dataLength is < 1 or > MaxDataKeyBytes)
+        var dataLength = WrappedKeyChecks.RequireShape(wrapped, Algorithm, LengthBytes + length + NonceBytes + TagBytes);
+        if (!WrappedContentKeyLengths.Contains(length))
         {
             throw new KeyCustodyException($"The wrapped key has an impossible length for {Algorithm}: it was truncated or altered.");
         }
 
         // The version comes from the wrapped key, the vault and the name from this node's configuration.
-        var version = _configured.WithVersion(url.Version);
+        var version = _configured.WithVersion(url!.Version!);
         var contentKey = await VaultOperationAsync(version, "unwrapkey", ciphertext.AsSpan(LengthBytes, length).ToArray(), cancellationToken).ConfigureAwait(false);
         var plaintext = new byte[dataLength];
         try

@@ -20,7 +20,7 @@ internal sealed class LocalFileKeyEncryptionKey(string filePath, string setting,
 
     public const string Algorithm = "A256GCM";
     public const string FileDefaultName = "kek.key";
-    public const int MaxDataKeyBytes = 16 * 1024;
+    public const int MaxDataKeyBytes = WrappedKeyChecks.MaxDataKeyBytes;
 
     private const string FileHeader = "compliance-local-kek v1";
     private const int KeyBytes = 32;
@@ -89,10 +89,7 @@ internal sealed class LocalFileKeyEncryptionKey(string filePath, string setting,
 
     public Task<WrappedKey> WrapAsync(ReadOnlyMemory<byte> dataKey, CancellationToken cancellationToken)
     {
-        if (dataKey.Length is 0 or > MaxDataKeyBytes)
-        {
-            throw new ArgumentOutOfRangeException(nameof(dataKey), $"A data key is 1 to {MaxDataKeyBytes} bytes.");
-        }
+        WrappedKeyChecks.RequireDataKeyLength(dataKey.Length);
 
         cancellationToken.ThrowIfCancellationRequested();
         var kek = Load();
@@ -111,25 +108,9 @@ internal sealed class LocalFileKeyEncryptionKey(string filePath, string setting,
         ArgumentNullException.ThrowIfNull(wrapped);
         cancellationToken.ThrowIfCancellationRequested();
         var kek = Load();
-        if (!string.Equals(wrapped.KeyId, kek.KeyId, StringComparison.Ordinal))
-        {
-            throw new KeyCustodyException(
-                $"The key was wrapped by key-encryption key '{Printable(wrapped.KeyId)}', but this node holds '{kek.KeyId}' ({FilePath}). "
-                + "Every node must hold the same key-encryption key.");
-        }
-
-        if (!string.Equals(wrapped.Algorithm, Algorithm, StringComparison.Ordinal))
-        {
-            throw new KeyCustodyException($"Unsupported wrapping algorithm '{Printable(wrapped.Algorithm)}'; expected {Algorithm}.");
-        }
-
-        var ciphertext = wrapped.Ciphertext ?? [];
-        if (ciphertext.Length <= NonceBytes + TagBytes || ciphertext.Length > NonceBytes + MaxDataKeyBytes + TagBytes)
-        {
-            throw new KeyCustodyException($"The wrapped key has an impossible length for {Algorithm}: it was truncated or altered.");
-        }
-
-        var length = ciphertext.Length - NonceBytes - TagBytes;
+        WrappedKeyChecks.RequireWrappedBy(wrapped, string.Equals(wrapped.KeyId, kek.KeyId, StringComparison.Ordinal), $"'{kek.KeyId}' ({FilePath})");
+        var length = WrappedKeyChecks.RequireShape(wrapped, Algorithm, NonceBytes + TagBytes);
+        var ciphertext = wrapped.Ciphertext!;
         var plaintext = new byte[length];
         try
         {

@@ -1,3 +1,4 @@
+using Compliance.Keys.Encryption;
 using System.Collections.Concurrent;
 using System.Diagnostics.CodeAnalysis;
 using System.Globalization;
@@ -34,7 +35,7 @@ internal sealed class Pkcs11KeyEncryptionKey : IKeyEncryptionKey, IDisposable
 
     private readonly string _section;
 
-    public const int MaxDataKeyBytes = 16 * 1024;
+    public const int MaxDataKeyBytes = WrappedKeyChecks.MaxDataKeyBytes;
 
     private const int KeyBytes = 32;
     private const int IvBytes = 12;
@@ -212,10 +213,7 @@ internal sealed class Pkcs11KeyEncryptionKey : IKeyEncryptionKey, IDisposable
 
     public async Task<WrappedKey> WrapAsync(ReadOnlyMemory<byte> dataKey, CancellationToken cancellationToken)
     {
-        if (dataKey.Length is 0 or > MaxDataKeyBytes)
-        {
-            throw new ArgumentOutOfRangeException(nameof(dataKey), $"A data key is 1 to {MaxDataKeyBytes} bytes.");
-        }
+        WrappedKeyChecks.RequireDataKeyLength(dataKey.Length);
 
         cancellationToken.ThrowIfCancellationRequested();
         var pool = Pool();
@@ -260,23 +258,9 @@ internal sealed class Pkcs11KeyEncryptionKey : IKeyEncryptionKey, IDisposable
         ArgumentNullException.ThrowIfNull(wrapped);
         cancellationToken.ThrowIfCancellationRequested();
         var keyId = KeyId;
-        if (!string.Equals(wrapped.KeyId, keyId, StringComparison.Ordinal))
-        {
-            throw new KeyCustodyException(
-                $"The key was wrapped by key-encryption key '{Printable(wrapped.KeyId)}', but this node holds '{keyId}' ({Description}). "
-                + "Every node must hold the same key-encryption key.");
-        }
-
-        if (!string.Equals(wrapped.Algorithm, Algorithm, StringComparison.Ordinal))
-        {
-            throw new KeyCustodyException($"Unsupported wrapping algorithm '{Printable(wrapped.Algorithm)}'; expected {Algorithm}.");
-        }
-
-        var ciphertext = wrapped.Ciphertext ?? [];
-        if (ciphertext.Length <= IvBytes + TagBytes || ciphertext.Length > IvBytes + MaxDataKeyBytes + TagBytes)
-        {
-            throw new KeyCustodyException($"The wrapped key has an impossible length for {Algorithm}: it was truncated or altered.");
-        }
+        WrappedKeyChecks.RequireWrappedBy(wrapped, string.Equals(wrapped.KeyId, keyId, StringComparison.Ordinal), $"'{keyId}' ({Description})");
+        WrappedKeyChecks.RequireShape(wrapped, Algorithm, IvBytes + TagBytes);
+        var ciphertext = wrapped.Ciphertext!;
 
         var pool = Pool();
         var session = await RentAsync(pool, cancellationToken);
