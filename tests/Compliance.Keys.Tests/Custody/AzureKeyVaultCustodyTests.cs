@@ -1,5 +1,6 @@
 using Compliance.Keys.Tests.AzureKeyVault;
 using Compliance.Testing;
+using Microsoft.Extensions.DependencyInjection;
 
 namespace Compliance.Keys.Tests.Custody;
 
@@ -46,5 +47,37 @@ public sealed class AzureKeyVaultCustodyTests(SqliteStores stores, AzureKeyVault
     {
         vault.StandIn.CreateKey($"kek-{name}-{_run}");
         return Task.CompletedTask;
+    }
+
+    [Fact]
+    public async Task RotateKek_ToANewVersionOfTheVaultKey_NeedsNoPreviousKeyAndRewrapsUnderTheNewVersion()
+    {
+        var before = await UseEverything(Node(KekSettings("a", "Keys")));
+        var oldVersion = Kek(Node(KekSettings("a", "Keys"))).KeyId;
+        vault.StandIn.AddVersion($"kek-a-{_run}");
+
+        // The same settings (a key URL without a version): a node started now wraps with the newest version.
+        var node = Node(KekSettings("a", "Keys"));
+        var result = await node.GetRequiredService<IKekRotation>().RotateAsync(new KekRotationOptions(), CancellationToken.None);
+
+        Kek(node).KeyId.ShouldNotBe(oldVersion);
+        result.FromKekIds.ShouldBe([oldVersion]);
+        result.Remaining.ShouldBe(0);
+        (await node.GetRequiredService<IKekRotation>().TakeCensusAsync(CancellationToken.None)).WrappedByKek.Keys.ShouldBe([Kek(node).KeyId]);
+        (await Node(KekSettings("a", "Keys")).GetRequiredService<IKeyedHash>().ComputeAsync("pairwise-subject", Data, CancellationToken.None)).ShouldBe(before.Hash);
+    }
+
+    [Fact]
+    public async Task HostStart_RecordsTheVaultsRegionInTheAuditTrail()
+    {
+        var node = Node(KekSettings("a", "Keys"));
+
+        await node.GetRequiredService<Compliance.Keys.Encryption.KekProvisioning>().EnsureAtStartAsync(mayCreate: false, CancellationToken.None);
+
+        var row = (await AuditRows.ReadAsync(Stores.Compliance, Compliance.Audit.Trail.AuditEventTypes.KeyEncryptionKeyInUse.Id)).ShouldHaveSingleItem();
+        var details = System.Text.Json.JsonDocument.Parse(row.Details!).RootElement;
+        details.GetProperty("custody").GetString().ShouldBe("azure-key-vault");
+        details.GetProperty("region").GetString().ShouldBe("francecentral");
+        details.GetProperty("kek_id").GetString().ShouldBe(Kek(node).KeyId);
     }
 }

@@ -23,10 +23,12 @@ namespace Compliance.Keys.Tests.Custody;
 public abstract class KeyCustodyContract<TStores>(TStores stores) : IAsyncLifetime
     where TStores : StoreFixture
 {
-    private static readonly byte[] Data = "patient-42"u8.ToArray();
+    protected static readonly byte[] Data = "patient-42"u8.ToArray();
     private readonly List<ServiceProvider> _providers = [];
 
     protected FakeTimeProvider Time { get; } = new();
+
+    protected TStores Stores => stores;
 
     protected string Directory { get; } = System.IO.Directory.CreateTempSubdirectory("compliance-custody-").FullName;
 
@@ -181,9 +183,9 @@ public abstract class KeyCustodyContract<TStores>(TStores stores) : IAsyncLifeti
         result.IsValid.ShouldBeFalse();
     }
 
-    private static IKeyEncryptionKey Kek(IServiceProvider node) => node.GetRequiredService<IKeyEncryptionKey>();
+    protected static IKeyEncryptionKey Kek(IServiceProvider node) => node.GetRequiredService<IKeyEncryptionKey>();
 
-    private static IDataProtector Protector(IServiceProvider node) => node.GetRequiredService<IDataProtectionProvider>().CreateProtector("custody-contract");
+    protected static IDataProtector Protector(IServiceProvider node) => node.GetRequiredService<IDataProtectionProvider>().CreateProtector("custody-contract");
 
     /// <summary>A node whose current KEK is <paramref name="kek"/>, with <paramref name="previous"/> during a rotation.</summary>
     private ServiceProvider Node(string kek, string? previous = null)
@@ -197,6 +199,12 @@ public abstract class KeyCustodyContract<TStores>(TStores stores) : IAsyncLifeti
             }
         }
 
+        return Node(settings);
+    }
+
+    /// <summary>A node with these key settings, started as a host starts it (without its hosted services).</summary>
+    protected ServiceProvider Node(Dictionary<string, string?> settings)
+    {
         var configuration = new ConfigurationBuilder().AddInMemoryCollection(settings).Build();
         var provider = StoreServices.Build(stores, services => services
             .Replace(ServiceDescriptor.Singleton<TimeProvider>(Time))
@@ -209,7 +217,7 @@ public abstract class KeyCustodyContract<TStores>(TStores stores) : IAsyncLifeti
     }
 
     /// <summary>Creates one key of every kind the store wraps, and what the service derives from them.</summary>
-    private static async Task<(byte[] Hash, string SigningKid, byte[] Cookie, int StoredKeys)> UseEverything(IServiceProvider node)
+    protected static async Task<(byte[] Hash, string SigningKid, byte[] Cookie, int StoredKeys)> UseEverything(IServiceProvider node)
     {
         var hash = await node.GetRequiredService<IKeyedHash>().ComputeAsync("pairwise-subject", Data, CancellationToken.None);
         var kid = (await node.GetRequiredService<ISigningKeys>().GetSigningCredentialsAsync("ES256", CancellationToken.None)).Key.KeyId;

@@ -1,5 +1,6 @@
 using Compliance.Keys.Pkcs11;
 using Compliance.Testing;
+using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging.Abstractions;
 
 namespace Compliance.Keys.Tests.Custody;
@@ -36,5 +37,26 @@ public sealed class Pkcs11CustodyTests(SqliteStores stores, Pkcs11CustodyTests.T
             new Pkcs11KekOptions { ModulePath = SoftHsm.ModulePath, TokenLabel = Token.Label, Pin = Token.Pin, KeyLabel = $"kek-{name}-{_run}" },
             NullLogger<Pkcs11KeyEncryptionKey>.Instance);
         await kek.CreateKeyAsync(CancellationToken.None);
+    }
+
+    [Fact]
+    public async Task RotateKek_FromALocalFileToTheToken_RewrapsEverythingAndTheFileIsNoLongerNeeded()
+    {
+        var file = new Dictionary<string, string?> { ["Keys:Kek"] = "local", ["Keys:LocalKekPath"] = Path.Combine(Directory, "old.key") };
+        var before = await UseEverything(Node(file));
+        var rotating = KekSettings("a", "Keys");
+        rotating["Keys:Previous:Kek"] = "local";
+        rotating["Keys:Previous:LocalKekPath"] = file["Keys:LocalKekPath"];
+
+        var result = await Node(rotating).GetRequiredService<IKekRotation>().RotateAsync(new KekRotationOptions(), CancellationToken.None);
+
+        result.Remaining.ShouldBe(0);
+        result.FromKekIds.ShouldHaveSingleItem().ShouldStartWith("local:");
+        File.Delete(file["Keys:LocalKekPath"]!);
+        var token = Node(KekSettings("a", "Keys"));
+        await token.GetRequiredService<Compliance.Keys.Encryption.KekProvisioning>().EnsureAtStartAsync(mayCreate: false, CancellationToken.None);
+        (await token.GetRequiredService<IKeyedHash>().ComputeAsync("pairwise-subject", Data, CancellationToken.None)).ShouldBe(before.Hash);
+        (await token.GetRequiredService<ISigningKeys>().GetSigningCredentialsAsync("ES256", CancellationToken.None)).Key.KeyId.ShouldBe(before.SigningKid);
+        System.Text.Encoding.UTF8.GetString(Protector(token).Unprotect(before.Cookie)).ShouldBe("session");
     }
 }
