@@ -1,3 +1,5 @@
+using Compliance.Keys.Encryption;
+
 namespace Compliance.Keys.AzureKeyVault;
 
 /// <summary>
@@ -165,16 +167,7 @@ public sealed class AzureKeyVaultKekOptions
                 return $"'{path}' does not exist.";
             }
 
-            if (!OperatingSystem.IsWindows())
-            {
-                var mode = File.GetUnixFileMode(path);
-                if ((mode & GroupOrOther) != 0)
-                {
-                    return $"'{path}' is accessible to other users (mode {Convert.ToString((int)mode, 8)}); restrict it to its owner (chmod 600).";
-                }
-            }
-
-            return null;
+            return OwnerOnlyFile.ModeProblem(path) is { } problem ? $"'{path}' {problem}" : null;
         }
         catch (Exception e) when (e is UnauthorizedAccessException or IOException)
         {
@@ -182,9 +175,6 @@ public sealed class AzureKeyVaultKekOptions
         }
     }
 
-    internal const UnixFileMode GroupOrOther =
-        UnixFileMode.GroupRead | UnixFileMode.GroupWrite | UnixFileMode.GroupExecute
-        | UnixFileMode.OtherRead | UnixFileMode.OtherWrite | UnixFileMode.OtherExecute;
 
     internal static bool IsTenant(string value) =>
         Guid.TryParseExact(value, "D", out _)

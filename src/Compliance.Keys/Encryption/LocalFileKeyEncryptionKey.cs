@@ -27,9 +27,6 @@ internal sealed class LocalFileKeyEncryptionKey(string filePath, string setting,
     private const int NonceBytes = 12;
     private const int TagBytes = 16;
 
-    private const UnixFileMode GroupOrOther =
-        UnixFileMode.GroupRead | UnixFileMode.GroupWrite | UnixFileMode.GroupExecute
-        | UnixFileMode.OtherRead | UnixFileMode.OtherWrite | UnixFileMode.OtherExecute;
 
     private readonly Lock _gate = new();
     private Loaded? _loaded;
@@ -257,15 +254,9 @@ internal sealed class LocalFileKeyEncryptionKey(string filePath, string setting,
         byte[] content;
         try
         {
-            if (!OperatingSystem.IsWindows())
+            if (OwnerOnlyFile.ModeProblem(path) is { } problem)
             {
-                var mode = File.GetUnixFileMode(path);
-                if ((mode & GroupOrOther) != 0)
-                {
-                    throw new KeyCustodyException(
-                        $"{setting}: the key-encryption key file '{path}' is accessible to other users "
-                        + $"(mode {Convert.ToString((int)mode, 8)}); restrict it to its owner (chmod 600).");
-                }
+                throw new KeyCustodyException($"{setting}: the key-encryption key file '{path}' {problem}");
             }
 
             content = File.ReadAllBytes(path);

@@ -46,9 +46,6 @@ internal sealed class Pkcs11KeyEncryptionKey : IKeyEncryptionKey, IDisposable
     // PKCS#11 3.0's CKR_AEAD_DECRYPT_FAILED, which Pkcs11Interop 5.3 does not name.
     private const ulong AeadDecryptFailed = 0x35;
 
-    private const UnixFileMode GroupOrOther =
-        UnixFileMode.GroupRead | UnixFileMode.GroupWrite | UnixFileMode.GroupExecute
-        | UnixFileMode.OtherRead | UnixFileMode.OtherWrite | UnixFileMode.OtherExecute;
 
     // Answers meaning that the token, the session or the login is gone, not that the request was wrong.
     private static readonly HashSet<CKR> TokenGone =
@@ -511,15 +508,9 @@ internal sealed class Pkcs11KeyEncryptionKey : IKeyEncryptionKey, IDisposable
         byte[] content;
         try
         {
-            if (!OperatingSystem.IsWindows())
+            if (OwnerOnlyFile.ModeProblem(path) is { } problem)
             {
-                var mode = File.GetUnixFileMode(path);
-                if ((mode & GroupOrOther) != 0)
-                {
-                    throw new KeyCustodyException(
-                        $"{_section}:PinFile: the PIN file '{path}' is accessible to other users "
-                        + $"(mode {Convert.ToString((int)mode, 8)}); restrict it to its owner (chmod 600).");
-                }
+                throw new KeyCustodyException($"{_section}:PinFile: the PIN file '{path}' {problem}");
             }
 
             if (new FileInfo(path).Length > MaxPinFileBytes)
