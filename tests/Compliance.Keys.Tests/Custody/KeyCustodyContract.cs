@@ -150,6 +150,24 @@ public abstract class KeyCustodyContract<TStores>(TStores stores) : IAsyncLifeti
     }
 
     [Fact]
+    public async Task RotateKek_TwoRunsAtOnceOnTwoNodes_RewrapEachKeyOnceAndLeaveNothingBehind()
+    {
+        var before = await UseEverything(Node("a"));
+        var (first, second) = (Node("b", previous: "a"), Node("b", previous: "a"));
+
+        var results = await Task.WhenAll(
+            Task.Run(() => first.GetRequiredService<IKekRotation>().RotateAsync(new KekRotationOptions(), CancellationToken.None)),
+            Task.Run(() => second.GetRequiredService<IKekRotation>().RotateAsync(new KekRotationOptions(), CancellationToken.None)));
+
+        results.Sum(r => r.Rewrapped).ShouldBe(before.StoredKeys, "a key re-wrapped by one run is skipped by the other");
+        results.ShouldAllBe(r => r.Remaining == 0);
+        var after = Node("b");
+        await after.GetRequiredService<KekProvisioning>().EnsureAtStartAsync(mayCreate: true, CancellationToken.None);
+        (await after.GetRequiredService<IKeyedHash>().ComputeAsync("pairwise-subject", Data, CancellationToken.None)).ShouldBe(before.Hash);
+        Encoding.UTF8.GetString(Protector(after).Unprotect(before.Cookie)).ShouldBe("session");
+    }
+
+    [Fact]
     public async Task RotateKek_RunTwice_TheSecondChangesNothing()
     {
         await UseEverything(Node("a"));

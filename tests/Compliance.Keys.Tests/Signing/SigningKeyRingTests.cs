@@ -427,6 +427,33 @@ public abstract class SigningKeyRingTests<TStores>(TStores stores) : IAsyncLifet
         (await ring.GetSigningCredentialsAsync("ES256", CancellationToken.None)).Key.KeyId.ShouldBe(chain[1].KeyId);
     }
 
+    [Fact]
+    public async Task RevokeAsync_SameKidOnTwoNodesAtOnce_OneRevokesAndAddsOneReplacement_TheOtherIsRefused()
+    {
+        var (a, b) = (_nodes.Node(), _nodes.Node());
+        await Ring(a).RotateAsync(CancellationToken.None);
+        var kid = (await Ring(a).GetSigningCredentialsAsync("ES256", CancellationToken.None)).Key.KeyId;
+        var before = (await _nodes.SigningKeysAsync()).Count(k => k.Algorithm == "ES256");
+
+        var attempts = await Task.WhenAll(new[] { a, b }.Select(node => Task.Run(async () =>
+        {
+            try
+            {
+                return (await Ring(node).RevokeAsync(kid, CancellationToken.None)).ReplacedBy;
+            }
+            catch (KeyCustodyException)
+            {
+                return null;
+            }
+        })));
+
+        attempts.Count(r => r is not null).ShouldBe(1, "exactly one node revokes it");
+        var chain = (await _nodes.SigningKeysAsync()).Where(k => k.Algorithm == "ES256").ToList();
+        chain.Select(k => k.KeyId).ShouldNotContain(kid);
+        chain.Count.ShouldBe(before, "one deleted, one replacement added, never two");
+        (await AuditRows.ReadAsync(stores.Compliance, AuditEventTypes.SigningKeyRevoked.Id)).Count.ShouldBe(1);
+    }
+
     [Theory]
     [InlineData("no-such-kid")]
     [InlineData("kid\r\nforged log line")]
