@@ -182,6 +182,5 @@ public sealed class AzureKeyVaultKekOptions
             && value.All(c => char.IsAsciiLetterOrDigit(c) || c is '.' or '-'));
 
     /// <summary>A value from outside made safe for a one-line message: control characters replaced, cut at 300 characters (a key id fits).</summary>
-    internal static string Printable(string? value) =>
-        value is null ? "" : new string([.. value.Take(300).Select(c => char.IsControl(c) ? '?' : c)]);
+    internal static string Printable(string? value) => WrappedKeyChecks.Printable(value);
 }

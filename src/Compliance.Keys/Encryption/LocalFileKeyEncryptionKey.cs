@@ -289,8 +289,6 @@ internal sealed class LocalFileKeyEncryptionKey(string filePath, string setting,
         }
     }
 
-    private static string Printable(string? value) =>
-        value is null ? "" : new string([.. value.Take(80).Select(c => char.IsControl(c) ? '?' : c)]);
 
     private sealed class Loaded
     {

@@ -727,8 +727,7 @@ internal sealed class Pkcs11KeyEncryptionKey : IKeyEncryptionKey, IDisposable
         }
     }
 
-    private static string Printable(string? value) =>
-        value is null ? "" : new string([.. value.Take(256).Select(c => char.IsControl(c) ? '?' : c)]);
+    private static string Printable(string? value) => WrappedKeyChecks.Printable(value);
 
     /// <summary>The sessions of one opening of the token; dropped whole when the token goes away.</summary>
     [SuppressMessage("Reliability", "CA1001", Justification = "The semaphore never creates its wait handle; disposing it would fail renters still waiting on a dropped pool.")]

@@ -142,7 +142,7 @@ internal sealed class SigningKeyRing(
         var db = services.GetRequiredService<ComplianceDbContext>();
         var revoked = await db.Set<SigningKey>().AsNoTracking().SingleOrDefaultAsync(k => k.KeyId == keyId, cancellationToken)
             ?? throw new KeyCustodyException(
-                $"No signing key with kid '{Printable(keyId)}' is in the store: it was never ours, was already revoked, or was purged after retirement.");
+                $"No signing key with kid '{WrappedKeyChecks.Printable(keyId)}' is in the store: it was never ours, was already revoked, or was purged after retirement.");
         var chain = await db.Set<SigningKey>().AsNoTracking()
             .Where(k => k.Algorithm == revoked.Algorithm)
             .OrderBy(k => k.Generation)
@@ -186,8 +186,6 @@ internal sealed class SigningKeyRing(
         KeysLog.SigningKeyRevoked(logger, revoked.Algorithm, revoked.KeyId, replacement?.KeyId);
         return new SigningKeyRevocation(revoked.KeyId, revoked.Algorithm, wasSigning, replacement?.KeyId);
     }
-
-    private static string Printable(string value) => new([.. value.Take(80).Select(c => char.IsControl(c) ? '?' : c)]);
 
     public void Dispose()
     {
