@@ -1,5 +1,6 @@
 using Compliance.Audit;
 using Compliance.Data;
+using Compliance.Jobs;
 using Compliance.Keys;
 using Compliance.Oidc;
 using Compliance.Policies;
@@ -17,6 +18,7 @@ builder.AddComplianceHosting();
 // Modules. Policies come first: a broken policy file stops the start before any database is touched.
 builder.Services.AddCompliancePolicies(builder.Configuration);
 builder.Services.AddComplianceData(builder.Configuration);
+builder.Services.AddComplianceJobs(builder.Configuration);
 builder.Services.AddComplianceAudit();
 builder.Services.AddComplianceVault();
 builder.Services.AddComplianceKeys(builder.Configuration);

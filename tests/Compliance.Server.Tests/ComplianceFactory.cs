@@ -12,6 +12,9 @@ public sealed class ComplianceFactory(IReadOnlyDictionary<string, string?> setti
 
         // Production creates the first key-encryption key only on purpose; the tests' fresh stores say so.
         builder.UseSetting("Keys:CreateKekIfMissing", "true");
+
+        // Test hosts run no job server unless the test is about scheduling (it then sets Jobs:Server=true).
+        builder.UseSetting("Jobs:Server", "false");
         foreach (var (key, value) in settings)
         {
             builder.UseSetting(key, value);

@@ -1,0 +1,84 @@
+using Compliance.Jobs.Work;
+using Hangfire;
+using Hangfire.AspNetCore;
+using Hangfire.Common;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Hosting;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Options;
+
+namespace Compliance.Jobs;
+
+/// <summary>This node's job server: its name, unique per process, so that readiness finds its own heartbeat.</summary>
+public sealed class JobServerIdentity
+{
+    public string Name { get; } = $"{Environment.MachineName}-{Environment.ProcessId}-{Guid.NewGuid().ToString("N")[..8]}".ToLowerInvariant();
+}
+
+/// <summary>
+/// Runs Hangfire's server on this node, registers the recurring reconciler, and reconciles once at start so that work
+/// lost with a job store (or a node) is enqueued again.
+/// </summary>
+internal sealed class JobServerHost(
+    JobStorage storage,
+    IJobFilterProvider filters,
+    IRecurringJobManager recurring,
+    IServiceScopeFactory scopes,
+    JobServerIdentity identity,
+    IOptions<JobsOptions> options,
+    ILogger<Reconciler> logger) : IHostedService, IAsyncDisposable
+{
+    private BackgroundJobServer? _server;
+    private Task _firstPass = Task.CompletedTask;
+
+    public Task StartAsync(CancellationToken cancellationToken)
+    {
+        var settings = options.Value;
+        _server = new BackgroundJobServer(
+            new BackgroundJobServerOptions
+            {
+                ServerName = identity.Name,
+                WorkerCount = settings.WorkerCount,
+                Activator = new AspNetCoreJobActivator(scopes),
+                FilterProvider = filters,
+                SchedulePollingInterval = TimeSpan.FromSeconds(1),
+                HeartbeatInterval = TimeSpan.FromSeconds(15),
+            },
+            storage);
+        recurring.AddOrUpdate<Reconciler>(Reconciler.RecurringJobId, reconciler => reconciler.RunAsync(CancellationToken.None), settings.ReconcileCron);
+        _firstPass = Task.Run(() => FirstPassAsync(cancellationToken), CancellationToken.None);
+        return Task.CompletedTask;
+    }
+
+    public async Task StopAsync(CancellationToken cancellationToken)
+    {
+        if (_server is null)
+        {
+            return;
+        }
+
+        _server.SendStop();
+        await _server.WaitForShutdownAsync(cancellationToken);
+        await _firstPass;
+    }
+
+    public ValueTask DisposeAsync()
+    {
+        _server?.Dispose();
+        return ValueTask.CompletedTask;
+    }
+
+    private async Task FirstPassAsync(CancellationToken cancellationToken)
+    {
+        try
+        {
+            await using var scope = scopes.CreateAsyncScope();
+            await scope.ServiceProvider.GetRequiredService<Reconciler>().ReconcileAsync(ignoreEnqueued: true, cancellationToken);
+        }
+        catch (Exception e) when (e is not OperationCanceledException)
+        {
+            // The recurring pass retries within a minute; a failed first pass must not stop the node.
+            JobsLog.FirstPassFailed(logger, e.GetType().Name);
+        }
+    }
+}
