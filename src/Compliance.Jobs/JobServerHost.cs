@@ -26,6 +26,7 @@ internal sealed class JobServerHost(
     IServiceScopeFactory scopes,
     JobServerIdentity identity,
     IOptions<JobsOptions> options,
+    ILoggerFactory loggers,
     ILogger<Reconciler> logger) : IHostedService, IAsyncDisposable
 {
     private BackgroundJobServer? _server;
@@ -34,6 +35,8 @@ internal sealed class JobServerHost(
     public Task StartAsync(CancellationToken cancellationToken)
     {
         var settings = options.Value;
+        // Hangfire's own messages (server start, worker failures) go to our logs. Process-wide, like Hangfire's logger.
+        Hangfire.Logging.LogProvider.SetCurrentLogProvider(new AspNetCoreLogProvider(loggers));
         _server = new BackgroundJobServer(
             new BackgroundJobServerOptions
             {

@@ -14,6 +14,12 @@ var builder = WebApplication.CreateBuilder(new WebApplicationOptions { Args = ar
 
 // Configuration, logging, limits, errors, security headers, OpenAPI.
 builder.AddComplianceHosting();
+builder.AddComplianceTelemetry();
+if (WorkerOnlyServer.IsConfigured(builder.Configuration))
+{
+    // A worker-only node runs jobs and binds no port.
+    builder.Services.AddSingleton<Microsoft.AspNetCore.Hosting.Server.IServer, WorkerOnlyServer>();
+}
 
 // Modules. Policies come first: a broken policy file stops the start before any database is touched.
 builder.Services.AddCompliancePolicies(builder.Configuration);
@@ -30,6 +36,7 @@ var app = builder.Build();
 app.UseComplianceHosting();
 app.UseComplianceOidc();
 app.MapComplianceHealth();
+app.MapComplianceMetrics();
 app.MapComplianceOidc();
 app.MapOpenApi();
 
