@@ -1,5 +1,6 @@
 using Compliance.Data.Migrations;
 using Compliance.Data.Storage;
+using Compliance.Jobs.Store;
 using Microsoft.Data.Sqlite;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.Logging.Abstractions;
@@ -33,6 +34,10 @@ public abstract class StoreFixture : IAsyncLifetime
     public abstract Task InitializeAsync();
 
     public abstract Task DisposeAsync();
+
+    /// <summary>Installs the PostgreSQL job store in its default schema of the compliance database, as `compliance migrate --store jobs` does.</summary>
+    public static async Task MigrateJobStoreAsync(string complianceConnectionString) =>
+        await new JobStoreMigrator(complianceConnectionString, "hangfire", TimeProvider.System, NullLogger.Instance).MigrateAsync(CancellationToken.None);
 
     protected static async Task MigrateAsync(StoreConnection store) =>
         await new SchemaMigrator(store, TimeProvider.System, NullLogger<SchemaMigrator>.Instance).MigrateAsync(CancellationToken.None);
@@ -134,6 +139,7 @@ public sealed class PostgresStores : StoreFixture
         await PostgresServer.CreateDatabaseAsync(vault);
         await MigrateAsync(new StoreConnection(Store.Compliance, DatabaseProvider.PostgreSQL, PostgresServer.ConnectionStringFor(compliance)));
         await MigrateAsync(new StoreConnection(Store.Vault, DatabaseProvider.PostgreSQL, PostgresServer.ConnectionStringFor(vault)));
+        await MigrateJobStoreAsync(PostgresServer.ConnectionStringFor(compliance));
 
         // A template database must have no open connection when it is cloned.
         NpgsqlConnection.ClearAllPools();

@@ -98,6 +98,14 @@ public sealed class CrashAndConcurrencyTests : IAsyncLifetime
                 .MigrateAsync(CancellationToken.None);
         }
 
+        // Both stores are current, the job store is not: still refused, naming the command that installs it.
+        await using (var refused = ServerProcess.Start(settings))
+        {
+            (await refused.WaitForExitAsync()).ShouldBe(78);
+            refused.StandardError.ShouldContain("compliance migrate --store jobs");
+        }
+
+        await StoreFixture.MigrateJobStoreAsync(settings["Storage:ComplianceConnectionString"]!);
         await using var accepted = ServerProcess.Start(settings);
         await accepted.WaitUntilReadyAsync();
     }

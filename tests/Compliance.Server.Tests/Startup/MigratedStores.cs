@@ -23,6 +23,11 @@ internal static class MigratedStores
             await new SchemaMigrator(options.ConnectionFor(store), TimeProvider.System, NullLogger<SchemaMigrator>.Instance).MigrateAsync(CancellationToken.None);
         }
 
+        if (provider == DatabaseProvider.PostgreSQL)
+        {
+            await StoreFixture.MigrateJobStoreAsync(options.ConnectionFor(Store.Compliance).ConnectionString);
+        }
+
         return settings;
     }
 }
