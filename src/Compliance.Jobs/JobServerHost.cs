@@ -17,10 +17,11 @@ public sealed class JobServerIdentity
 
 /// <summary>
 /// Runs Hangfire's server on this node, registers the recurring reconciler, and reconciles once at start so that work
-/// lost with a job store (or a node) is enqueued again.
+/// lost with an in-memory job store is enqueued again at once.
 /// </summary>
 internal sealed class JobServerHost(
     JobStorage storage,
+    Store.JobStoreSettings store,
     IJobFilterProvider filters,
     IRecurringJobManager recurring,
     IServiceScopeFactory scopes,
@@ -76,7 +77,10 @@ internal sealed class JobServerHost(
         try
         {
             await using var scope = scopes.CreateAsyncScope();
-            await scope.ServiceProvider.GetRequiredService<Reconciler>().ReconcileAsync(ignoreEnqueued: true, cancellationToken);
+            // An in-memory store starts empty: every unfinished item's job is gone. A PostgreSQL store kept its jobs, and
+            // an item whose job was lost is enqueued again once its lease runs out.
+            await scope.ServiceProvider.GetRequiredService<Reconciler>()
+                .ReconcileAsync(ignoreEnqueued: store.Kind == Store.JobStoreKind.InMemory, cancellationToken);
         }
         catch (Exception e) when (e is not OperationCanceledException)
         {
