@@ -1,6 +1,7 @@
 using Compliance.Audit;
 using Compliance.Data;
 using Compliance.Jobs;
+using Compliance.Jobs.Notices;
 using Compliance.Keys;
 using Compliance.Oidc;
 using Compliance.Policies;
@@ -19,6 +20,7 @@ builder.AddComplianceHosting();
 builder.Services.AddCompliancePolicies(builder.Configuration);
 builder.Services.AddComplianceData(builder.Configuration);
 builder.Services.AddComplianceJobs(builder.Configuration);
+builder.Services.AddComplianceNotices();
 builder.Services.AddComplianceAudit();
 builder.Services.AddComplianceVault();
 builder.Services.AddComplianceKeys(builder.Configuration);
