@@ -21,17 +21,30 @@ internal sealed class NoticeDelivery(
 {
     public const string WorkKind = "notice.delivery";
 
-    // One statement on both providers (SQLite 3.35+ has RETURNING). PostgreSQL: two reconcilers take disjoint rows
-    // (SKIP LOCKED), and the outer conditions are checked again on a row that changed since the statement began.
-    // {0} now, {1} enqueued until, {2} limit.
-    private const string ClaimSql = """
+    // One statement on each provider. PostgreSQL: the due rows are chosen once, in a materialized CTE (an IN subquery may
+    // be run again per row, and then skips the rows this very statement updated and takes more than the limit), and two
+    // reconcilers take disjoint rows (SKIP LOCKED; a row that changed meanwhile is checked again). SQLite (3.35+ for
+    // RETURNING): one writer at a time, and the uncorrelated subquery runs once. {0} now, {1} enqueued until, {2} limit.
+    private const string PostgresClaimSql = """
+        WITH due AS MATERIALIZED (
+            SELECT id FROM notices
+            WHERE delivered_at IS NULL AND due_at <= {0}/*lease*/
+            ORDER BY due_at
+            LIMIT {2}
+            FOR UPDATE SKIP LOCKED)
+        UPDATE notices SET enqueued_until = {1}
+        FROM due
+        WHERE notices.id = due.id
+        RETURNING notices.id AS "Value"
+        """;
+
+    private const string SqliteClaimSql = """
         UPDATE notices SET enqueued_until = {1}
         WHERE id IN (
             SELECT id FROM notices
             WHERE delivered_at IS NULL AND due_at <= {0}/*lease*/
             ORDER BY due_at
-            LIMIT {2}/*lock*/)
-          AND delivered_at IS NULL AND due_at <= {0}/*lease*/
+            LIMIT {2})
         RETURNING id AS "Value"
         """;
 
@@ -47,9 +60,8 @@ internal sealed class NoticeDelivery(
             return [];
         }
 
-        var sql = ClaimSql
-            .Replace("/*lease*/", ignoreEnqueued ? "" : LeaseOver, StringComparison.Ordinal)
-            .Replace("/*lock*/", db.Database.IsSqlite() ? "" : " FOR UPDATE SKIP LOCKED", StringComparison.Ordinal);
+        var sql = (db.Database.IsSqlite() ? SqliteClaimSql : PostgresClaimSql)
+            .Replace("/*lease*/", ignoreEnqueued ? "" : LeaseOver, StringComparison.Ordinal);
         return await db.Database.SqlQueryRaw<Guid>(sql, db.StoredTime(now.ToUniversalTime()), db.StoredTime(enqueuedUntil.ToUniversalTime()), limit)
             .ToListAsync(cancellationToken);
     }
