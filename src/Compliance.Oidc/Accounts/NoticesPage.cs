@@ -159,8 +159,19 @@ internal static class NoticesPage
 
     private static string Time(DateTimeOffset? value) => value is { } at ? PatientFlow.Time(at) : "";
 
-    private static string Date(DateTimeOffset? value, string language) =>
-        value?.UtcDateTime.ToString("d MMMM yyyy", CultureInfo.GetCultureInfo(language == UiLanguage.English ? "en-GB" : "fr-FR")) ?? "";
+    // "1er avril 2030", "2 avril 2030"; "1 April 2030".
+    private static string Date(DateTimeOffset? value, string language)
+    {
+        if (value is not { } at)
+        {
+            return "";
+        }
+
+        var date = at.UtcDateTime;
+        var english = language == UiLanguage.English;
+        var day = date.Day == 1 && !english ? "1er" : date.Day.ToString(CultureInfo.InvariantCulture);
+        return day + " " + date.ToString("MMMM yyyy", CultureInfo.GetCultureInfo(english ? "en-GB" : "fr-FR"));
+    }
 
     // Removed partners too: an erasure is often a partner's last word.
     private static async Task<Dictionary<string, string>> PartnerNamesAsync(ComplianceDbContext db, IReadOnlyList<Notice> notices, CancellationToken cancellationToken)

@@ -36,7 +36,7 @@ public sealed class NoticeSentencesTests
         var erasure = NoticeFacts.PartnerErasure("teleconsult-a", At);
 
         NoticesPage.Sentence(erasure, new Dictionary<string, string> { ["teleconsult-a"] = "Téléconsult A" }, UiLanguage.French)
-            .ShouldBe("Le 1 mars 2030, Téléconsult A a confirmé avoir effacé les données vous concernant qu'il détenait.");
+            .ShouldBe("Le 1er mars 2030, Téléconsult A a confirmé avoir effacé les données vous concernant qu'il détenait.");
         NoticesPage.Sentence(erasure, new Dictionary<string, string>(), UiLanguage.English)
             .ShouldBe("On 1 March 2030, teleconsult-a confirmed it erased the data it held about you.");
         NoticesPage.Sentence(NoticeFacts.RequestExtended(Request, At.AddMonths(2)), new Dictionary<string, string>(), UiLanguage.English)

@@ -92,7 +92,7 @@ public abstract partial class NoticesPageTests<TStores> : IDisposable
 
         Text(html, $"notice-{received}-title").ShouldBe(fr ? "Demande reçue" : "Request received");
         Text(html, $"notice-{received}-text").ShouldBe(fr
-            ? $"Votre demande (référence {request:D}) a bien été reçue. Vous recevrez une réponse au plus tard le 1 avril 2030."
+            ? $"Votre demande (référence {request:D}) a bien été reçue. Vous recevrez une réponse au plus tard le 1er avril 2030."
             : $"Your request (reference {request:D}) has been received. You will get an answer by 1 April 2030 at the latest.");
         Text(html, $"notice-{received}-state").ShouldEndWith(fr ? " · Lue" : " · Read");
         html.ShouldNotContain($"id=\"read-{received}\"", customMessage: "a read notice has nothing left to mark");
