@@ -127,6 +127,7 @@ public static class OidcServiceCollectionExtensions
             return Results.Text(Html.Stylesheet, "text/css; charset=utf-8");
         }).ExcludeFromDescription();
         routes.MapAuthorizationsPage();
+        routes.MapNoticesPage();
         routes.MapPrivacyNoticePage();
         routes.MapSecurityPage();
         routes.MapStepUpPage();

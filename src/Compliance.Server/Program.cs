@@ -1,6 +1,7 @@
 using Compliance.Audit;
 using Compliance.Data;
 using Compliance.Jobs;
+using Compliance.Jobs.Notices;
 using Compliance.Keys;
 using Compliance.Oidc;
 using Compliance.Policies;
@@ -25,6 +26,7 @@ if (WorkerOnlyServer.IsConfigured(builder.Configuration))
 builder.Services.AddCompliancePolicies(builder.Configuration);
 builder.Services.AddComplianceData(builder.Configuration);
 builder.Services.AddComplianceJobs(builder.Configuration);
+builder.Services.AddComplianceNotices();
 builder.Services.AddComplianceAudit();
 builder.Services.AddComplianceVault();
 builder.Services.AddComplianceKeys(builder.Configuration);

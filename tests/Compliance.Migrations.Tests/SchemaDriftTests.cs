@@ -2,6 +2,7 @@ using Compliance.Audit;
 using Compliance.Data;
 using Compliance.Data.Model;
 using Compliance.Data.Storage;
+using Compliance.Jobs.Notices;
 using Compliance.Keys;
 using Compliance.Oidc;
 using Compliance.Testing;
@@ -97,6 +98,7 @@ public abstract class SchemaDriftTests<TStores>(TStores migrated) : IAsyncLifeti
             .AddComplianceAudit()
             .AddComplianceKeys(configuration)
             .AddComplianceOidc(configuration)
+            .AddComplianceNotices()
             .AddComplianceVault()
             .BuildServiceProvider();
     }

@@ -2,7 +2,7 @@ namespace Compliance.Audit.Trail;
 
 /// <summary>
 /// The catalogue of audit event ids. Ids are never reused or renumbered: a DPO report from last year must read the
-/// same today. Ranges: 1000s operations, 2000s identity provider (2100s its staff accounts), 3000s vault, 4000s consent, 5000s rights. The
+/// same today. Ranges: 1000s operations, 2000s identity provider (2100s its staff accounts), 3000s vault and jobs (3000–3019 patient notices), 4000s consent, 5000s rights. The
 /// README's "Audit events" table lists them for a DPO; a test keeps the two in step.
 /// </summary>
 public static class AuditEventTypes
@@ -111,6 +111,12 @@ public static class AuditEventTypes
     /// <summary>A staff member reached a page of another role and was refused (403). Actor: <c>staff:ID</c>. Details: role, endpoint.</summary>
     public static readonly AuditEventType StaffAccessDenied = new(2107, "staff.access_denied");
 
+    /// <summary>
+    /// A notice became visible to a patient (posted now, or due after a delay). Actor: the node that delivered it. Subject:
+    /// the account. Details: notice_id, kind (e.g. break_glass_access); never the notice's facts.
+    /// </summary>
+    public static readonly AuditEventType NoticeDelivered = new(3000, "notice.delivered");
+
     /// <summary>A patient gave consent to a client. Subject: the pseudonymous subject. Details: client_id, scopes.</summary>
     public static readonly AuditEventType ConsentGiven = new(4000, "consent.given");
 
@@ -128,6 +134,7 @@ public static class AuditEventTypes
         ClientRegistered, ClientUpdated, ClientSecretRotated, ClientRemoved,
         RecoveryCodeUsed, SecondFactorEnabled, SecondFactorRemoved, PasswordChanged, RecoveryCodesRegenerated, PasskeyRefused,
         StaffAdded, StaffRemoved, StaffSignedIn, StaffSignInRefused, StaffSecondFactorEnrolled, StaffSignedOut, StaffPagePatientRefused, StaffAccessDenied,
+        NoticeDelivered,
         ConsentGiven, ConsentRefused, ConsentWithdrawn,
     ];
 }

@@ -9,8 +9,8 @@ using Microsoft.Extensions.DependencyInjection;
 namespace Compliance.Oidc.Accounts;
 
 /// <summary>
-/// The way back on every patient page: who is signed in, "My authorisations" and sign out. Links only, no form, so
-/// that each page's one form stays its first.
+/// The way back on every patient page: who is signed in, "My authorisations", the notifications (with the unread
+/// count), account security and sign out. Links only, no form, so that each page's one form stays its first.
 /// </summary>
 internal static class PatientNav
 {
@@ -37,6 +37,7 @@ internal static class PatientNav
             <nav class="patient" aria-label="{Html.E(UiText.Get("nav.label", language))}">
               <p>{Html.E(UiText.Get("nav.signed_in", language))} <strong id="signed-in-pseudonym">{Html.E(pseudonym)}</strong></p>
               <a id="nav-authorizations" href="{AccountEndpoints.SignedInPath}">{Html.E(UiText.Get("authorizations.title", language))}</a>
+              {await NoticesPage.NavLinkAsync(context, language, session)}
               <a id="nav-security" href="{SecurityPage.Path}">{Html.E(UiText.Get("nav.security", language))}</a>
               <a id="nav-signout" href="{EndSessionEndpoint.Path}">{Html.E(UiText.Get("authorizations.signout", language))}</a>
             </nav>

@@ -145,6 +145,9 @@ internal static class Html
         section.authorization { border-top: 1px solid #d0d7de; margin-top: 1rem; }
         h2 { font-size: 1.1rem; margin: 1rem 0 .25rem; }
         ul.scopes li { margin: .5rem 0; }
+        ol.notices { list-style: none; padding: 0; margin: 0; }
+        ol.notices li { border-top: 1px solid #d0d7de; padding: .25rem 0 .75rem; }
+        ol.notices li.notice-unread { border-left: 3px solid #1d4ed8; padding-left: .75rem; }
         table.staff { border-collapse: collapse; width: 100%; font-size: .9rem; }
         table.staff th, table.staff td { text-align: left; padding: .3rem .4rem; border-bottom: 1px solid #d0d7de; }
         section.processing { border-top: 1px solid #d0d7de; margin-top: 1rem; }

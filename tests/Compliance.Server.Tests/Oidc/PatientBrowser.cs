@@ -48,6 +48,9 @@ public sealed partial class PatientBrowser : IDisposable
     public Task<HttpResponseMessage> PostFormAsync(string url, IReadOnlyDictionary<string, string> form, Uri? server = null) =>
         SendAsync(HttpMethod.Post, url, new FormUrlEncodedContent(form), server);
 
+    /// <summary>Posts any body: a form that a browser would not build from the page (a field twice, say).</summary>
+    public Task<HttpResponseMessage> PostAsync(string url, HttpContent content, Uri? server = null) => SendAsync(HttpMethod.Post, url, content, server);
+
     /// <summary>Signs up on the sign-up page (reached with the interaction, if any) and returns the redirect after it.</summary>
     public async Task<HttpResponseMessage> SignUpAsync(string pseudonym, string password, string? interaction = null, Uri? server = null)
     {
