@@ -1,5 +1,6 @@
 using Compliance.Data.Migrations;
 using Compliance.Data.Storage;
+using Compliance.Jobs.Store;
 using Microsoft.Data.Sqlite;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.Logging.Abstractions;
@@ -94,7 +95,7 @@ public sealed class SqliteStores : StoreFixture
     }
 }
 
-/// <summary>Fresh PostgreSQL databases (compliance and vault) on the run's server.</summary>
+/// <summary>Fresh PostgreSQL databases (compliance, with the job store's schema, and vault) on the run's server.</summary>
 public sealed class PostgresStores : StoreFixture
 {
     private static readonly Lazy<Task<(string Compliance, string Vault)>> Templates = new(CreateTemplatesAsync);
@@ -134,6 +135,10 @@ public sealed class PostgresStores : StoreFixture
         await PostgresServer.CreateDatabaseAsync(vault);
         await MigrateAsync(new StoreConnection(Store.Compliance, DatabaseProvider.PostgreSQL, PostgresServer.ConnectionStringFor(compliance)));
         await MigrateAsync(new StoreConnection(Store.Vault, DatabaseProvider.PostgreSQL, PostgresServer.ConnectionStringFor(vault)));
+
+        // The job store's schema, as `compliance migrate` installs it: a PostgreSQL host refuses to start without it.
+        await new JobStoreMigrator(PostgresServer.ConnectionStringFor(compliance), "hangfire", TimeProvider.System, NullLogger.Instance)
+            .MigrateAsync(CancellationToken.None);
 
         // A template database must have no open connection when it is cloned.
         NpgsqlConnection.ClearAllPools();

@@ -3,6 +3,7 @@ using System.Net.Sockets;
 using System.Text;
 using Compliance.Data.Migrations;
 using Compliance.Data.Storage;
+using Compliance.Jobs.Store;
 using Compliance.Testing;
 using Microsoft.Data.Sqlite;
 using Microsoft.Extensions.Logging.Abstractions;
@@ -97,6 +98,8 @@ public sealed class CrashAndConcurrencyTests : IAsyncLifetime
             await new SchemaMigrator(new StoreConnection(store, DatabaseProvider.PostgreSQL, settings[key]!), TimeProvider.System, NullLogger<SchemaMigrator>.Instance)
                 .MigrateAsync(CancellationToken.None);
         }
+
+        await new JobStoreMigrator(settings["Storage:ComplianceConnectionString"]!, "hangfire", TimeProvider.System, NullLogger.Instance).MigrateAsync(CancellationToken.None);
 
         await using var accepted = ServerProcess.Start(settings);
         await accepted.WaitUntilReadyAsync();
