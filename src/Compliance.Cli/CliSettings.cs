@@ -2,6 +2,7 @@ using System.CommandLine;
 using Compliance.Audit;
 using Compliance.Audit.Trail;
 using Compliance.Data;
+using Compliance.Jobs;
 using Compliance.Keys;
 using Compliance.Oidc;
 using Microsoft.Extensions.Configuration;
@@ -71,6 +72,7 @@ internal static class CliSettings
             .AddSingleton(configuration[OperatorKey] is { } name ? AuditActor.Operator(name) : AuditActor.OsUser())
             .AddLogging(logging => logging.AddConsole(options => options.LogToStandardErrorThreshold = LogLevel.Trace).SetMinimumLevel(LogLevel.Warning))
             .AddComplianceData(configuration, gateStartup: false)
+            .AddComplianceJobs(configuration)
             .AddComplianceAudit()
             .AddComplianceKeys(configuration)
             .AddComplianceOidc(configuration)

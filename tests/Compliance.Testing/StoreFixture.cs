@@ -99,7 +99,7 @@ public sealed class SqliteStores : StoreFixture
     }
 }
 
-/// <summary>Fresh PostgreSQL databases (compliance and vault) on the run's server.</summary>
+/// <summary>Fresh PostgreSQL databases (compliance, with the job store's schema, and vault) on the run's server.</summary>
 public sealed class PostgresStores : StoreFixture
 {
     private static readonly Lazy<Task<(string Compliance, string Vault)>> Templates = new(CreateTemplatesAsync);
@@ -139,6 +139,8 @@ public sealed class PostgresStores : StoreFixture
         await PostgresServer.CreateDatabaseAsync(vault);
         await MigrateAsync(new StoreConnection(Store.Compliance, DatabaseProvider.PostgreSQL, PostgresServer.ConnectionStringFor(compliance)));
         await MigrateAsync(new StoreConnection(Store.Vault, DatabaseProvider.PostgreSQL, PostgresServer.ConnectionStringFor(vault)));
+
+        // The job store's schema, as `compliance migrate` installs it: a PostgreSQL host refuses to start without it.
         await MigrateJobStoreAsync(PostgresServer.ConnectionStringFor(compliance));
 
         // A template database must have no open connection when it is cloned.

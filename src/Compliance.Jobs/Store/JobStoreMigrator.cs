@@ -20,12 +20,16 @@ public sealed class JobStoreMigrator(string connectionString, string schema, Tim
 {
     // Hangfire.PostgreSql's schema scripts, embedded in its assembly as Hangfire.PostgreSql.Scripts.Install.vN.sql.
     private static readonly Lazy<IReadOnlyList<(int Version, string Checksum)>> Scripts = new(LoadScripts);
+    private static readonly Lazy<IReadOnlyDictionary<int, string>> Shipped = new(() => Scripts.Value.ToDictionary(s => s.Version, s => s.Checksum));
 
     // Any fixed number: serialises two nodes or two `compliance migrate --store jobs` runs on one database.
     private const long AdvisoryLockKey = 0x4A6F_6273_0000_0001;
 
     /// <summary>The job schema version this build's Hangfire.PostgreSql installs.</summary>
     public static int TargetVersion => Scripts.Value[^1].Version;
+
+    /// <summary>Each script version this build ships, with the SHA-256 of its text.</summary>
+    internal static IReadOnlyDictionary<int, string> ShippedScripts => Shipped.Value;
 
     public async Task<JobStoreStatus> GetStatusAsync(CancellationToken cancellationToken)
     {
@@ -45,7 +49,17 @@ public sealed class JobStoreMigrator(string connectionString, string schema, Tim
             var stopwatch = Stopwatch.StartNew();
             if (before.InstalledVersion < TargetVersion)
             {
-                PostgreSqlObjectsInstaller.Install(connection, schema);
+                try
+                {
+                    PostgreSqlObjectsInstaller.Install(connection, schema);
+                }
+                catch (PostgresException e)
+                {
+                    // Typically a role that may not create the schema or its tables (the runtime role): one line, not a trace.
+                    throw new SchemaNotReadyException(
+                        $"Hangfire.PostgreSql could not install the job store schema '{schema}': {e.MessageText} (SQLSTATE {e.SqlState}); nothing was recorded. "
+                        + "Run `compliance migrate --store jobs` as the role that owns the schema, or may create it in this database.", e);
+                }
             }
 
             await ExecuteAsync(connection, $"""
@@ -92,10 +106,14 @@ public sealed class JobStoreMigrator(string connectionString, string schema, Tim
         EnsureNotDiverged(status);
         if (!status.IsCurrent)
         {
-            throw new SchemaNotReadyException(status.InstalledVersion == 0
-                ? $"The job store schema '{schema}' is not installed. Run `compliance migrate --store jobs`, or set Storage:MigrateOnStart=true."
-                : $"The job store schema '{schema}' is at version {status.InstalledVersion} but this build needs version {TargetVersion}. "
-                  + "Run `compliance migrate --store jobs`, or set Storage:MigrateOnStart=true.");
+            const string Fix = "Run `compliance migrate --store jobs`, or set Storage:MigrateOnStart=true.";
+            throw new SchemaNotReadyException(status.InstalledVersion switch
+            {
+                0 => $"The job store schema '{schema}' is not installed. {Fix}",
+                var installed when installed < TargetVersion => $"The job store schema '{schema}' is at version {installed} but this build needs version {TargetVersion}. {Fix}",
+                // Installed, but its history lacks this build's version: installed by other means, or a row was deleted.
+                _ => $"The job store schema '{schema}' is at version {TargetVersion} but {schema}.compliance_schema_history does not record it. {Fix}",
+            });
         }
     }
 
@@ -113,25 +131,35 @@ public sealed class JobStoreMigrator(string connectionString, string schema, Tim
         {
             throw new SchemaNotReadyException(
                 $"The job store schema '{schema}' records version(s) {string.Join(", ", altered)} with other scripts than this build's Hangfire.PostgreSql. "
-                + "Another build installed it; deploy that build or restore the schema.");
+                + "Another build installed it, or its history was edited; deploy that build or restore the schema (`compliance migrate --store jobs --status` lists them).");
         }
     }
 
     private async Task<JobStoreStatus> ReadStatusAsync(NpgsqlConnection connection, CancellationToken cancellationToken)
     {
-        var installed = await ReadInstalledVersionAsync(connection, cancellationToken);
-        var recorded = new Dictionary<int, string>();
-        if (await TableExistsAsync(connection, "compliance_schema_history", cancellationToken))
+        try
         {
-            await using var read = new NpgsqlCommand($"SELECT version, checksum FROM \"{schema}\".compliance_schema_history", connection);
-            await using var reader = await read.ExecuteReaderAsync(cancellationToken);
-            while (await reader.ReadAsync(cancellationToken))
+            var installed = await ReadInstalledVersionAsync(connection, cancellationToken);
+            var recorded = new Dictionary<int, string>();
+            if (await TableExistsAsync(connection, "compliance_schema_history", cancellationToken))
             {
-                recorded[reader.GetInt32(0)] = reader.GetString(1);
+                await using var read = new NpgsqlCommand($"SELECT version, checksum FROM \"{schema}\".compliance_schema_history", connection);
+                await using var reader = await read.ExecuteReaderAsync(cancellationToken);
+                while (await reader.ReadAsync(cancellationToken))
+                {
+                    recorded[reader.GetInt32(0)] = reader.GetString(1);
+                }
             }
-        }
 
-        return new JobStoreStatus(installed, TargetVersion, recorded);
+            return new JobStoreStatus(installed, TargetVersion, recorded);
+        }
+        catch (PostgresException e) when (e.SqlState == PostgresErrorCodes.InsufficientPrivilege)
+        {
+            // A runtime role without the job schema's grants: say which, rather than end the start with a trace.
+            throw new StoreUnavailableException(
+                $"The job store's role may not read the schema '{schema}' ({e.MessageText}): grant it USAGE on the schema and SELECT, INSERT, UPDATE, DELETE "
+                + "on its tables (README, \"Running against PostgreSQL\").", e);
+        }
     }
 
     private async Task<int> ReadInstalledVersionAsync(NpgsqlConnection connection, CancellationToken cancellationToken)
@@ -147,8 +175,11 @@ public sealed class JobStoreMigrator(string connectionString, string schema, Tim
 
     private async Task<bool> TableExistsAsync(NpgsqlConnection connection, string table, CancellationToken cancellationToken)
     {
+        // pg_catalog, not information_schema: the latter hides tables this role has no rights on, and a runtime role
+        // missing its grants would be told the schema is not installed.
         await using var exists = new NpgsqlCommand(
-            "SELECT count(*) FROM information_schema.tables WHERE table_schema = @schema AND table_name = @table", connection);
+            "SELECT count(*) FROM pg_catalog.pg_class c JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace "
+            + "WHERE n.nspname = @schema AND c.relname = @table AND c.relkind IN ('r', 'p')", connection);
         exists.Parameters.AddWithValue("schema", schema);
         exists.Parameters.AddWithValue("table", table);
         return Convert.ToInt64(await exists.ExecuteScalarAsync(cancellationToken), CultureInfo.InvariantCulture) > 0;
@@ -202,5 +233,16 @@ public sealed class JobStoreMigrator(string connectionString, string schema, Tim
 /// <summary>The job store's installed version, this build's, and the recorded checksums.</summary>
 public sealed record JobStoreStatus(int InstalledVersion, int TargetVersion, IReadOnlyDictionary<int, string> Recorded)
 {
-    public bool IsCurrent => InstalledVersion == TargetVersion && Recorded.ContainsKey(TargetVersion);
+    /// <summary>Exactly this build's schema: installed, recorded, and no recorded script unknown or altered (as the start-up gate requires).</summary>
+    public bool IsCurrent => InstalledVersion == TargetVersion && Recorded.ContainsKey(TargetVersion) && Unknown.Count == 0 && Altered.Count == 0;
+
+    /// <summary>This build's script versions that the history does not record yet: what a migration applies or records.</summary>
+    public IReadOnlyList<int> Pending => [.. JobStoreMigrator.ShippedScripts.Keys.Where(v => !Recorded.ContainsKey(v)).Order()];
+
+    /// <summary>Recorded versions that this build does not ship: a newer build installed them.</summary>
+    public IReadOnlyList<int> Unknown => [.. Recorded.Keys.Where(v => !JobStoreMigrator.ShippedScripts.ContainsKey(v)).Order()];
+
+    /// <summary>Recorded versions whose checksum is not this build's script's.</summary>
+    public IReadOnlyList<int> Altered =>
+        [.. Recorded.Where(r => JobStoreMigrator.ShippedScripts.TryGetValue(r.Key, out var checksum) && checksum != r.Value).Select(r => r.Key).Order()];
 }

@@ -1,5 +1,6 @@
 using Compliance.Data.Migrations;
 using Compliance.Data.Storage;
+using Compliance.Jobs.Store;
 using Compliance.Testing;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.Logging.Abstractions;
@@ -9,7 +10,11 @@ namespace Compliance.Server.Tests.Startup;
 /// <summary>New stores, migrated as `compliance migrate` would, with a data folder (and key file) of their own.</summary>
 internal static class MigratedStores
 {
-    public static async Task<Dictionary<string, string?>> CreateAsync(EmptyStores empty, DatabaseProvider provider, string dataDirectory)
+    /// <summary>
+    /// The compliance and vault stores, migrated; on PostgreSQL also the job store's schema (<c>hangfire</c> in the
+    /// compliance database) unless <paramref name="jobStore"/> is false.
+    /// </summary>
+    public static async Task<Dictionary<string, string?>> CreateAsync(EmptyStores empty, DatabaseProvider provider, string dataDirectory, bool jobStore = true)
     {
         var settings = provider == DatabaseProvider.PostgreSQL
             ? await empty.CreateSettingsAsync(DatabaseProvider.PostgreSQL)
@@ -23,9 +28,10 @@ internal static class MigratedStores
             await new SchemaMigrator(options.ConnectionFor(store), TimeProvider.System, NullLogger<SchemaMigrator>.Instance).MigrateAsync(CancellationToken.None);
         }
 
-        if (provider == DatabaseProvider.PostgreSQL)
+        if (provider == DatabaseProvider.PostgreSQL && jobStore)
         {
-            await StoreFixture.MigrateJobStoreAsync(options.ConnectionFor(Store.Compliance).ConnectionString);
+            await new JobStoreMigrator(options.ConnectionFor(Store.Compliance).ConnectionString, "hangfire", TimeProvider.System, NullLogger.Instance)
+                .MigrateAsync(CancellationToken.None);
         }
 
         return settings;

@@ -1,6 +1,8 @@
 using System.Diagnostics;
+using System.Globalization;
 using System.Net;
 using System.Reflection;
+using System.Text.Json;
 using System.Text.RegularExpressions;
 using Compliance.Testing;
 using Npgsql;
@@ -9,7 +11,8 @@ namespace Compliance.Server.Tests.Startup;
 
 /// <summary>
 /// The README's PostgreSQL section, as written: its SQL block creates the owner and runtime roles of a fresh database
-/// pair, <c>compliance migrate</c> runs as the owners, and <c>keys init</c> and the real server run as the runtime roles.
+/// pair and the job store's schema, <c>compliance migrate</c> runs as the owners, and <c>keys init</c> and the real
+/// server (with its job server) run as the runtime roles.
 /// </summary>
 public sealed partial class PostgresRolesTests : IAsyncLifetime
 {
@@ -87,6 +90,78 @@ public sealed partial class PostgresRolesTests : IAsyncLifetime
         (await RefusalAsync("compliance_app", "compliance", "SELECT count(*) FROM schema_history")).ShouldBeNull("the runtime role reads the tables the owner's migrations created");
     }
 
+    [Fact]
+    public async Task ReadmeRoles_JobServerUnderTheRuntimeRole_IsReadyAndRunsARecurringJob()
+    {
+        var migrate = await RunCliAsync(Settings("compliance_owner", "vault_owner"), "migrate");
+        migrate.ExitCode.ShouldBe(0, migrate.Error);
+        migrate.Output.ShouldContain("jobs: migrated from version 0 to");
+        var runtime = Settings("compliance_app", "vault_app");
+        runtime["Jobs:ReconcileCron"] = "*/1 * * * * *"; // every second, so that the test sees a job run
+
+        await using var server = ServerProcess.Start(runtime);
+        await server.WaitUntilReadyAsync();
+
+        using var http = new HttpClient { BaseAddress = server.BaseAddress };
+        using var ready = JsonDocument.Parse(await http.GetStringAsync("/health/ready"));
+        ready.RootElement.GetProperty("checks").GetProperty("job-store").GetString().ShouldBe("Healthy");
+        ready.RootElement.GetProperty("checks").GetProperty("job-server").GetString().ShouldBe("Healthy");
+        var deadline = DateTime.UtcNow.AddSeconds(60);
+        while (await AdminScalarAsync("compliance", "SELECT count(*) FROM hangfire.job WHERE statename = 'Succeeded'") is 0L && DateTime.UtcNow < deadline)
+        {
+            await Task.Delay(250);
+        }
+
+        (await AdminScalarAsync("compliance", "SELECT count(*) FROM hangfire.job WHERE statename = 'Succeeded'")).ShouldNotBe(0L, server.StandardOutput);
+        (server.StandardOutput + server.StandardError).ShouldNotContain("permission denied");
+    }
+
+    [Fact]
+    public async Task ReadmeRoles_RuntimeRole_UsesTheJobSchemaRowsButCannotChangeItsShape()
+    {
+        (await RunCliAsync(Settings("compliance_owner", "vault_owner"), "migrate")).ExitCode.ShouldBe(0);
+
+        (await RefusalAsync("compliance_app", "compliance", "CREATE TABLE hangfire.intruder (id int)")).ShouldBe(PostgresErrorCodes.InsufficientPrivilege);
+        (await RefusalAsync("compliance_app", "compliance", "ALTER TABLE hangfire.job ADD COLUMN intruder int")).ShouldBe(PostgresErrorCodes.InsufficientPrivilege);
+        (await RefusalAsync("compliance_app", "compliance", "DROP TABLE hangfire.lock")).ShouldBe(PostgresErrorCodes.InsufficientPrivilege);
+        (await RefusalAsync("compliance_app", "compliance", "DROP SCHEMA hangfire CASCADE")).ShouldBe(PostgresErrorCodes.InsufficientPrivilege);
+        (await RefusalAsync("compliance_app", "compliance", "SELECT setval('hangfire.job_id_seq', 1)")).ShouldBe(PostgresErrorCodes.InsufficientPrivilege, "no sequence rights beyond nextval");
+        (await RefusalAsync("compliance_app", "compliance", "SELECT nextval('hangfire.job_id_seq')")).ShouldBeNull("inserting a job draws its id");
+        (await RefusalAsync("compliance_app", "compliance", "DELETE FROM hangfire.lock WHERE resource = 'none'")).ShouldBeNull("Hangfire writes rows of its tables");
+        (await RefusalAsync("compliance_app", "compliance", "SELECT count(*) FROM hangfire.compliance_schema_history")).ShouldBeNull("a node checks the job schema's history");
+    }
+
+    [Fact]
+    public async Task ReadmeRoles_RuntimeRoleMigratingTheJobStore_IsRefusedInOneLineAndInstallsNothing()
+    {
+        var (exitCode, _, error) = await RunCliAsync(Settings("compliance_app", "vault_app"), "migrate", "--store", "jobs");
+
+        exitCode.ShouldBe(1);
+        error.ShouldContain("permission denied");
+        error.ShouldContain("compliance migrate --store jobs");
+        error.ShouldNotContain("   at ");
+        error.Trim().Split('\n').Length.ShouldBe(1, error);
+        (await AdminScalarAsync("compliance", "SELECT count(*) FROM pg_tables WHERE schemaname = 'hangfire'")).ShouldBe(0L);
+    }
+
+    [Theory]
+    [InlineData("REVOKE USAGE ON SCHEMA hangfire FROM {0}", "permission denied for schema hangfire")]
+    [InlineData("REVOKE ALL ON ALL TABLES IN SCHEMA hangfire FROM {0}", "permission denied for table")]
+    public async Task ReadmeRoles_RuntimeRoleWithoutItsJobSchemaGrants_RefusesToStartNamingThem(string revoke, string expected)
+    {
+        (await RunCliAsync(Settings("compliance_owner", "vault_owner"), "migrate")).ExitCode.ShouldBe(0);
+        await AdminExecuteAsync("compliance", string.Format(CultureInfo.InvariantCulture, revoke, Name("compliance_app")));
+
+        await using var server = ServerProcess.Start(Settings("compliance_app", "vault_app"));
+        var exitCode = await server.WaitForExitAsync();
+
+        exitCode.ShouldBe(78, server.StandardError);
+        server.StandardError.ShouldContain(expected);
+        server.StandardError.ShouldContain("grant it USAGE on the schema and SELECT, INSERT, UPDATE, DELETE on its tables");
+        (server.StandardError + server.StandardOutput).ShouldNotContain("   at ");
+        server.StandardError.Trim().Split('\n').Length.ShouldBe(1, server.StandardError);
+    }
+
     private Dictionary<string, string?> Settings(string complianceRole, string vaultRole) => new()
     {
         ["Storage:Provider"] = "PostgreSQL",
@@ -122,6 +197,22 @@ public sealed partial class PostgresRolesTests : IAsyncLifetime
     }
 
     private string Name(string readmeName) => $"{readmeName}_{_suffix}";
+
+    private async Task<object?> AdminScalarAsync(string database, string sql)
+    {
+        await using var connection = new NpgsqlConnection(PostgresServer.ConnectionStringFor(Name(database)));
+        await connection.OpenAsync();
+        await using var command = new NpgsqlCommand(sql, connection);
+        return await command.ExecuteScalarAsync();
+    }
+
+    private async Task AdminExecuteAsync(string database, string sql)
+    {
+        await using var connection = new NpgsqlConnection(PostgresServer.ConnectionStringFor(Name(database)));
+        await connection.OpenAsync();
+        await using var command = new NpgsqlCommand(sql, connection);
+        await command.ExecuteNonQueryAsync();
+    }
 
     /// <summary>Runs the script as psql would: statement by statement, <c>\connect</c> switching the database.</summary>
     private static async Task RunPsqlScriptAsync(string script)
