@@ -31,6 +31,7 @@ app.UseComplianceHosting();
 app.UseComplianceOidc();
 app.MapComplianceHealth();
 app.MapComplianceOidc();
+app.MapComplianceJobsDashboard(Compliance.Oidc.Staff.StaffPolicies.Admin);
 app.MapOpenApi();
 
 return await app.RunComplianceAsync();

@@ -2,7 +2,7 @@ namespace Compliance.Audit.Trail;
 
 /// <summary>
 /// The catalogue of audit event ids. Ids are never reused or renumbered: a DPO report from last year must read the
-/// same today. Ranges: 1000s operations, 2000s identity provider (2100s its staff accounts), 3000s vault, 4000s consent, 5000s rights. The
+/// same today. Ranges: 1000s operations, 2000s identity provider (2100s its staff accounts), 3000s vault (3020–3039 the job dashboard), 4000s consent, 5000s rights. The
 /// README's "Audit events" table lists them for a DPO; a test keeps the two in step.
 /// </summary>
 public static class AuditEventTypes
@@ -111,6 +111,13 @@ public static class AuditEventTypes
     /// <summary>A staff member reached a page of another role and was refused (403). Actor: <c>staff:ID</c>. Details: role, endpoint.</summary>
     public static readonly AuditEventType StaffAccessDenied = new(2107, "staff.access_denied");
 
+    /// <summary>
+    /// A staff administrator asked the job dashboard for an action (requeue, delete, enqueue, trigger or remove a
+    /// recurring job), recorded before it runs. Actor: <c>staff:ID</c>. Details: action (the dashboard route, without
+    /// job ids), jobs (how many jobs it named).
+    /// </summary>
+    public static readonly AuditEventType JobsDashboardAction = new(3020, "jobs.dashboard_action");
+
     /// <summary>A patient gave consent to a client. Subject: the pseudonymous subject. Details: client_id, scopes.</summary>
     public static readonly AuditEventType ConsentGiven = new(4000, "consent.given");
 
@@ -128,6 +135,7 @@ public static class AuditEventTypes
         ClientRegistered, ClientUpdated, ClientSecretRotated, ClientRemoved,
         RecoveryCodeUsed, SecondFactorEnabled, SecondFactorRemoved, PasswordChanged, RecoveryCodesRegenerated, PasskeyRefused,
         StaffAdded, StaffRemoved, StaffSignedIn, StaffSignInRefused, StaffSecondFactorEnrolled, StaffSignedOut, StaffPagePatientRefused, StaffAccessDenied,
+        JobsDashboardAction,
         ConsentGiven, ConsentRefused, ConsentWithdrawn,
     ];
 }
