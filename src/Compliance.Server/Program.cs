@@ -40,6 +40,7 @@ app.UseComplianceOidc();
 app.MapComplianceHealth();
 app.MapComplianceMetrics();
 app.MapComplianceOidc();
+app.MapComplianceJobsDashboard(Compliance.Oidc.Staff.StaffPolicies.Admin);
 app.MapOpenApi();
 
 return await app.RunComplianceAsync();

@@ -2,7 +2,7 @@ namespace Compliance.Audit.Trail;
 
 /// <summary>
 /// The catalogue of audit event ids. Ids are never reused or renumbered: a DPO report from last year must read the
-/// same today. Ranges: 1000s operations, 2000s identity provider (2100s its staff accounts), 3000s vault and jobs (3000–3019 patient notices), 4000s consent, 5000s rights. The
+/// same today. Ranges: 1000s operations, 2000s identity provider (2100s its staff accounts), 3000s jobs (3000–3019 patient notices, 3020–3039 the job dashboard) and vault (3100s), 4000s consent, 5000s rights. The
 /// README's "Audit events" table lists them for a DPO; a test keeps the two in step.
 /// </summary>
 public static class AuditEventTypes
@@ -117,6 +117,13 @@ public static class AuditEventTypes
     /// </summary>
     public static readonly AuditEventType NoticeDelivered = new(3000, "notice.delivered");
 
+    /// <summary>
+    /// A staff administrator asked the job dashboard for an action (requeue, delete, enqueue, trigger or remove a
+    /// recurring job), recorded before it runs. Actor: <c>staff:ID</c>. Details: action (the dashboard route, without
+    /// job ids), jobs (how many jobs it named).
+    /// </summary>
+    public static readonly AuditEventType JobsDashboardAction = new(3020, "jobs.dashboard_action");
+
     /// <summary>A patient gave consent to a client. Subject: the pseudonymous subject. Details: client_id, scopes.</summary>
     public static readonly AuditEventType ConsentGiven = new(4000, "consent.given");
 
@@ -135,6 +142,7 @@ public static class AuditEventTypes
         RecoveryCodeUsed, SecondFactorEnabled, SecondFactorRemoved, PasswordChanged, RecoveryCodesRegenerated, PasskeyRefused,
         StaffAdded, StaffRemoved, StaffSignedIn, StaffSignInRefused, StaffSecondFactorEnrolled, StaffSignedOut, StaffPagePatientRefused, StaffAccessDenied,
         NoticeDelivered,
+        JobsDashboardAction,
         ConsentGiven, ConsentRefused, ConsentWithdrawn,
     ];
 }

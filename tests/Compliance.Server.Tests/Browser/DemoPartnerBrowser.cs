@@ -35,6 +35,9 @@ internal static class DemoPartnerBrowser
             "--disable-component-update", "--disable-sync", "--no-first-run", "--disable-quic", "--window-size=1280,900",
             $"--lang={language}", $"--user-data-dir={Directory.CreateDirectory(Path.Combine(root, "chromium-" + Guid.NewGuid().ToString("N"))).FullName}");
         options.AddUserProfilePreference("intl.accept_languages", language);
+
+        // The console is kept, so that a test can read what the page logged (a refused script or style is an error there).
+        options.SetLoggingPreference(LogType.Browser, LogLevel.All);
         // No implicit wait: every step waits explicitly for what only the next page has, and a check that an element is
         // absent (no alert) must not sit out a timeout.
         return new ChromeDriver(service, options, TimeSpan.FromSeconds(60));

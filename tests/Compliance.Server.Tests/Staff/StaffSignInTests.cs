@@ -1,7 +1,4 @@
-using System.Buffers.Binary;
-using System.Globalization;
 using System.Net;
-using System.Security.Cryptography;
 using System.Text.Json;
 using System.Text.RegularExpressions;
 using Compliance.Audit.Trail;
@@ -14,6 +11,7 @@ using Microsoft.AspNetCore.TestHost;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.DependencyInjection.Extensions;
 using static Compliance.Server.Tests.PageElements;
+using static Compliance.Server.Tests.Staff.StaffSignInSteps;
 
 namespace Compliance.Server.Tests.Staff;
 
@@ -25,7 +23,6 @@ namespace Compliance.Server.Tests.Staff;
 public abstract partial class StaffSignInTests<TStores> : IDisposable
     where TStores : StoreFixture
 {
-    private const string NewPassword = "lanterne pivoine escalier 47";
     private readonly Clock _clock = new(DateTimeOffset.UtcNow);
     private readonly ComplianceFactory _root;
     private readonly WebApplicationFactory<Program> _factory;
@@ -450,13 +447,8 @@ public abstract partial class StaffSignInTests<TStores> : IDisposable
         (await staff.GetAsync("/staff")).StatusCode.ShouldBe(HttpStatusCode.OK);
     }
 
-    private async Task<(string Name, string InitialPassword)> AddAsync(string role, IServiceProvider? services = null)
-    {
-        var name = role + "." + Guid.NewGuid().ToString("N")[..8];
-        await using var scope = (services ?? _factory.Services).CreateAsyncScope();
-        var added = await scope.ServiceProvider.GetRequiredService<StaffAdministration>().AddAsync(name, role, null, null, CancellationToken.None);
-        return (name, added.InitialPassword);
-    }
+    private Task<(string Name, string InitialPassword)> AddAsync(string role, IServiceProvider? services = null) =>
+        StaffSignInSteps.AddAsync(services ?? _factory.Services, role);
 
     /// <summary>A staff account that went through its first sign-in: its name, its app's key and its recovery codes.</summary>
     private async Task<(string Name, string Key, IReadOnlyList<string> RecoveryCodes)> EnrolledAsync(string role)
@@ -475,45 +467,10 @@ public abstract partial class StaffSignInTests<TStores> : IDisposable
 
     private async Task<(PatientBrowser Staff, string Name, string Key, IReadOnlyList<string> RecoveryCodes)> FirstSignInAsync(string role)
     {
-        var (name, initial) = await AddAsync(role);
         var staff = NewBrowser();
-        var page = await (await PasswordStepAsync(staff, name, initial)).Content.ReadAsStringAsync();
-        var key = Text(page, "totp-key");
-        var enrolled = await EnrolStepAsync(staff, page, CodeAt(key, _clock.GetUtcNow()));
-        enrolled.StatusCode.ShouldBe(HttpStatusCode.OK);
-        return (staff, name, key, RecoveryCodes(await enrolled.Content.ReadAsStringAsync()));
+        var (name, key, page) = await StaffSignInSteps.FirstSignInAsync(staff, _factory.Services, role, _clock.GetUtcNow());
+        return (staff, name, key, RecoveryCodes(page));
     }
-
-    private static async Task<HttpResponseMessage> PasswordStepAsync(PatientBrowser staff, string name, string password, string? signInPage = null, string? returnPath = null)
-    {
-        signInPage ??= await (await staff.GetAsync("/staff/login")).Content.ReadAsStringAsync();
-        return await staff.PostFormAsync("/staff/login", new Dictionary<string, string>
-        {
-            ["__RequestVerificationToken"] = PatientBrowser.Hidden(signInPage, "__RequestVerificationToken"),
-            ["return"] = returnPath ?? PatientBrowser.Hidden(signInPage, "return"),
-            ["name"] = name,
-            ["password"] = password,
-        });
-    }
-
-    private static Task<HttpResponseMessage> EnrolStepAsync(PatientBrowser staff, string page, string code, string newPassword = NewPassword) =>
-        staff.PostFormAsync("/staff/login/enrol", new Dictionary<string, string>
-        {
-            ["__RequestVerificationToken"] = PatientBrowser.Hidden(page, "__RequestVerificationToken"),
-            ["pending"] = PatientBrowser.Hidden(page, "pending"),
-            ["new_password"] = newPassword,
-            ["new_password_confirm"] = newPassword,
-            ["code"] = code,
-        });
-
-    private static Task<HttpResponseMessage> SecondStepAsync(PatientBrowser staff, string page, string code, string recoveryCode = "") =>
-        staff.PostFormAsync("/staff/login/second-factor", new Dictionary<string, string>
-        {
-            ["__RequestVerificationToken"] = PatientBrowser.Hidden(page, "__RequestVerificationToken"),
-            ["pending"] = PatientBrowser.Hidden(page, "pending"),
-            ["code"] = code,
-            ["recovery_code"] = recoveryCode,
-        });
 
     /// <summary>A patient's own pending second-factor token (sealed for the patient sign-in), to post where a staff one is expected.</summary>
     private async Task<string> PatientPendingTokenAsync()
@@ -568,21 +525,6 @@ public abstract partial class StaffSignInTests<TStores> : IDisposable
 
     private static string Alert(string page) =>
         WebUtility.HtmlDecode(AlertPattern().Match(page).Groups[1].Value);
-
-    /// <summary>What an authenticator app shows at <paramref name="at"/> for a base32 key (RFC 6238: HMAC-SHA1, 30 s, 6 digits).</summary>
-    private static string CodeAt(string base32Key, DateTimeOffset at, int stepOffset = 0)
-    {
-        var bits = string.Concat(base32Key.Select(c => Convert.ToString("ABCDEFGHIJKLMNOPQRSTUVWXYZ234567".IndexOf(c, StringComparison.Ordinal), 2).PadLeft(5, '0')));
-        var key = Enumerable.Range(0, bits.Length / 8).Select(i => Convert.ToByte(bits.Substring(i * 8, 8), 2)).ToArray();
-        var counter = new byte[8];
-        BinaryPrimitives.WriteInt64BigEndian(counter, (at.ToUnixTimeSeconds() / 30) + stepOffset);
-#pragma warning disable CA5350 // RFC 6238's HMAC-SHA1, as authenticator apps compute it
-        var hash = HMACSHA1.HashData(key, counter);
-#pragma warning restore CA5350
-        var offset = hash[^1] & 0x0F;
-        var value = (BinaryPrimitives.ReadInt32BigEndian(hash.AsSpan(offset)) & 0x7FFF_FFFF) % 1_000_000;
-        return value.ToString("D6", CultureInfo.InvariantCulture);
-    }
 
     [GeneratedRegex("<li><code>([2-9A-Z]{5}-[2-9A-Z]{5})</code></li>")]
     private static partial Regex RecoveryCode();
