@@ -1,0 +1,218 @@
+using System.Globalization;
+using Compliance.Audit.Trail;
+using Compliance.Data;
+using Compliance.Data.Storage;
+using Compliance.Jobs;
+using Compliance.Jobs.Notices;
+using Compliance.Server.Tests.Startup;
+using Compliance.Testing;
+using Microsoft.Extensions.Configuration;
+using Microsoft.Extensions.DependencyInjection;
+using Npgsql;
+
+namespace Compliance.Server.Tests.Jobs;
+
+/// <summary>
+/// Our tables are the truth, whatever happens to the job store: real server processes killed with SIGKILL while
+/// notices are pending, a PostgreSQL job store wiped while the server is down, and two servers sharing one job store.
+/// Each notice must end delivered exactly once, which its one <c>notice.delivered</c> audit row proves.
+/// </summary>
+public sealed class JobsAcrossCrashesTests : IAsyncLifetime
+{
+    private readonly EmptyStores _empty = new();
+    private readonly string _root = Directory.CreateTempSubdirectory("compliance-jobcrash-").FullName;
+
+    public Task InitializeAsync() => Task.CompletedTask;
+
+    public async Task DisposeAsync()
+    {
+        await _empty.DisposeAsync();
+        Directory.Delete(_root, recursive: true);
+    }
+
+    [Theory]
+    [InlineData(DatabaseProvider.Sqlite)]
+    [InlineData(DatabaseProvider.PostgreSQL)]
+    public async Task KillNine_With200NoticesPending_RestartDeliversEachExactlyOnce(DatabaseProvider provider)
+    {
+        var settings = await StoresAsync(provider);
+        settings["Jobs:WorkerCount"] = "1";
+        var notices = await PostAsync(settings, 200, DateTimeOffset.UtcNow);
+
+        await using (var first = ServerProcess.Start(settings))
+        {
+            await WaitForAsync(settings, delivered => delivered > 0, TimeSpan.FromSeconds(60));
+            first.KillHard();
+            await first.WaitForExitAsync();
+        }
+
+        var deliveredAtKill = await DeliveredAsync(settings);
+        deliveredAtKill.ShouldBeLessThan(200, "the kill came while notices were still pending");
+
+        await using var second = ServerProcess.Start(settings);
+        await WaitForAsync(settings, delivered => delivered == 200, TimeSpan.FromSeconds(90));
+        await ShouldEachBeDeliveredOnceAsync(settings, notices);
+    }
+
+    [Fact]
+    public async Task Postgres_JobStoreWipedWhileTheServerIsDown_TheReconcilerRebuildsIt_NothingLost()
+    {
+        var settings = await StoresAsync(DatabaseProvider.PostgreSQL);
+        var notices = await PostAsync(settings, 100, DateTimeOffset.UtcNow.AddSeconds(2));
+        (await ScalarAsync(settings, "SELECT count(*) FROM hangfire.job")).ShouldBe(100L, "each notice was scheduled in the job store");
+
+        await ExecuteAsync(settings, "TRUNCATE hangfire.job, hangfire.jobqueue, hangfire.state, hangfire.jobparameter, hangfire.set, hangfire.hash CASCADE");
+        await using var server = ServerProcess.Start(settings);
+        await WaitForAsync(settings, delivered => delivered == 100, TimeSpan.FromSeconds(90));
+
+        await ShouldEachBeDeliveredOnceAsync(settings, notices);
+    }
+
+    [Fact]
+    public async Task Postgres_TwoServers_1000Jobs_NoJobRunTwiceAtOnce_NoneLost()
+    {
+        var settings = await StoresAsync(DatabaseProvider.PostgreSQL);
+        // One after the other: the first creates the keys that both share.
+        await using var nodeA = ServerProcess.Start(settings);
+        await nodeA.WaitUntilReadyAsync();
+        await using var nodeB = ServerProcess.Start(settings);
+        await nodeB.WaitUntilReadyAsync();
+
+        var notices = await PostAsync(settings, 1000, DateTimeOffset.UtcNow);
+        await WaitForAsync(settings, delivered => delivered == 1000, TimeSpan.FromSeconds(180));
+
+        await ShouldEachBeDeliveredOnceAsync(settings, notices);
+        // Hangfire keeps each job's states: a job handed to two workers would show two Processing states.
+        (await ScalarAsync(settings, """
+            SELECT count(*) FROM (
+                SELECT s.jobid FROM hangfire.state s JOIN hangfire.job j ON j.id = s.jobid
+                WHERE s.name = 'Processing' AND j.invocationdata::text LIKE '%DueWorkJob%'
+                GROUP BY s.jobid HAVING count(*) > 1) twice
+            """)).ShouldBe(0L, "no job was processed twice");
+        (await ScalarAsync(settings, """
+            SELECT count(DISTINCT s.data::jsonb ->> 'ServerId') FROM hangfire.state s JOIN hangfire.job j ON j.id = s.jobid
+            WHERE s.name = 'Processing' AND j.invocationdata::text LIKE '%DueWorkJob%'
+            """)).ShouldBe(2L, "both servers ran jobs");
+        (await ScalarAsync(settings, "SELECT count(*) FROM hangfire.job WHERE invocationdata::text LIKE '%DueWorkJob%' AND statename <> 'Succeeded'"))
+            .ShouldBe(0L);
+        await ShouldHoldIdsOnlyAsync(settings, notices);
+    }
+
+    // The job store after a full run: job arguments and states hold kinds and ids, never an account (the pseudonymous
+    // subject) or anything a notice says.
+    private static async Task ShouldHoldIdsOnlyAsync(Dictionary<string, string?> settings, IReadOnlyDictionary<Guid, Guid> notices)
+    {
+        var text = string.Join('\n', await TextsAsync(settings, """
+            SELECT invocationdata::text || ' ' || arguments::text FROM hangfire.job
+            UNION ALL SELECT coalesce(data::text, '') || ' ' || coalesce(reason, '') FROM hangfire.state
+            UNION ALL SELECT name || '=' || coalesce(value, '') FROM hangfire.jobparameter
+            UNION ALL SELECT key || ' ' || field || ' ' || coalesce(value, '') FROM hangfire.hash
+            UNION ALL SELECT key || ' ' || value FROM hangfire.set
+            """));
+        text.ShouldContain(notices.Keys.First().ToString("D"), customMessage: "the scan reads the job arguments");
+        foreach (var account in notices.Values.Distinct())
+        {
+            text.ShouldNotContain(account.ToString("D"), Case.Insensitive);
+            text.ShouldNotContain(account.ToString("N"), Case.Insensitive);
+        }
+    }
+
+    private async Task<Dictionary<string, string?>> StoresAsync(DatabaseProvider provider)
+    {
+        var folder = Directory.CreateDirectory(Path.Combine(_root, Guid.NewGuid().ToString("N")[..8]), UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute).FullName;
+        var settings = await MigratedStores.CreateAsync(_empty, provider, folder);
+        settings["Jobs:ReconcileCron"] = "*/1 * * * * *";
+        settings["Jobs:EnqueuedLeaseSeconds"] = "3";
+        return settings;
+    }
+
+    // Posts notices as another feature would, from this process: on PostgreSQL each post also enqueues or schedules its
+    // job in the shared job store; on SQLite the job store is the server's memory, so only its reconciler finds them.
+    private static async Task<IReadOnlyDictionary<Guid, Guid>> PostAsync(Dictionary<string, string?> settings, int count, DateTimeOffset deliverAt)
+    {
+        var configuration = new ConfigurationBuilder().AddInMemoryCollection(settings).AddInMemoryCollection([new("Jobs:Server", "false")]).Build();
+        var services = new ServiceCollection().AddLogging().AddComplianceData(configuration, gateStartup: false);
+        services.AddComplianceJobs(configuration).AddComplianceNotices();
+        await using var provider = services.BuildServiceProvider();
+        var accounts = Enumerable.Range(0, 10).Select(_ => Guid.NewGuid()).ToArray();
+        var posted = new Dictionary<Guid, Guid>();
+        for (var i = 0; i < count; i++)
+        {
+            await using var scope = provider.CreateAsyncScope();
+            var account = accounts[i % accounts.Length];
+            var id = await scope.ServiceProvider.GetRequiredService<INotices>()
+                .PostAsync(account, NoticeFacts.RequestReceived(Guid.NewGuid(), DateTimeOffset.UtcNow.AddDays(30)), deliverAt, CancellationToken.None);
+            posted[id] = account;
+        }
+
+        return posted;
+    }
+
+    private static async Task ShouldEachBeDeliveredOnceAsync(Dictionary<string, string?> settings, IReadOnlyDictionary<Guid, Guid> notices)
+    {
+        var rows = await AuditRows.ReadAsync(Compliance(settings), AuditEventTypes.NoticeDelivered.Id);
+        var perNotice = rows.GroupBy(r => r.Details!.Split("\"notice_id\":\"")[1][..36]).ToDictionary(g => Guid.Parse(g.Key), g => g.Count());
+        perNotice.Keys.Order().ShouldBe(notices.Keys.Order(), "every notice was delivered");
+        perNotice.Values.ShouldAllBe(count => count == 1, "no notice was delivered twice");
+        (await DeliveredAsync(settings)).ShouldBe(notices.Count);
+    }
+
+    private static async Task WaitForAsync(Dictionary<string, string?> settings, Func<long, bool> done, TimeSpan timeout)
+    {
+        var deadline = DateTime.UtcNow + timeout;
+        long delivered;
+        while (!done(delivered = await DeliveredAsync(settings)))
+        {
+            if (DateTime.UtcNow > deadline)
+            {
+                throw new TimeoutException($"{delivered} notice(s) delivered after {timeout}.");
+            }
+
+            await Task.Delay(10);
+        }
+    }
+
+    private static async Task<long> DeliveredAsync(Dictionary<string, string?> settings) =>
+        await CountAsync(Compliance(settings), "SELECT count(*) FROM notices WHERE delivered_at IS NOT NULL");
+
+    private static StoreConnection Compliance(Dictionary<string, string?> settings)
+    {
+        var options = new StorageOptions();
+        new ConfigurationBuilder().AddInMemoryCollection(settings).Build().GetSection(StorageOptions.SectionName).Bind(options);
+        return options.ConnectionFor(Store.Compliance);
+    }
+
+    private static async Task<long> CountAsync(StoreConnection store, string sql)
+    {
+        await using var connection = StoreSql.Connect(store);
+        await connection.OpenAsync();
+        await using var command = connection.CreateCommand();
+        command.CommandText = sql;
+        return Convert.ToInt64(await command.ExecuteScalarAsync(), CultureInfo.InvariantCulture);
+    }
+
+    private static Task<long> ScalarAsync(Dictionary<string, string?> settings, string sql) => CountAsync(Compliance(settings), sql);
+
+    private static async Task ExecuteAsync(Dictionary<string, string?> settings, string sql)
+    {
+        await using var connection = new NpgsqlConnection(settings["Storage:ComplianceConnectionString"]);
+        await connection.OpenAsync();
+        await using var command = new NpgsqlCommand(sql, connection);
+        await command.ExecuteNonQueryAsync();
+    }
+
+    private static async Task<List<string>> TextsAsync(Dictionary<string, string?> settings, string sql)
+    {
+        await using var connection = new NpgsqlConnection(settings["Storage:ComplianceConnectionString"]);
+        await connection.OpenAsync();
+        await using var command = new NpgsqlCommand(sql, connection);
+        await using var reader = await command.ExecuteReaderAsync();
+        var texts = new List<string>();
+        while (await reader.ReadAsync())
+        {
+            texts.Add(reader.IsDBNull(0) ? "" : reader.GetString(0));
+        }
+
+        return texts;
+    }
+}
