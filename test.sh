@@ -80,6 +80,9 @@ install_if_missing /usr/lib/softhsm/libsofthsm2.so softhsm2
 
 # --- .NET -------------------------------------------------------------------------------------------------
 export DOTNET_CLI_TELEMETRY_OPTOUT=1 DOTNET_NOLOGO=1 DOTNET_SKIP_FIRST_TIME_EXPERIENCE=1
+# Hundreds of hosts (in process and as processes) start during the run; each would watch its settings files with
+# inotify, and the kernel's default of 128 instances per user runs out. The tests never edit settings files.
+export DOTNET_hostBuilder__reloadConfigOnChange=false
 cd "$ROOT"
 RESULTS="$WORK/results"
 status=0

@@ -36,8 +36,8 @@ internal sealed class JobServerHost(
     public Task StartAsync(CancellationToken cancellationToken)
     {
         var settings = options.Value;
-        // Hangfire's own messages (server start, worker failures) go to our logs. Process-wide, like Hangfire's logger.
-        Hangfire.Logging.LogProvider.SetCurrentLogProvider(new AspNetCoreLogProvider(loggers));
+        // Hangfire's own messages (server start, worker failures) go to our logs.
+        HangfireLogBridge.Attach(loggers);
         _server = new BackgroundJobServer(
             new BackgroundJobServerOptions
             {
@@ -64,6 +64,7 @@ internal sealed class JobServerHost(
         _server.SendStop();
         await _server.WaitForShutdownAsync(cancellationToken);
         await _firstPass;
+        HangfireLogBridge.Detach(loggers);
     }
 
     public ValueTask DisposeAsync()

@@ -35,15 +35,18 @@ builder.Services.AddPolicyActivationRecord();
 
 var app = builder.Build();
 
-app.UseComplianceHosting();
-app.UseComplianceOidc();
-app.MapComplianceHealth();
-app.MapComplianceMetrics();
-app.MapComplianceOidc();
-app.MapComplianceJobsDashboard(Compliance.Oidc.Staff.StaffPolicies.Admin);
-app.MapOpenApi();
-
-return await app.RunComplianceAsync();
+// The pipeline is built inside the run, so that a setting that a module reads while mapping its routes is refused in
+// one line like any other, not as an unhandled exception.
+return await app.RunComplianceAsync(pipeline =>
+{
+    pipeline.UseComplianceHosting();
+    pipeline.UseComplianceOidc();
+    pipeline.MapComplianceHealth();
+    pipeline.MapComplianceMetrics();
+    pipeline.MapComplianceOidc();
+    pipeline.MapComplianceJobsDashboard(Compliance.Oidc.Staff.StaffPolicies.Admin);
+    pipeline.MapOpenApi();
+});
 
 /// <summary>The entry point, visible to the integration tests' <c>WebApplicationFactory</c>.</summary>
 public partial class Program;

@@ -7,6 +7,7 @@ using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.Routing;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.Options;
 
 namespace Compliance.Jobs.Dashboard;
@@ -27,7 +28,13 @@ internal static class JobsDashboard
     public static IEndpointConventionBuilder Map(IEndpointRouteBuilder routes, string authorizationPolicy, string homePath)
     {
         var services = routes.ServiceProvider;
-        var path = services.GetRequiredService<IOptions<JobsOptions>>().Value.DashboardPath;
+        // Routes are mapped before the host validates its options: reading IOptions<JobsOptions> here would throw on
+        // any wrong Jobs setting before the start can be refused in one line. A wrong path maps the default, and the
+        // start is then refused by JobsOptions' validation.
+        var configured = services.GetRequiredService<IConfiguration>()[$"{JobsOptions.SectionName}:{nameof(JobsOptions.DashboardPath)}"];
+        var path = configured is not null && JobsOptions.PathShape().IsMatch(configured) && !configured.EndsWith('/')
+            ? configured
+            : new JobsOptions().DashboardPath;
 
         // A misspelt or missing policy would answer 500 to everyone; refuse the start instead, naming it.
         if (services.GetRequiredService<IOptions<AuthorizationOptions>>().Value.GetPolicy(authorizationPolicy) is null)

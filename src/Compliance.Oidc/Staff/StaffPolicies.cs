@@ -91,13 +91,22 @@ internal static class StaffAccess
     {
         var session = StaffSession.From(context.Principal);
         var store = context.HttpContext.RequestServices.GetRequiredService<StaffSessionStore>();
-        if (session is null || !await store.IsOpenAsync(session, context.HttpContext.RequestAborted))
+        if (session is null || !await store.IsOpenAsync(session, IsPersonsRequest(context.HttpContext.Request), context.HttpContext.RequestAborted))
         {
             context.RejectPrincipal();
             await context.HttpContext.SignOutAsync(StaffSession.Scheme);
             StaffLog.SessionRefused(Logger(context.HttpContext));
         }
     }
+
+    /// <summary>
+    /// Whether a person made this request, so that it counts as activity for the idle timeout. A browser marks what a
+    /// page's script fetches by itself (<c>Sec-Fetch-Mode</c> other than <c>navigate</c>): the job dashboard polls its
+    /// statistics every few seconds, and an unattended tab must not keep a staff session open. Scripts cannot forge
+    /// the header; a client that leaves it out only keeps its own session as a browser's page loads would.
+    /// </summary>
+    private static bool IsPersonsRequest(HttpRequest request) =>
+        request.Headers["Sec-Fetch-Mode"] is not { Count: > 0 } mode || string.Equals(mode[0], "navigate", StringComparison.OrdinalIgnoreCase);
 
     /// <summary>
     /// No staff session. A patient session is refused outright (403 and an audit row, no staff data shown); anyone

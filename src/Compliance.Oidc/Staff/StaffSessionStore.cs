@@ -44,10 +44,10 @@ internal sealed class StaffSessionStore(ComplianceDbContext db, IOptions<StaffOp
     }
 
     /// <summary>
-    /// Whether the cookie's session is still open, and its account still there with the role the cookie names. Moves
-    /// the idle clock.
+    /// Whether the cookie's session is still open, and its account still there with the role the cookie names. With
+    /// <paramref name="activity"/>, moves the idle clock; a request that a page makes by itself (a poll) does not.
     /// </summary>
-    public async Task<bool> IsOpenAsync(StaffSession session, CancellationToken cancellationToken)
+    public async Task<bool> IsOpenAsync(StaffSession session, bool activity, CancellationToken cancellationToken)
     {
         var now = time.GetUtcNow();
         var idleSince = now.AddMinutes(-options.Value.SessionIdleMinutes);
@@ -65,7 +65,7 @@ internal sealed class StaffSessionStore(ComplianceDbContext db, IOptions<StaffOp
             return false;
         }
 
-        if (now - row.LastSeenAt >= TouchEvery)
+        if (activity && now - row.LastSeenAt >= TouchEvery)
         {
             await db.Set<StaffSessionRecord>().Where(s => s.Id == session.SessionId && s.EndedAt == null)
                 .ExecuteUpdateAsync(s => s.SetProperty(r => r.LastSeenAt, now), cancellationToken);

@@ -89,11 +89,13 @@ internal static class HostingExtensions
     }
 
     /// <summary>
-    /// Runs until shut down. A start refused for a known reason (settings, policy files, schema, unreachable store)
+    /// Builds the request pipeline (<paramref name="pipeline"/>) and runs until shut down. A start refused for a known
+    /// reason (settings, policy files, schema, unreachable store), even while the pipeline is built,
     /// ends with one line naming what is wrong and exit code 78 (EX_CONFIG), not a stack trace.
     /// </summary>
-    public static async Task<int> RunComplianceAsync(this WebApplication app)
+    public static async Task<int> RunComplianceAsync(this WebApplication app, Action<WebApplication> pipeline)
     {
+        ArgumentNullException.ThrowIfNull(pipeline);
         var logger = app.Services.GetRequiredService<ILoggerFactory>().CreateLogger("Compliance.Server");
         var version = typeof(HostingExtensions).Assembly.GetName().Version?.ToString() ?? "0";
         app.Lifetime.ApplicationStarted.Register(() =>
@@ -114,6 +116,7 @@ internal static class HostingExtensions
         });
         try
         {
+            pipeline(app);
             await app.RunAsync();
             return 0;
         }

@@ -79,14 +79,25 @@ internal static class Telemetry
 
     public static WebApplication MapComplianceMetrics(this WebApplication app)
     {
-        var options = app.Services.GetRequiredService<IOptions<TelemetryOptions>>().Value;
-        var allowed = options.MetricsAllowedAddresses.Select(IPAddress.Parse).ToHashSet();
-        app.MapPrometheusScrapingEndpoint(options.MetricsPath)
+        // Routes are mapped before the host validates its options, so the path is read leniently here; a wrong one
+        // maps the default and the start is refused by TelemetryOptionsValidator.
+        var configured = app.Configuration[$"{TelemetryOptions.SectionName}:{nameof(TelemetryOptions.MetricsPath)}"];
+        var path = configured is { Length: > 1 and <= 100 } && configured.StartsWith('/') && !configured.Contains("..", StringComparison.Ordinal)
+            && Uri.IsWellFormedUriString(configured, UriKind.Relative)
+            ? configured
+            : new TelemetryOptions().MetricsPath;
+        app.MapPrometheusScrapingEndpoint(path)
             .AddEndpointFilter(async (context, next) =>
             {
                 // Counts and ages only, no personal data; still, operations data is not for the internet.
+                var options = context.HttpContext.RequestServices.GetRequiredService<IOptions<TelemetryOptions>>().Value;
                 var remote = context.HttpContext.Connection.RemoteIpAddress;
-                return remote is not null && (IPAddress.IsLoopback(remote) || allowed.Contains(remote.IsIPv4MappedToIPv6 ? remote.MapToIPv4() : remote))
+                if (remote is { IsIPv4MappedToIPv6: true })
+                {
+                    remote = remote.MapToIPv4();
+                }
+
+                return remote is not null && (IPAddress.IsLoopback(remote) || options.MetricsAllowedAddresses.Any(a => IPAddress.TryParse(a, out var allowed) && allowed.Equals(remote)))
                     ? await next(context)
                     : Results.NotFound();
             })

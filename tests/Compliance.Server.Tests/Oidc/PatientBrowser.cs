@@ -30,6 +30,9 @@ public sealed partial class PatientBrowser : IDisposable
     /// <summary>The browser's <c>User-Agent</c>, if any.</summary>
     public string? UserAgent { get; set; }
 
+    /// <summary>The <c>Sec-Fetch-Mode</c> the browser sends (<c>cors</c> for a page's own script), if any.</summary>
+    public string? FetchMode { get; set; }
+
     /// <summary>The browser's <c>Accept-Language</c>, if any.</summary>
     public string? Language { get; set; }
 
@@ -113,6 +116,11 @@ public sealed partial class PatientBrowser : IDisposable
         if (Language is not null)
         {
             request.Headers.AcceptLanguage.ParseAdd(Language);
+        }
+
+        if (FetchMode is not null)
+        {
+            request.Headers.Add("Sec-Fetch-Mode", FetchMode);
         }
 
         if (ClientAddress is not null)

@@ -262,6 +262,29 @@ public abstract partial class StaffSignInTests<TStores> : IDisposable
     }
 
     [Fact]
+    public async Task StaffSession_JobDashboardPollsAreNoActivity_AnUnattendedTabStillEndsAfter15IdleMinutes()
+    {
+        var (staff, _) = await SignedInAsync(StaffRoles.Admin);
+        var page = await staff.GetAsync("/staff/jobs");
+        page.StatusCode.ShouldBe(HttpStatusCode.OK);
+        // The dashboard gives its scripts the antiforgery token in a meta element.
+        var token = WebUtility.HtmlDecode(Regex.Match(await page.Content.ReadAsStringAsync(), "<meta name=\"csrf-token\" content=\"([^\"]*)\"").Groups[1].Value);
+        var form = new Dictionary<string, string> { ["__RequestVerificationToken"] = token, ["metrics[]"] = "recurring:count" };
+
+        // What the dashboard's script does every few seconds while the tab stays open.
+        staff.FetchMode = "cors";
+        for (var minute = 0; minute < 14; minute += 2)
+        {
+            _clock.Advance(TimeSpan.FromMinutes(2));
+            (await staff.PostFormAsync("/staff/jobs/stats", form)).StatusCode.ShouldBe(HttpStatusCode.OK, "the session is open, the poll is answered");
+        }
+
+        _clock.Advance(TimeSpan.FromMinutes(1) + TimeSpan.FromSeconds(1));
+        staff.FetchMode = null;
+        await ShouldHaveNoSessionAsync(staff, "15 minutes with nothing but polls end the staff session");
+    }
+
+    [Fact]
     public async Task StaffSession_EndsAfter8Hours_HoweverActive()
     {
         var (staff, _) = await SignedInAsync(StaffRoles.Dpo);
