@@ -41,19 +41,11 @@ public sealed partial class JobsDashboardBrowserTests : IAsyncLifetime
     public async Task Admin_SignsInOnTheWay_AndReadsHomeRecurringJobsAndServers_WithoutAConsoleError()
     {
         var name = "ops." + Guid.NewGuid().ToString("N")[..8];
-        var initial = await AddAdminAsync(name);
+        var initial = await AddStaffAsync(name, "admin");
         using var browser = Chromium(_root, "fr");
 
         browser.Navigate().GoToUrl(Url("staff/jobs"));
-        WaitFor(browser, By.Id("name")).SendKeys(name);
-        browser.FindElement(By.Id("password")).SendKeys(initial);
-        browser.FindElement(By.Id("signin")).Click();
-        var key = WaitFor(browser, By.Id("totp-key")).Text;
-        browser.FindElement(By.Id("new_password")).SendKeys("lanterne pivoine escalier 47");
-        browser.FindElement(By.Id("new_password_confirm")).SendKeys("lanterne pivoine escalier 47");
-        browser.FindElement(By.Id("code")).SendKeys(AuthenticatorApp.CodeAt(key, AuthenticatorApp.CurrentStep()));
-        browser.FindElement(By.Id("totp-confirm")).Click();
-        WaitFor(browser, By.Id("staff-continue"));
+        FirstStaffSignIn(browser, name, initial);
         _ = ConsoleErrors(browser); // the staff sign-in pages' own, tested elsewhere
         browser.FindElement(By.Id("staff-continue")).Click();
 
@@ -97,6 +89,62 @@ public sealed partial class JobsDashboardBrowserTests : IAsyncLifetime
         ConsoleErrors(browser).ShouldContain(e => e.Contains("Content Security Policy", StringComparison.Ordinal));
     }
 
+    [Fact]
+    public async Task Anonymous_Patient_AndDpo_AreRefusedInChromium_AndSeeNothingOfTheDashboard()
+    {
+        using var browser = Chromium(_root, "en");
+
+        // Anonymous: sent to the staff sign-in.
+        browser.Navigate().GoToUrl(Url("staff/jobs"));
+        WaitFor(browser, By.Id("name"));
+        new Uri(browser.Url).AbsolutePath.ShouldBe("/staff/login");
+        ShouldShowNothingOfTheDashboard(browser, "anonymous");
+
+        // A patient, signed in on /account: refused outright.
+        browser.Navigate().GoToUrl(Url("account/signup"));
+        WaitFor(browser, By.Id("password_confirm"));
+        browser.FindElement(By.Id("pseudonym")).SendKeys("patient-" + Guid.NewGuid().ToString("N")[..8]);
+        browser.FindElement(By.Id("password")).SendKeys("lanterne pivoine escalier 47");
+        browser.FindElement(By.Id("password_confirm")).SendKeys("lanterne pivoine escalier 47");
+        browser.FindElement(By.Id("signup")).Click();
+        new WebDriverWait(browser, TimeSpan.FromSeconds(15)).Until(d => new Uri(d.Url).AbsolutePath == "/account");
+        browser.Navigate().GoToUrl(Url("staff/jobs"));
+        WaitFor(browser, By.Id("staff-refused"));
+        ShouldShowNothingOfTheDashboard(browser, "a patient");
+        browser.Manage().Cookies.DeleteAllCookies();
+
+        // A DPO with a second factor: a staff member, of the wrong role.
+        var name = "dpo." + Guid.NewGuid().ToString("N")[..8];
+        var initial = await AddStaffAsync(name, "dpo");
+        browser.Navigate().GoToUrl(Url("staff/jobs"));
+        FirstStaffSignIn(browser, name, initial);
+        browser.FindElement(By.Id("staff-continue")).Click();
+        WaitFor(browser, By.Id("staff-denied"));
+        ShouldShowNothingOfTheDashboard(browser, "a DPO");
+    }
+
+    private static void ShouldShowNothingOfTheDashboard(ChromeDriver browser, string who)
+    {
+        browser.Title.ShouldNotContain("Compliance jobs", customMessage: who);
+        browser.FindElements(By.CssSelector("#realtimeGraph, a.job-method, .js-jobs-list")).ShouldBeEmpty(who);
+        browser.PageSource.ShouldNotContain("hangfire", Case.Insensitive, who);
+        browser.PageSource.ShouldNotContain("compliance.reconcile", Case.Insensitive, who);
+    }
+
+    // A staff member's first sign-in: the initial password, a new one, and the authenticator app set up.
+    private static void FirstStaffSignIn(ChromeDriver browser, string name, string initial)
+    {
+        WaitFor(browser, By.Id("name")).SendKeys(name);
+        browser.FindElement(By.Id("password")).SendKeys(initial);
+        browser.FindElement(By.Id("signin")).Click();
+        var key = WaitFor(browser, By.Id("totp-key")).Text;
+        browser.FindElement(By.Id("new_password")).SendKeys("lanterne pivoine escalier 47");
+        browser.FindElement(By.Id("new_password_confirm")).SendKeys("lanterne pivoine escalier 47");
+        browser.FindElement(By.Id("code")).SendKeys(AuthenticatorApp.CodeAt(key, AuthenticatorApp.CurrentStep()));
+        browser.FindElement(By.Id("totp-confirm")).Click();
+        WaitFor(browser, By.Id("staff-continue"));
+    }
+
     /// <summary>The SEVERE entries of the console since the last read, with their source.</summary>
     private static List<string> ConsoleErrors(ChromeDriver browser) =>
         [.. browser.Manage().Logs.GetLog(LogType.Browser).Where(e => e.Level == LogLevel.Severe).Select(e => e.Message)];
@@ -105,9 +153,9 @@ public sealed partial class JobsDashboardBrowserTests : IAsyncLifetime
     private static long StatsStatus(IWebDriver browser) => (long)((IJavaScriptExecutor)browser).ExecuteScript(
         "const r = performance.getEntriesByType('resource').filter(e => e.name.endsWith('/staff/jobs/stats')); return r.length ? r[r.length - 1].responseStatus : 0;")!;
 
-    private async Task<string> AddAdminAsync(string name)
+    private async Task<string> AddStaffAsync(string name, string role)
     {
-        var (exitCode, output, error) = await CliProcess.RunAsync(_settings, "staff", "add", name, "--role", "admin");
+        var (exitCode, output, error) = await CliProcess.RunAsync(_settings, "staff", "add", name, "--role", role);
         exitCode.ShouldBe(0, error);
         var password = InitialPassword().Match(output).Groups[1].Value;
         password.ShouldNotBeNullOrEmpty(output);
