@@ -151,7 +151,15 @@ internal sealed class SigningKeyRing(
         var wasSigning = chain[SigningKeySchedule.CurrentIndex(chain, now)].KeyId == keyId;
 
         await using var transaction = await db.Database.BeginTransactionAsync(cancellationToken);
-        await db.Set<SigningKey>().Where(k => k.KeyId == keyId).ExecuteDeleteAsync(cancellationToken);
+        if (await db.Set<SigningKey>().Where(k => k.KeyId == keyId).ExecuteDeleteAsync(cancellationToken) == 0)
+        {
+            // Another node revoked it between our read and our delete: only the node whose delete took effect may
+            // add a replacement and write the audit row.
+            await transaction.RollbackAsync(cancellationToken);
+            throw new KeyCustodyException(
+                $"Signing key {WrappedKeyChecks.Printable(keyId)} was revoked by another node at the same moment.");
+        }
+
         SigningKey? replacement = null;
         if (wasSigning)
         {
