@@ -1,0 +1,36 @@
+using System.Security.Cryptography;
+
+namespace Compliance.Consent.Merkle;
+
+/// <summary>The hashes of RFC 9162 §2.1.1: a leaf is SHA-256(0x00 ‖ data), an inner node SHA-256(0x01 ‖ left ‖ right).</summary>
+public static class MerkleHash
+{
+    public const int Size = 32;
+
+    public static byte[] Leaf(ReadOnlySpan<byte> data)
+    {
+        var hash = new byte[Size];
+        Leaf(data, hash);
+        return hash;
+    }
+
+    public static void Leaf(ReadOnlySpan<byte> data, Span<byte> destination)
+    {
+        using var sha = IncrementalHash.CreateHash(HashAlgorithmName.SHA256);
+        sha.AppendData([0x00]);
+        sha.AppendData(data);
+        sha.GetHashAndReset(destination);
+    }
+
+    public static byte[] Node(ReadOnlySpan<byte> left, ReadOnlySpan<byte> right)
+    {
+        Span<byte> buffer = stackalloc byte[1 + (2 * Size)];
+        buffer[0] = 0x01;
+        left.CopyTo(buffer[1..]);
+        right.CopyTo(buffer[(1 + Size)..]);
+        return SHA256.HashData(buffer);
+    }
+
+    /// <summary>The root of the empty tree: SHA-256 of the empty string.</summary>
+    public static byte[] EmptyRoot() => SHA256.HashData(ReadOnlySpan<byte>.Empty);
+}
