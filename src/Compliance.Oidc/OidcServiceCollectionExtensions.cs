@@ -77,7 +77,9 @@ public static class OidcServiceCollectionExtensions
         services.AddScoped<AccessTokenValidator>();
         services.AddScoped<GrantRevocation>();
         services.AddScoped<IGrantRevocation>(provider => provider.GetRequiredService<GrantRevocation>());
-        services.TryAddScoped<IConsentDecisions, ConsentGrants>();
+        services.TryAddScoped<ConsentGrants>();
+        services.TryAddScoped<IConsentDecisions>(provider => provider.GetRequiredService<ConsentGrants>());
+        services.TryAddScoped<IPartnerDirectory, PartnerDirectory>();
         services.AddSingleton<InteractionProtector>();
         services.AddScoped<AuthorizationValidator>();
         services.AddScoped<AuthorizationFlow>();

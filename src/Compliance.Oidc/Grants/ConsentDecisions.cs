@@ -26,7 +26,12 @@ public interface IConsentDecisions
     Task<IReadOnlySet<string>> AllowedScopesAsync(Guid subjectId, string clientId, CancellationToken cancellationToken);
 }
 
-internal sealed class ConsentGrants(ComplianceDbContext db, IAuditTrail trail) : IConsentDecisions
+/// <summary>
+/// The partner authorizations (OAuth grants): what a patient allowed a client, scope by scope. The consent ledger
+/// decorates it: it records each purpose's decision as an event and narrows the scopes to the purposes whose consent
+/// stands.
+/// </summary>
+public sealed class ConsentGrants(ComplianceDbContext db, IAuditTrail trail) : IConsentDecisions
 {
     /// <summary>The actor of a consent decision: the patient, whose internal id is the row's subject.</summary>
     public const string PatientActor = "patient";
@@ -83,7 +88,7 @@ internal sealed class ConsentGrants(ComplianceDbContext db, IAuditTrail trail) :
     }
 
     /// <summary>The scopes that standing grant rows (their space-separated <c>scopes</c>) allow together.</summary>
-    internal static IReadOnlySet<string> ScopesOf(IEnumerable<string> standingRows)
+    public static IReadOnlySet<string> ScopesOf(IEnumerable<string> standingRows)
     {
         var allowed = new HashSet<string>(StringComparer.Ordinal);
         foreach (var scopes in standingRows)

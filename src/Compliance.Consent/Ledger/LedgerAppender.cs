@@ -1,0 +1,226 @@
+using System.Security.Cryptography;
+using System.Threading.Channels;
+using Compliance.Consent.Merkle;
+using Compliance.Data.Model;
+using Microsoft.EntityFrameworkCore;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Logging;
+
+namespace Compliance.Consent.Ledger;
+
+/// <summary>
+/// Appends events to the Merkle log in one order across nodes. On PostgreSQL every append transaction takes one
+/// advisory lock, so the leaf indexes of all nodes form one gapless sequence in commit order; on SQLite the write
+/// transaction (<c>BEGIN IMMEDIATE</c>) already is that lock. The appends that arrive while a transaction is being
+/// written wait and go together in the next one (group commit), so that one fsync and one lock serve many patients.
+/// An append returns only after the commit that holds it; the events of one call are appended together or not at all.
+/// </summary>
+internal sealed class LedgerAppender(IServiceScopeFactory scopes, TimeProvider time, ILogger<LedgerAppender> logger) : IAsyncDisposable
+{
+    /// <summary>The advisory lock of the ledger's appends ("Consent" in ASCII, then 1).</summary>
+    public const long AdvisoryLockKey = 0x436F_6E73_656E_7401;
+
+    private const int MaxBatchEvents = 256;
+
+    private readonly Channel<Pending> _queue = Channel.CreateUnbounded<Pending>(new UnboundedChannelOptions { SingleReader = true });
+    private readonly Lock _start = new();
+    private Task? _writer;
+
+    public Task<IReadOnlyList<AppendedConsentEvent>> AppendAsync(IReadOnlyList<PreparedEvent> events, CancellationToken cancellationToken)
+    {
+        var pending = new Pending(events, new TaskCompletionSource<IReadOnlyList<AppendedConsentEvent>>(TaskCreationOptions.RunContinuationsAsynchronously));
+        if (!_queue.Writer.TryWrite(pending))
+        {
+            throw new ObjectDisposedException(nameof(LedgerAppender), "The server is stopping.");
+        }
+
+        lock (_start)
+        {
+            _writer ??= Task.Run(WriteAsync, CancellationToken.None);
+        }
+
+        // The caller may stop waiting; the append itself is not cancelled halfway.
+        return pending.Done.Task.WaitAsync(cancellationToken);
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        _queue.Writer.TryComplete();
+        Task? writer;
+        lock (_start)
+        {
+            writer = _writer;
+        }
+
+        if (writer is not null)
+        {
+            await writer;
+        }
+    }
+
+    private async Task WriteAsync()
+    {
+        var batch = new List<Pending>();
+        while (await _queue.Reader.WaitToReadAsync())
+        {
+            batch.Clear();
+            var events = 0;
+            while (events < MaxBatchEvents && _queue.Reader.TryRead(out var next))
+            {
+                batch.Add(next);
+                events += next.Events.Count;
+            }
+
+            try
+            {
+                Complete(batch, await WriteBatchAsync(batch));
+            }
+            catch (Exception batchError) when (batch.Count > 1 && batchError is not ConsentLedgerException)
+            {
+                // One bad append must not fail the others: each is tried again alone.
+                LedgerLog.BatchRetriedAlone(logger, batch.Count, batchError);
+                foreach (var pending in batch)
+                {
+                    await WriteAloneAsync(pending);
+                }
+            }
+            catch (Exception error)
+            {
+                foreach (var pending in batch)
+                {
+                    pending.Done.TrySetException(error);
+                }
+            }
+        }
+    }
+
+    private async Task WriteAloneAsync(Pending pending)
+    {
+        try
+        {
+            Complete([pending], await WriteBatchAsync([pending]));
+        }
+        catch (Exception error)
+        {
+            pending.Done.TrySetException(error);
+        }
+    }
+
+    private static void Complete(List<Pending> batch, List<AppendedConsentEvent> appended)
+    {
+        var offset = 0;
+        foreach (var pending in batch)
+        {
+            pending.Done.TrySetResult(appended.GetRange(offset, pending.Events.Count));
+            offset += pending.Events.Count;
+        }
+    }
+
+    private async Task<List<AppendedConsentEvent>> WriteBatchAsync(List<Pending> batch)
+    {
+        await using var scope = scopes.CreateAsyncScope();
+        var db = scope.ServiceProvider.GetRequiredService<ComplianceDbContext>();
+        var seal = scope.ServiceProvider.GetRequiredService<LedgerSeal>();
+        var drafts = batch.SelectMany(p => p.Events).ToList();
+
+        // Sealing needs the custody secret, which may need the store: fetch it before the lock is taken.
+        await seal.SealAsync(new byte[MerkleHash.Size], CancellationToken.None);
+
+        await db.Database.OpenConnectionAsync();
+        await using var transaction = await db.Database.BeginTransactionAsync();
+        if (db.Database.IsNpgsql())
+        {
+            await db.Database.ExecuteSqlRawAsync($"SELECT pg_advisory_xact_lock({AdvisoryLockKey})");
+        }
+
+        try
+        {
+            var appended = await AppendInTransactionAsync(db, seal, drafts);
+            await transaction.CommitAsync();
+            LedgerLog.Appended(logger, appended.Count, appended[^1].LeafIndex + 1);
+            return appended;
+        }
+        catch
+        {
+            // Explicitly, so that SQLite's write gate is released now rather than when the connection is disposed.
+            await transaction.RollbackAsync();
+            throw;
+        }
+    }
+
+    private async Task<List<AppendedConsentEvent>> AppendInTransactionAsync(ComplianceDbContext db, LedgerSeal seal, List<PreparedEvent> drafts)
+    {
+        var size = (await db.Set<ConsentLeaf>().MaxAsync(l => (long?)l.LeafIndex) ?? -1) + 1;
+        var published = await db.Set<ConsentCheckpoint>().MaxAsync(c => (long?)c.TreeSize) ?? 0;
+        if (published > size)
+        {
+            throw new ConsentLedgerException("ledger_behind_checkpoint",
+                $"The ledger holds {size} events but a checkpoint of {published} was published: the store was restored from an older backup or rows were deleted. Appends are refused until an operator reconciles it (compliance ledger verify).");
+        }
+
+        var subjects = drafts.Select(d => d.Draft.SubjectId).Distinct().ToList();
+        var standing = await db.Set<ConsentStanding>().Where(s => subjects.Contains(s.SubjectId)).ToListAsync();
+        var appendedAt = Microseconds(time.GetUtcNow());
+        var appended = new List<AppendedConsentEvent>(drafts.Count);
+        foreach (var prepared in drafts)
+        {
+            var salt = RandomNumberGenerator.GetBytes(32);
+            var header = new LeafHeader(size, prepared.EventId, appendedAt, LeafHeader.Commit(salt, prepared.Payload));
+            var leafHash = header.LeafHash();
+            db.Add(new ConsentLeaf
+            {
+                LeafIndex = size,
+                EventId = prepared.EventId,
+                AppendedAt = appendedAt,
+                PayloadCommitment = header.PayloadCommitment,
+                LeafHash = leafHash,
+                Seal = await seal.SealAsync(leafHash, CancellationToken.None),
+            });
+            db.Add(new ConsentPayload { EventId = prepared.EventId, Payload = prepared.Payload, Salt = salt });
+            var draft = prepared.Draft;
+            db.Add(new ConsentSubjectEvent
+            {
+                EventId = prepared.EventId,
+                SubjectId = draft.SubjectId,
+                ClientId = draft.ClientId,
+                PurposeId = draft.PurposeId,
+                State = draft.State,
+                OccurredAt = draft.OccurredAt,
+                LeafIndex = size,
+            });
+            Project(db, standing, prepared);
+            appended.Add(new AppendedConsentEvent(prepared.EventId, size, appendedAt, draft, prepared.ExpiresAt));
+            size++;
+        }
+
+        await db.SaveChangesAsync();
+        return appended;
+    }
+
+    /// <summary>The current state per subject, partner and purpose, moved by the event in the same transaction.</summary>
+    private static void Project(ComplianceDbContext db, List<ConsentStanding> standing, PreparedEvent prepared)
+    {
+        var draft = prepared.Draft;
+        var row = standing.FirstOrDefault(s => s.SubjectId == draft.SubjectId && s.ClientId == draft.ClientId && s.PurposeId == draft.PurposeId);
+        if (row is null)
+        {
+            row = new ConsentStanding { SubjectId = draft.SubjectId, ClientId = draft.ClientId, PurposeId = draft.PurposeId };
+            standing.Add(row);
+            db.Add(row);
+        }
+
+        row.State = draft.State;
+        row.EventId = prepared.EventId;
+        row.NoticeVersion = draft.NoticeVersion ?? row.NoticeVersion;
+        row.OccurredAt = draft.OccurredAt;
+        row.ExpiresAt = prepared.ExpiresAt;
+    }
+
+    /// <summary>PostgreSQL keeps microseconds: the time hashed into the leaf is the time stored.</summary>
+    public static DateTimeOffset Microseconds(DateTimeOffset at) => new(at.UtcTicks - (at.UtcTicks % 10), TimeSpan.Zero);
+
+    private sealed record Pending(IReadOnlyList<PreparedEvent> Events, TaskCompletionSource<IReadOnlyList<AppendedConsentEvent>> Done);
+}
+
+/// <summary>An event whose record is built, ready to append.</summary>
+internal sealed record PreparedEvent(Guid EventId, ConsentEventDraft Draft, byte[] Payload, DateTimeOffset? ExpiresAt);

@@ -1,0 +1,26 @@
+namespace Compliance.Oidc.Clients;
+
+/// <summary>A partner as the consent ledger names it: the controller of what it receives.</summary>
+/// <param name="ClientId">Its client id.</param>
+/// <param name="DisplayName">The name patients see.</param>
+/// <param name="Sector">The pairwise sector its <c>sub</c>s are computed for.</param>
+/// <param name="ControllerName">Its legal name as controller, when registered.</param>
+/// <param name="DpoContact">Its DPO's contact (<c>mailto:</c> or https), when registered.</param>
+/// <param name="NoticeUrl">Its privacy notice, when registered.</param>
+public sealed record Partner(string ClientId, string DisplayName, string Sector, string? ControllerName, string? DpoContact, string? NoticeUrl);
+
+/// <summary>The partners (registered, not removed clients), for modules other than the OpenID provider.</summary>
+public interface IPartnerDirectory
+{
+    /// <summary>The partner with this client id, or null when there is none (or it was removed).</summary>
+    ValueTask<Partner?> FindAsync(string clientId, CancellationToken cancellationToken);
+}
+
+internal sealed class PartnerDirectory(ClientRegistry clients) : IPartnerDirectory
+{
+    public async ValueTask<Partner?> FindAsync(string clientId, CancellationToken cancellationToken)
+    {
+        var client = await clients.FindAsync(clientId, cancellationToken);
+        return client is null ? null : new Partner(client.ClientId, client.DisplayName, client.Sector, null, null, null);
+    }
+}
