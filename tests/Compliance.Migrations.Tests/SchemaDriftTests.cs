@@ -1,4 +1,5 @@
 using Compliance.Audit;
+using Compliance.Consent;
 using Compliance.Data;
 using Compliance.Data.Model;
 using Compliance.Data.Storage;
@@ -99,6 +100,7 @@ public abstract class SchemaDriftTests<TStores>(TStores migrated) : IAsyncLifeti
             .AddComplianceKeys(configuration)
             .AddComplianceOidc(configuration)
             .AddComplianceNotices()
+            .AddComplianceConsent()
             .AddComplianceVault()
             .BuildServiceProvider();
     }

@@ -7,12 +7,13 @@
 -- Times are integers, as DateTimeOffsetToBinaryConverter stores them.
 
 CREATE TABLE "consent_leaves" (
-    "leaf_index" INTEGER NOT NULL CONSTRAINT "PK_consent_leaves" PRIMARY KEY CHECK ("leaf_index" >= 0),
+    "leaf_index" INTEGER NOT NULL CONSTRAINT "PK_consent_leaves" PRIMARY KEY,
     "event_id" TEXT NOT NULL,
     "appended_at" INTEGER NOT NULL,
     "payload_commitment" BLOB NOT NULL,
     "leaf_hash" BLOB NOT NULL,
-    "seal" BLOB NOT NULL
+    "seal" BLOB NOT NULL,
+    CONSTRAINT "ck_consent_leaves_leaf_index" CHECK (leaf_index >= 0)
 );
 
 CREATE UNIQUE INDEX "ux_consent_leaves_event_id" ON "consent_leaves" ("event_id");
@@ -24,11 +25,12 @@ CREATE TABLE "consent_payloads" (
 );
 
 CREATE TABLE "consent_checkpoints" (
-    "tree_size" INTEGER NOT NULL CONSTRAINT "PK_consent_checkpoints" PRIMARY KEY CHECK ("tree_size" > 0),
+    "tree_size" INTEGER NOT NULL CONSTRAINT "PK_consent_checkpoints" PRIMARY KEY,
     "root_hash" BLOB NOT NULL,
     "signed_at" INTEGER NOT NULL,
     "key_id" TEXT NOT NULL,
-    "jws" TEXT NOT NULL
+    "jws" TEXT NOT NULL,
+    CONSTRAINT "ck_consent_checkpoints_tree_size" CHECK (tree_size > 0)
 );
 
 CREATE TABLE "consent_subject_events" (

@@ -8,7 +8,7 @@ internal sealed class ConsentLeafConfiguration : IEntityTypeConfiguration<Consen
 {
     public void Configure(EntityTypeBuilder<ConsentLeaf> builder)
     {
-        builder.ToTable("consent_leaves");
+        builder.ToTable("consent_leaves", table => table.HasCheckConstraint("ck_consent_leaves_leaf_index", "leaf_index >= 0"));
         builder.HasKey(l => l.LeafIndex);
         builder.Property(l => l.LeafIndex).HasColumnName("leaf_index").ValueGeneratedNever();
         builder.Property(l => l.EventId).HasColumnName("event_id");
@@ -36,7 +36,7 @@ internal sealed class ConsentCheckpointConfiguration : IEntityTypeConfiguration<
 {
     public void Configure(EntityTypeBuilder<ConsentCheckpoint> builder)
     {
-        builder.ToTable("consent_checkpoints");
+        builder.ToTable("consent_checkpoints", table => table.HasCheckConstraint("ck_consent_checkpoints_tree_size", "tree_size > 0"));
         builder.HasKey(c => c.TreeSize);
         builder.Property(c => c.TreeSize).HasColumnName("tree_size").ValueGeneratedNever();
         builder.Property(c => c.RootHash).HasColumnName("root_hash").HasMaxLength(32);
