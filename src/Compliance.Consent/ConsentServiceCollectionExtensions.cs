@@ -23,6 +23,7 @@ public static class ConsentServiceCollectionExtensions
         services.TryAddScoped<LedgerSeal>();
         services.TryAddScoped<ConsentRecords>();
         services.TryAddScoped<IConsentLedger, ConsentLedger>();
+        services.TryAddScoped<ILedgerRedaction, LedgerRedaction>();
         return services;
     }
 }

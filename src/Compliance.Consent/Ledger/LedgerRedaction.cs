@@ -1,0 +1,32 @@
+using Compliance.Data.Model;
+using Microsoft.EntityFrameworkCore;
+
+namespace Compliance.Consent.Ledger;
+
+/// <summary>
+/// Erases a subject's consent records while the log stays verifiable: each payload and its salt become NULL (the one
+/// change the payload table accepts), and the derived lookups (the subject's events, the current state) are deleted.
+/// The leaves stay: they hold an index, an event id, a time and a commitment to a salted hash that nobody can open
+/// any more, so no purpose, state or day can be guessed back from them.
+/// </summary>
+public interface ILedgerRedaction
+{
+    /// <summary>Redacts every event of the subject in one transaction; returns how many were redacted. Idempotent.</summary>
+    Task<int> RedactSubjectAsync(Guid subjectId, CancellationToken cancellationToken);
+}
+
+internal sealed class LedgerRedaction(ComplianceDbContext db) : ILedgerRedaction
+{
+    public async Task<int> RedactSubjectAsync(Guid subjectId, CancellationToken cancellationToken)
+    {
+        await using var transaction = await db.Database.BeginTransactionAsync(cancellationToken);
+        var events = db.Set<ConsentSubjectEvent>().Where(e => e.SubjectId == subjectId).Select(e => e.EventId);
+        var redacted = await db.Set<ConsentPayload>()
+            .Where(p => events.Contains(p.EventId) && (p.Payload != null || p.Salt != null))
+            .ExecuteUpdateAsync(update => update.SetProperty(p => p.Payload, (byte[]?)null).SetProperty(p => p.Salt, (byte[]?)null), cancellationToken);
+        await db.Set<ConsentStanding>().Where(s => s.SubjectId == subjectId).ExecuteDeleteAsync(cancellationToken);
+        await db.Set<ConsentSubjectEvent>().Where(e => e.SubjectId == subjectId).ExecuteDeleteAsync(cancellationToken);
+        await transaction.CommitAsync(cancellationToken);
+        return redacted;
+    }
+}
