@@ -21,7 +21,7 @@ public static class CliApp
     /// <summary>Runs the command; <paramref name="input"/> is standard input, read only by options that say so (<c>--password-stdin</c>).</summary>
     public static async Task<int> RunAsync(string[] args, TextReader input, TextWriter output, TextWriter error)
     {
-        var root = new RootCommand("Compliance service administration: schema migrations, key custody, policies, OpenID clients, staff accounts.");
+        var root = new RootCommand("Compliance service administration: schema migrations, key custody, policies, OpenID clients, staff accounts, the consent ledger.");
         root.Options.Add(CliSettings.ConfigOption);
         root.Options.Add(CliSettings.SetOption);
         root.Options.Add(CliSettings.OperatorOption);
@@ -29,6 +29,7 @@ public static class CliApp
         root.Subcommands.Add(PoliciesCommand.Create());
         root.Subcommands.Add(ClientsCommand.Create());
         root.Subcommands.Add(KeysCommand.Create());
+        root.Subcommands.Add(LedgerCommand.Create());
         root.Subcommands.Add(DemoCommand.Create());
         root.Subcommands.Add(StaffCommand.Create(input));
 

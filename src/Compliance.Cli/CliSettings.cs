@@ -1,6 +1,7 @@
 using System.CommandLine;
 using Compliance.Audit;
 using Compliance.Audit.Trail;
+using Compliance.Consent;
 using Compliance.Data;
 using Compliance.Jobs;
 using Compliance.Keys;
@@ -76,6 +77,7 @@ internal static class CliSettings
             .AddComplianceAudit()
             .AddComplianceKeys(configuration)
             .AddComplianceOidc(configuration)
+            .AddComplianceConsent(configuration)
             .BuildServiceProvider();
 
     private static Option<string?> CreateOperatorOption()

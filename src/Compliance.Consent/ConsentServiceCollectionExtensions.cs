@@ -1,6 +1,13 @@
 using Compliance.Audit;
+using Compliance.Consent.Checkpoints;
+using Compliance.Consent.Decisions;
+using Compliance.Consent.Integrity;
 using Compliance.Consent.Ledger;
+using Compliance.Consent.Receipts;
 using Compliance.Data;
+using Compliance.Jobs;
+using Compliance.Oidc.Grants;
+using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.DependencyInjection.Extensions;
 
@@ -14,8 +21,10 @@ public static class ConsentServiceCollectionExtensions
     /// <c>AddComplianceData</c>, <c>AddComplianceKeys</c>, <c>AddCompliancePolicies</c> and <c>AddComplianceOidc</c>
     /// (the partners and their pairwise subjects). Safe to call twice.
     /// </summary>
-    public static IServiceCollection AddComplianceConsent(this IServiceCollection services)
+    public static IServiceCollection AddComplianceConsent(this IServiceCollection services, IConfiguration configuration)
     {
+        ArgumentNullException.ThrowIfNull(configuration);
+        services.AddOptions<ConsentOptions>().Bind(configuration.GetSection(ConsentOptions.SectionName)).ValidateDataAnnotations().ValidateOnStart();
         services.AddComplianceAudit();
         services.AddComplianceModelPart<LedgerModelPart>();
         services.TryAddSingleton(TimeProvider.System);
@@ -24,6 +33,16 @@ public static class ConsentServiceCollectionExtensions
         services.TryAddScoped<ConsentRecords>();
         services.TryAddScoped<IConsentLedger, ConsentLedger>();
         services.TryAddScoped<ILedgerRedaction, LedgerRedaction>();
+        services.TryAddSingleton<LeafHashes>();
+        services.TryAddScoped<LedgerCheckpoints>();
+        services.TryAddScoped<ILedgerCheckpoints>(provider => provider.GetRequiredService<LedgerCheckpoints>());
+        services.TryAddScoped<IConsentReceipts, ConsentReceipts>();
+        services.TryAddScoped<ILedgerIntegrity, LedgerIntegrity>();
+        services.AddRecurringWork<CheckpointWork>();
+
+        // The consent screen and the account pages record through the OpenID provider's seams.
+        services.Replace(ServiceDescriptor.Scoped<IConsentDecisions, LedgerConsentDecisions>());
+        services.Replace(ServiceDescriptor.Scoped<IPatientConsents, PatientConsents>());
         return services;
     }
 }

@@ -50,6 +50,15 @@ internal sealed class JobServerHost(
             },
             storage);
         recurring.AddOrUpdate<Reconciler>(Reconciler.RecurringJobId, reconciler => reconciler.RunAsync(CancellationToken.None), settings.ReconcileCron);
+        using (var scope = scopes.CreateScope())
+        {
+            foreach (var work in scope.ServiceProvider.GetServices<IRecurringWork>())
+            {
+                var id = work.Id;
+                recurring.AddOrUpdate<RecurringWorkJob>(id, job => job.RunAsync(id, CancellationToken.None), work.Cron);
+            }
+        }
+
         _firstPass = Task.Run(() => FirstPassAsync(cancellationToken), CancellationToken.None);
         return Task.CompletedTask;
     }

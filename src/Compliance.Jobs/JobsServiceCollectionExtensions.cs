@@ -52,6 +52,7 @@ public static class JobsServiceCollectionExtensions
         services.AddSingleton<IJobScheduler, HangfireJobScheduler>();
         services.AddScoped<DueWorkJob>();
         services.AddScoped<Reconciler>();
+        services.TryAddScoped<RecurringWorkJob>();
         services.AddSingleton<JobServerIdentity>();
 
         // After the stores' schema gate (registered by AddComplianceData), before the job server starts.
@@ -71,6 +72,14 @@ public static class JobsServiceCollectionExtensions
         where TWork : class, IDueWork
     {
         services.TryAddEnumerable(ServiceDescriptor.Scoped<IDueWork, TWork>());
+        return services;
+    }
+
+    /// <summary>Adds a kind of recurring work; every node with a job server schedules it. Safe to call twice.</summary>
+    public static IServiceCollection AddRecurringWork<TWork>(this IServiceCollection services)
+        where TWork : class, IRecurringWork
+    {
+        services.TryAddEnumerable(ServiceDescriptor.Scoped<IRecurringWork, TWork>());
         return services;
     }
 

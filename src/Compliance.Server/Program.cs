@@ -1,4 +1,5 @@
 using Compliance.Audit;
+using Compliance.Consent;
 using Compliance.Data;
 using Compliance.Jobs;
 using Compliance.Jobs.Notices;
@@ -31,6 +32,7 @@ builder.Services.AddComplianceAudit();
 builder.Services.AddComplianceVault();
 builder.Services.AddComplianceKeys(builder.Configuration);
 builder.Services.AddComplianceOidc(builder.Configuration);
+builder.Services.AddComplianceConsent(builder.Configuration);
 builder.Services.AddPolicyActivationRecord();
 
 var app = builder.Build();
@@ -44,6 +46,7 @@ return await app.RunComplianceAsync(pipeline =>
     pipeline.MapComplianceHealth();
     pipeline.MapComplianceMetrics();
     pipeline.MapComplianceOidc();
+    pipeline.MapComplianceConsent();
     pipeline.MapComplianceJobsDashboard(Compliance.Oidc.Staff.StaffPolicies.Admin);
     pipeline.MapOpenApi();
 });

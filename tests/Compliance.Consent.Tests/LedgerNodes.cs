@@ -28,7 +28,7 @@ public sealed class LedgerNodes(StoreFixture stores) : IAsyncDisposable
         var node = StoreServices.Build(stores, services =>
         {
             services.AddCompliancePolicies(configuration);
-            services.AddComplianceKeys(configuration).AddComplianceOidc(configuration).AddComplianceConsent();
+            services.AddComplianceKeys(configuration).AddComplianceOidc(configuration).AddComplianceConsent(configuration);
             configure?.Invoke(services);
         });
         _nodes.Add(node);

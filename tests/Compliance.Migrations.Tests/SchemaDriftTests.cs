@@ -100,7 +100,7 @@ public abstract class SchemaDriftTests<TStores>(TStores migrated) : IAsyncLifeti
             .AddComplianceKeys(configuration)
             .AddComplianceOidc(configuration)
             .AddComplianceNotices()
-            .AddComplianceConsent()
+            .AddComplianceConsent(configuration)
             .AddComplianceVault()
             .BuildServiceProvider();
     }

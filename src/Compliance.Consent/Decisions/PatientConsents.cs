@@ -1,0 +1,53 @@
+using Compliance.Consent.Ledger;
+using Compliance.Consent.Receipts;
+using Compliance.Data.Model;
+using Compliance.Oidc.Grants;
+using Compliance.Policies;
+using Microsoft.EntityFrameworkCore;
+
+namespace Compliance.Consent.Decisions;
+
+/// <summary>The patient's account pages over the ledger: current states, history, one-action withdrawal, receipts.</summary>
+internal sealed class PatientConsents(IConsentLedger ledger, IConsentReceipts receipts, ComplianceDbContext db, PolicySet policies, TimeProvider time) : IPatientConsents
+{
+    public async Task<IReadOnlyList<PatientConsent>> CurrentAsync(Guid subjectId, CancellationToken cancellationToken)
+    {
+        var now = time.GetUtcNow();
+        var rows = await db.Set<ConsentStanding>().AsNoTracking().Where(s => s.SubjectId == subjectId)
+            .OrderBy(s => s.ClientId).ThenBy(s => s.PurposeId).ToListAsync(cancellationToken);
+        return [.. rows.Select(row =>
+        {
+            var purpose = policies.FindPurpose(row.PurposeId);
+            var stands = purpose is not null && !purpose.Retired && LedgerConsentDecisions.Stands(row, purpose, now);
+            var state = ConsentStates.AllowsProcessing(row.State) && !stands && purpose is not null && LedgerConsentDecisions.InvalidatedByMaterialNotice(row, purpose, now)
+                ? ConsentState.Invalidated
+                : ConsentStates.AllowsProcessing(row.State) && row.ExpiresAt <= now ? ConsentState.Expired : row.State;
+            return new PatientConsent(row.ClientId, row.PurposeId, ConsentStates.Name(state), stands, row.NoticeVersion, row.OccurredAt, row.ExpiresAt);
+        })];
+    }
+
+    public async Task<IReadOnlyList<PatientConsentEvent>> HistoryAsync(Guid subjectId, CancellationToken cancellationToken) =>
+        [.. (await ledger.EventsAsync(subjectId, cancellationToken))
+            .Select(e => new PatientConsentEvent(e.EventId, e.ClientId, e.PurposeId, ConsentStates.Name(e.State), e.OccurredAt))];
+
+    public async Task<int> WithdrawAsync(Guid subjectId, string clientId, string? purposeId, string language, CancellationToken cancellationToken)
+    {
+        var now = time.GetUtcNow();
+        var standing = (await CurrentAsync(subjectId, cancellationToken))
+            .Where(c => c.Stands && c.ClientId == clientId && (purposeId is null || c.PurposeId == purposeId))
+            .ToList();
+        if (standing.Count == 0)
+        {
+            return 0;
+        }
+
+        await ledger.AppendAsync(
+            [.. standing.Select(c => new ConsentEventDraft(subjectId, clientId, c.PurposeId, ConsentState.Withdrawn, null,
+                language is "fr" or "en" ? language : "fr", ConsentMethods.AccountPage, LedgerConsentDecisions.PatientActor, now))],
+            cancellationToken);
+        return standing.Count;
+    }
+
+    public Task<byte[]?> ReceiptAsync(Guid subjectId, Guid eventId, CancellationToken cancellationToken) =>
+        receipts.ForSubjectAsync(subjectId, eventId, cancellationToken);
+}
