@@ -17,19 +17,23 @@ public sealed class LedgerNodes(StoreFixture stores) : IAsyncDisposable
 {
     private readonly List<ServiceProvider> _nodes = [];
 
-    public ServiceProvider Node(Action<IServiceCollection>? configure = null)
+    public ServiceProvider Node(IReadOnlyDictionary<string, string?>? extra = null)
     {
         var settings = new Dictionary<string, string?>(stores.Settings)
         {
             ["Keys:CreateKekIfMissing"] = "true",
             ["Policies:Directory"] = Path.Combine(AppContext.BaseDirectory, "policies"),
         };
+        foreach (var (key, value) in extra ?? new Dictionary<string, string?>())
+        {
+            settings[key] = value;
+        }
+
         var configuration = new ConfigurationBuilder().AddInMemoryCollection(settings).Build();
         var node = StoreServices.Build(stores, services =>
         {
             services.AddCompliancePolicies(configuration);
             services.AddComplianceKeys(configuration).AddComplianceOidc(configuration).AddComplianceConsent(configuration);
-            configure?.Invoke(services);
         });
         _nodes.Add(node);
         return node;
