@@ -14,4 +14,12 @@ public sealed class ConsentOptions
     [Required]
     [RegularExpression(@"^[0-9*/,\- ]{9,64}$", ErrorMessage = "Consent:CheckpointCron must be a cron expression such as '* * * * *'.")]
     public string CheckpointCron { get; set; } = "* * * * *";
+
+    /// <summary>
+    /// Where this node records the latest checkpoint it signed, outside the database, so that a database restored from
+    /// an older backup is noticed and refuses appends. Default: <c>ledger-witness.json</c> in the data folder on SQLite;
+    /// none on PostgreSQL unless set (put it on a volume that backups do not restore with the database).
+    /// </summary>
+    [MaxLength(4096)]
+    public string? WitnessFile { get; set; }
 }

@@ -34,6 +34,7 @@ public static class ConsentServiceCollectionExtensions
         services.TryAddScoped<IConsentLedger, ConsentLedger>();
         services.TryAddScoped<ILedgerRedaction, LedgerRedaction>();
         services.TryAddSingleton<LeafHashes>();
+        services.TryAddSingleton<LedgerWitness>();
         services.TryAddScoped<LedgerCheckpoints>();
         services.TryAddScoped<ILedgerCheckpoints>(provider => provider.GetRequiredService<LedgerCheckpoints>());
         services.TryAddScoped<IConsentReceipts, ConsentReceipts>();

@@ -133,6 +133,12 @@ public static class AuditEventTypes
     /// <summary>A patient withdrew a consent. Subject: the pseudonymous subject. Details: client_id.</summary>
     public static readonly AuditEventType ConsentWithdrawn = new(4002, "consent.withdrawn");
 
+    /// <summary>
+    /// An operator accepted the consent ledger as the store holds it, behind a checkpoint this node had recorded (a
+    /// database restored from a backup). Details: the store's tree size, the recorded tree size.
+    /// </summary>
+    public static readonly AuditEventType LedgerReconciled = new(4003, "consent.ledger_reconciled");
+
     /// <summary>Every type, for reports and for the test that keeps ids unique.</summary>
     public static IReadOnlyList<AuditEventType> All { get; } =
     [
@@ -143,6 +149,6 @@ public static class AuditEventTypes
         StaffAdded, StaffRemoved, StaffSignedIn, StaffSignInRefused, StaffSecondFactorEnrolled, StaffSignedOut, StaffPagePatientRefused, StaffAccessDenied,
         NoticeDelivered,
         JobsDashboardAction,
-        ConsentGiven, ConsentRefused, ConsentWithdrawn,
+        ConsentGiven, ConsentRefused, ConsentWithdrawn, LedgerReconciled,
     ];
 }

@@ -25,6 +25,7 @@ internal static class LedgerCommand
         ledger.Subcommands.Add(Checkpoint());
         ledger.Subcommands.Add(Keys());
         ledger.Subcommands.Add(VerifyReceipt());
+        ledger.Subcommands.Add(Reconcile());
         return ledger;
     }
 
@@ -90,6 +91,26 @@ internal static class LedgerCommand
         {
             var keys = await services.GetRequiredService<IAttestationKeys>().AllAsync(cancellationToken);
             await parse.InvocationConfiguration.Output.WriteLineAsync(AttestationVerifier.KeySetJson(keys));
+            return CliApp.Ok;
+        }));
+        return command;
+    }
+
+    private static Command Reconcile()
+    {
+        var accept = new Option<bool>("--accept-store") { Description = "Required: accept the ledger as the store now holds it (after a restore). Audited.", Required = true };
+        var command = new Command(
+            "reconcile",
+            "After a database restore, the ledger holds fewer events than a checkpoint this node recorded, and appends are refused. Run `compliance ledger verify` "
+            + "first, tell the partners and auditors who keep checkpoints, then accept the store: appends resume from what it holds.")
+        {
+            accept,
+        };
+        command.SetAction(OnServices(async (parse, services, cancellationToken) =>
+        {
+            var (store, recorded) = await services.GetRequiredService<ILedgerCheckpoints>().AcceptStoreAsync(cancellationToken);
+            await parse.InvocationConfiguration.Output.WriteLineAsync(
+                $"Accepted the ledger as the store holds it (checkpointed size {store}; this node had recorded {recorded?.ToString(System.Globalization.CultureInfo.InvariantCulture) ?? "none"}). Appends resume.");
             return CliApp.Ok;
         }));
         return command;

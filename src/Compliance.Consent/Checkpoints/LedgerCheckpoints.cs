@@ -1,3 +1,5 @@
+using System.Text.Json;
+using Compliance.Audit.Trail;
 using Compliance.Consent.Ledger;
 using Compliance.Consent.Merkle;
 using Compliance.Data.Model;
@@ -29,13 +31,23 @@ public interface ILedgerCheckpoints
 
     /// <summary>RFC 9162 consistency proof between two tree sizes; null when they are out of range.</summary>
     Task<IReadOnlyList<byte[]>?> ConsistencyProofAsync(long firstSize, long secondSize, CancellationToken cancellationToken);
+
+    /// <summary>
+    /// An operator's decision, after a restore: the ledger is what the store holds. This node's witness is set to the
+    /// store's latest checkpoint (audited, with both sizes), and appends resume. Returns (the store's checkpointed
+    /// size, the size the witness had recorded).
+    /// </summary>
+    Task<(long StoreSize, long? RecordedSize)> AcceptStoreAsync(CancellationToken cancellationToken);
 }
 
 internal sealed class LedgerCheckpoints(
     ComplianceDbContext db,
     LeafHashes leaves,
+    LedgerWitness witness,
     IAttestationKeys attestation,
     IOptions<OidcOptions> oidc,
+    IAuditTrail trail,
+    IAuditActor actor,
     TimeProvider time) : ILedgerCheckpoints
 {
     /// <summary>The log's name in every checkpoint: this issuer's ledger.</summary>
@@ -74,7 +86,9 @@ internal sealed class LedgerCheckpoints(
                 "checkpoint_failed", "The checkpoint could not be stored.");
         }
 
-        return View(row);
+        var signed = View(row);
+        witness.Record(signed);
+        return signed;
     }
 
     public async Task<IReadOnlyList<SignedCheckpoint>> ListAsync(long afterSize, int limit, CancellationToken cancellationToken) =>
@@ -111,6 +125,27 @@ internal sealed class LedgerCheckpoints(
         }
 
         return MerkleTree.ConsistencyProof(await leaves.UpToAsync(secondSize, cancellationToken), firstSize, secondSize);
+    }
+
+    public async Task<(long StoreSize, long? RecordedSize)> AcceptStoreAsync(CancellationToken cancellationToken)
+    {
+        var recorded = witness.Latest()?.TreeSize;
+        var latest = await db.Set<ConsentCheckpoint>().AsNoTracking().OrderByDescending(c => c.TreeSize).FirstOrDefaultAsync(cancellationToken);
+        if (latest is null)
+        {
+            witness.Clear();
+        }
+        else
+        {
+            witness.Record(View(latest), force: true);
+        }
+
+        await trail.RecordAsync(AuditEventTypes.LedgerReconciled, actor.Name, null, JsonSerializer.Serialize(new Dictionary<string, long?>
+        {
+            ["store_tree_size"] = latest?.TreeSize ?? 0,
+            ["recorded_tree_size"] = recorded,
+        }), cancellationToken);
+        return (latest?.TreeSize ?? 0, recorded);
     }
 
     private async Task<long> SizeAsync(CancellationToken cancellationToken) =>

@@ -1,5 +1,6 @@
 using System.Security.Cryptography;
 using System.Threading.Channels;
+using Compliance.Consent.Checkpoints;
 using Compliance.Consent.Merkle;
 using Compliance.Data.Model;
 using Microsoft.EntityFrameworkCore;
@@ -15,7 +16,7 @@ namespace Compliance.Consent.Ledger;
 /// written wait and go together in the next one (group commit), so that one fsync and one lock serve many patients.
 /// An append returns only after the commit that holds it; the events of one call are appended together or not at all.
 /// </summary>
-internal sealed class LedgerAppender(IServiceScopeFactory scopes, TimeProvider time, ILogger<LedgerAppender> logger) : IAsyncDisposable
+internal sealed class LedgerAppender(IServiceScopeFactory scopes, LedgerWitness witness, TimeProvider time, ILogger<LedgerAppender> logger) : IAsyncDisposable
 {
     /// <summary>The advisory lock of the ledger's appends ("Consent" in ASCII, then 1).</summary>
     public const long AdvisoryLockKey = 0x436F_6E73_656E_7401;
@@ -155,7 +156,16 @@ internal sealed class LedgerAppender(IServiceScopeFactory scopes, TimeProvider t
         if (published > size)
         {
             throw new ConsentLedgerException("ledger_behind_checkpoint",
-                $"The ledger holds {size} events but a checkpoint of {published} was published: the store was restored from an older backup or rows were deleted. Appends are refused until an operator reconciles it (compliance ledger verify).");
+                $"The ledger holds {size} events but a checkpoint of {published} was published: rows were deleted. Appends are refused until an operator reconciles it (compliance ledger verify).");
+        }
+
+        if (witness.Latest() is { } seen && (seen.TreeSize > size
+            || await db.Set<ConsentCheckpoint>().Where(c => c.TreeSize == seen.TreeSize).Select(c => c.RootHash).FirstOrDefaultAsync() is not { } root
+            || !root.AsSpan().SequenceEqual(seen.Root)))
+        {
+            throw new ConsentLedgerException("ledger_behind_checkpoint",
+                $"This node published a checkpoint of {seen.TreeSize} events that the store no longer holds as signed (it holds {size}): the database was restored from an older backup. "
+                + "Appends are refused until an operator reconciles it (compliance ledger verify, then compliance ledger reconcile --accept-store).");
         }
 
         var subjects = drafts.Select(d => d.Draft.SubjectId).Distinct().ToList();
