@@ -2,7 +2,7 @@ namespace Compliance.Keys;
 
 /// <summary>
 /// Key-encryption key rotation by re-wrapping: every stored key (signing keys, keyed-hash secrets, Data Protection
-/// keys) is unwrapped by the KEK that wrapped it and wrapped again by the current one. Data is never re-encrypted:
+/// keys, the current attestation key) is unwrapped by the KEK that wrapped it and wrapped again by the current one. Data is never re-encrypted:
 /// only the wrapped keys change.
 /// </summary>
 public interface IKekRotation

@@ -1,4 +1,5 @@
 using Compliance.Data.Model;
+using Compliance.Keys.Attestation;
 using Compliance.Keys.Hashing;
 using Compliance.Keys.Signing;
 using Microsoft.EntityFrameworkCore;
@@ -10,5 +11,6 @@ internal sealed class KeysModelPart : IComplianceModelPart
     public void Configure(ModelBuilder modelBuilder) => modelBuilder
         .ApplyConfiguration(new SigningKeyConfiguration())
         .ApplyConfiguration(new KeyedHashSecretConfiguration())
-        .ApplyConfiguration(new DataProtection.DataProtectionKeyConfiguration());
+        .ApplyConfiguration(new DataProtection.DataProtectionKeyConfiguration())
+        .ApplyConfiguration(new AttestationKeyConfiguration());
 }

@@ -40,6 +40,20 @@ public sealed class KeysOptions : KekSettings
     /// exceed the longest lifetime of a token it signed (the OIDC module checks that relation).
     /// </summary>
     public int RetiredKeyPublishDays { get; set; } = 2;
+
+    /// <summary>The attestation key (section <c>Keys:Attestation</c>): it signs the consent ledger's checkpoints and receipts.</summary>
+    public AttestationKeyOptions Attestation { get; set; } = new();
+}
+
+/// <summary>Settings of the attestation key (section <c>Keys:Attestation</c>).</summary>
+public sealed class AttestationKeyOptions
+{
+    /// <summary>
+    /// How long an attestation key signs before it is replaced, in days. Default 365; 30 to 1825. An older key is
+    /// rotated when it is next used to sign, or by <c>compliance keys rotate-attestation-key</c>. Retired keys stay
+    /// published forever, so this bounds what a leaked key can sign, not how long receipts verify.
+    /// </summary>
+    public int RotationDays { get; set; } = 365;
 }
 
 /// <summary>Which key-encryption key (KEK) wraps the stored keys, and where it is kept.</summary>

@@ -9,6 +9,8 @@ internal sealed class KeysOptionsValidator : IValidateOptions<KeysOptions>
     public const int MaxLifetimeDays = 365;
     public const int MinPublishDays = 1;
     public const int MaxPublishDays = 90;
+    public const int MinAttestationRotationDays = 30;
+    public const int MaxAttestationRotationDays = 1825;
 
     public ValidateOptionsResult Validate(string? name, KeysOptions options)
     {
@@ -39,6 +41,15 @@ internal sealed class KeysOptionsValidator : IValidateOptions<KeysOptions>
         if (options.RetiredKeyPublishDays is < MinPublishDays or > MaxPublishDays)
         {
             failures.Add($"Keys:RetiredKeyPublishDays: {options.RetiredKeyPublishDays} is out of range; expected {MinPublishDays} to {MaxPublishDays}.");
+        }
+
+        if (options.Attestation is null)
+        {
+            failures.Add("Keys:Attestation: must not be empty; leave it unset for the defaults.");
+        }
+        else if (options.Attestation.RotationDays is < MinAttestationRotationDays or > MaxAttestationRotationDays)
+        {
+            failures.Add($"Keys:Attestation:RotationDays: {options.Attestation.RotationDays} is out of range; expected {MinAttestationRotationDays} to {MaxAttestationRotationDays}.");
         }
 
         return failures.Count == 0 ? ValidateOptionsResult.Success : ValidateOptionsResult.Fail(failures);

@@ -1,6 +1,7 @@
 using Compliance.Audit;
 using Compliance.Data;
 using Compliance.Data.Storage;
+using Compliance.Keys.Attestation;
 using Compliance.Keys.DataProtection;
 using Compliance.Keys.Encryption;
 using Compliance.Keys.Escrow;
@@ -21,7 +22,8 @@ public static class KeysServiceCollectionExtensions
 {
     /// <summary>
     /// Registers key custody: <see cref="KeysOptions"/> (section <c>Keys</c>, validated at start-up), the local-file
-    /// <see cref="IKeyEncryptionKey"/> (unless another KEK was registered before), the <see cref="ISigningKeys"/> ring,
+    /// <see cref="IKeyEncryptionKey"/> (unless another KEK was registered before), the <see cref="ISigningKeys"/> ring, the
+    /// <see cref="IAttestationKeys"/>,
     /// the <see cref="IKeyedHash"/>, <see cref="IKekProvisioning"/>, this module's tables in the compliance store, a
     /// start-up check that refuses a missing local KEK unless it may be created (see
     /// <see cref="KeysOptions.CreateKekIfMissing"/>), and a hosted service that ensures and rotates the signing keys at
@@ -51,6 +53,7 @@ public static class KeysServiceCollectionExtensions
         services.TryAddSingleton<IKeyEncryptionKey>(provider => provider.GetRequiredService<KeyEncryptionKeys>());
         services.TryAddSingleton<ISigningKeys, SigningKeyRing>();
         services.TryAddSingleton<IKeyedHash, KeyedHash>();
+        services.TryAddSingleton<IAttestationKeys, AttestationKeyRing>();
         services.TryAddSingleton<KekProvisioning>();
         services.TryAddSingleton<IKekRotation, KekRotation>();
         services.TryAddSingleton<IKekEscrow, KekEscrow>();

@@ -50,6 +50,18 @@ public static class AuditEventTypes
     /// <summary>A keyed-hash secret (it derives pairwise subjects) was created for a purpose. Details: purpose.</summary>
     public static readonly AuditEventType KeyedHashSecretCreated = new(1010, "keys.keyed_hash_secret_created");
 
+    /// <summary>The first attestation key (it signs the consent ledger's checkpoints and receipts) was created. Details: kid, valid_from.</summary>
+    public static readonly AuditEventType AttestationKeyCreated = new(1011, "keys.attestation_key_created");
+
+    /// <summary>
+    /// The attestation key was rotated: the current key retired (its private key destroyed, its public key kept
+    /// published) and a new one made current. Details: retired_kid, retired_at, kid, valid_from, reason (age, operator, compromise).
+    /// </summary>
+    public static readonly AuditEventType AttestationKeyRotated = new(1012, "keys.attestation_key_rotated");
+
+    /// <summary>An attestation key was marked compromised: its signatures from a time on are void. Details: kid, compromised_from, previous (an earlier mark it replaced, if any).</summary>
+    public static readonly AuditEventType AttestationKeyCompromised = new(1013, "keys.attestation_key_compromised");
+
     /// <summary>An OpenID client (partner) was registered. Details: client_id, type, auth method, sector, scopes, grant types.</summary>
     public static readonly AuditEventType ClientRegistered = new(2000, "client.registered");
 
@@ -144,6 +156,7 @@ public static class AuditEventTypes
     [
         SchemaMigrated, PolicySetActivated, SigningKeyCreated, SigningKeysPurged, DataProtectionKeyCreated, KeyEncryptionKeyCreated,
         SigningKeyRevoked, KeyEncryptionKeyInUse, KeyEncryptionKeyRotated, KeyEscrowExported, KeyedHashSecretCreated,
+        AttestationKeyCreated, AttestationKeyRotated, AttestationKeyCompromised,
         ClientRegistered, ClientUpdated, ClientSecretRotated, ClientRemoved,
         RecoveryCodeUsed, SecondFactorEnabled, SecondFactorRemoved, PasswordChanged, RecoveryCodesRegenerated, PasskeyRefused,
         StaffAdded, StaffRemoved, StaffSignedIn, StaffSignInRefused, StaffSecondFactorEnrolled, StaffSignedOut, StaffPagePatientRefused, StaffAccessDenied,

@@ -1,4 +1,5 @@
 using System.CommandLine;
+using System.Globalization;
 using System.Text.Json;
 using Compliance.Audit.Trail;
 using Compliance.Data;
@@ -41,6 +42,8 @@ internal static class KeysCommand
         keys.Subcommands.Add(init);
         keys.Subcommands.Add(RotateKek());
         keys.Subcommands.Add(RevokeSigningKey());
+        keys.Subcommands.Add(RotateAttestationKey());
+        keys.Subcommands.Add(CompromiseAttestationKey());
         keys.Subcommands.Add(List());
         keys.Subcommands.Add(ExportEscrow());
         keys.Subcommands.Add(OpenEscrow());
@@ -63,7 +66,7 @@ internal static class KeysCommand
         var pace = new Option<double?>("--keys-per-second") { Description = "At most this many keys per second, to stay under an HSM's or a key vault's rate limit. Default: no limit." };
         var command = new Command(
             "rotate-kek",
-            "Re-wrap every stored key (signing keys, keyed-hash secrets, Data Protection keys) under the current key-encryption key (Keys:Kek...), "
+            "Re-wrap every stored key (signing keys, keyed-hash secrets, Data Protection keys, the attestation key) under the current key-encryption key (Keys:Kek...), "
             + "unwrapping with the previous one (Keys:Previous...) or an earlier version of the current one. Data is not re-encrypted. "
             + "Safe to interrupt: run it again to finish.")
         {
@@ -110,6 +113,58 @@ internal static class KeysCommand
         }));
         return command;
     }
+
+    private static Command RotateAttestationKey()
+    {
+        var command = new Command(
+            "rotate-attestation-key",
+            "Retire the attestation key (it signs the consent ledger's checkpoints and receipts) and make a new one current. "
+            + "The retired key's private key is destroyed; its public key stays published, so what it signed still verifies.");
+        command.SetAction(OnServices(async (parse, services, cancellationToken) =>
+        {
+            var key = await services.GetRequiredService<IAttestationKeys>().RotateAsync(cancellationToken);
+            await parse.InvocationConfiguration.Output.WriteLineAsync(
+                $"The attestation key {key.KeyId} signs from {Rfc3339(key.ValidFrom)}; every node uses it within 10 seconds.");
+            return CliApp.Ok;
+        }));
+        return command;
+    }
+
+    private static Command CompromiseAttestationKey()
+    {
+        var kid = new Argument<string>("kid") { Description = "The kid of the compromised attestation key, as `compliance keys list` shows it." };
+        var from = new Option<string>("--from")
+        {
+            Description = "From when its signatures are void: an RFC 3339 UTC time such as 2026-12-01T10:00:00Z, not in the future, not before the key was valid. When unsure, the earlier.",
+            Required = true,
+        };
+        var command = new Command(
+            "compromise-attestation-key",
+            "Mark an attestation key compromised from a time: what it signed from then on no longer verifies. If it is the current key, a new one replaces it first. "
+            + "Running it again with the same time changes nothing; an earlier time replaces a later one.")
+        {
+            kid,
+            from,
+        };
+        command.SetAction(OnServices(async (parse, services, cancellationToken) =>
+        {
+            var text = parse.GetRequiredValue(from);
+            if (!DateTimeOffset.TryParseExact(text, ["yyyy-MM-dd'T'HH:mm:ss'Z'", "yyyy-MM-dd'T'HH:mm:ss.FFFFFFF'Z'"], CultureInfo.InvariantCulture,
+                DateTimeStyles.AssumeUniversal | DateTimeStyles.AdjustToUniversal, out var time))
+            {
+                await parse.InvocationConfiguration.Error.WriteLineAsync("--from: expected an RFC 3339 UTC time such as 2026-12-01T10:00:00Z.");
+                return CliApp.UsageError;
+            }
+
+            var key = await services.GetRequiredService<IAttestationKeys>().MarkCompromisedAsync(parse.GetRequiredValue(kid), time, cancellationToken);
+            await parse.InvocationConfiguration.Output.WriteLineAsync(
+                $"The attestation key {key.KeyId} is compromised from {Rfc3339(key.CompromisedFrom!.Value)}: what it signed from then on no longer verifies. The published key set says so.");
+            return CliApp.Ok;
+        }));
+        return command;
+    }
+
+    private static string Rfc3339(DateTimeOffset time) => time.UtcDateTime.ToString("yyyy-MM-dd'T'HH:mm:ss'Z'", CultureInfo.InvariantCulture);
 
     private static Command ExportEscrow()
     {
@@ -169,7 +224,7 @@ internal static class KeysCommand
 
     private static Command List()
     {
-        var command = new Command("list", "List the token signing keys (kid, algorithm, generation, activation) and the key-encryption keys that wrap the stored keys.");
+        var command = new Command("list", "List the token signing keys (kid, algorithm, generation, activation), the attestation keys (kid, valid from, retired, compromised) and the key-encryption keys that wrap the stored keys.");
         command.SetAction(OnServices(async (parse, services, cancellationToken) =>
         {
             var output = parse.InvocationConfiguration.Output;
@@ -178,6 +233,14 @@ internal static class KeysCommand
             foreach (var key in census.SigningKeys)
             {
                 await output.WriteLineAsync($"{key.KeyId}\t{key.Algorithm}\t{key.Generation}\t{key.ActivatesAt:yyyy-MM-ddTHH:mm:ssZ}\t{key.KekId}");
+            }
+
+            await output.WriteLineAsync();
+            await output.WriteLineAsync("attestation kid\tvalid_from\tretired_at\tcompromised_from");
+            foreach (var key in await services.GetRequiredService<IAttestationKeys>().AllAsync(cancellationToken))
+            {
+                await output.WriteLineAsync(
+                    $"{key.KeyId}\t{Rfc3339(key.ValidFrom)}\t{(key.RetiredAt is { } retired ? Rfc3339(retired) : "-")}\t{(key.CompromisedFrom is { } compromised ? Rfc3339(compromised) : "-")}");
             }
 
             await output.WriteLineAsync();

@@ -3,6 +3,7 @@ using System.Text.Json;
 using System.Xml.Linq;
 using Compliance.Audit.Trail;
 using Compliance.Data.Model;
+using Compliance.Keys.Attestation;
 using Compliance.Keys.DataProtection;
 using Compliance.Keys.Hashing;
 using Compliance.Keys.Signing;
@@ -73,6 +74,18 @@ internal sealed class KekRotation(IKeyEncryptionKey kek, IServiceScopeFactory sc
                 .SetProperty(k => k.KekAlgorithm, wrapped.Algorithm)
                 .SetProperty(k => k.WrappedSecret, wrapped.Ciphertext), cancellationToken);
             options.Progress?.Invoke($"Re-wrapped the keyed-hash secret of purpose {secret.Purpose}.");
+        }
+
+        // Only the current attestation key (and one retiring at this moment) still has a private key to re-wrap.
+        foreach (var key in await db.Set<AttestationKeyRecord>().AsNoTracking().Where(k => k.KekId != null && k.KekId != target).ToListAsync(cancellationToken))
+        {
+            await pace.WaitAsync(cancellationToken);
+            var wrapped = await RewrapAsync(new WrappedKey(key.KekId!, key.KekAlgorithm!, key.WrappedPrivateKey!), cancellationToken);
+            rewrapped += await db.Set<AttestationKeyRecord>().Where(k => k.KeyId == key.KeyId && k.KekId == key.KekId).ExecuteUpdateAsync(set => set
+                .SetProperty(k => k.KekId, wrapped.KeyId)
+                .SetProperty(k => k.KekAlgorithm, wrapped.Algorithm)
+                .SetProperty(k => k.WrappedPrivateKey, wrapped.Ciphertext), cancellationToken);
+            options.Progress?.Invoke($"Re-wrapped the attestation key {key.KeyId}.");
         }
 
         foreach (var key in await db.Set<DataProtectionKey>().AsNoTracking().ToListAsync(cancellationToken))

@@ -1,4 +1,5 @@
 using Compliance.Data.Model;
+using Compliance.Keys.Attestation;
 using Compliance.Keys.DataProtection;
 using Compliance.Keys.Hashing;
 using Compliance.Keys.Signing;
@@ -8,7 +9,8 @@ namespace Compliance.Keys.Encryption;
 
 /// <summary>
 /// The keys of this module that the compliance store holds wrapped by a key-encryption key, counted by the KEK that
-/// wrapped them: signing keys, keyed-hash secrets and Data Protection keys.
+/// wrapped them: signing keys, keyed-hash secrets, Data Protection keys and attestation keys (only those whose private
+/// key is still kept: a retired attestation key has none).
 /// </summary>
 internal sealed record WrappedKeyCensus(IReadOnlyDictionary<string, int> ByKek)
 {
@@ -20,9 +22,10 @@ internal sealed record WrappedKeyCensus(IReadOnlyDictionary<string, int> ByKek)
     {
         var signing = await db.Set<SigningKey>().GroupBy(k => k.KekId).Select(g => new { KekId = g.Key, Count = g.Count() }).ToListAsync(cancellationToken);
         var secrets = await db.Set<KeyedHashSecret>().GroupBy(k => k.KekId).Select(g => new { KekId = g.Key, Count = g.Count() }).ToListAsync(cancellationToken);
+        var attestation = await db.Set<AttestationKeyRecord>().Where(k => k.KekId != null).GroupBy(k => k.KekId!).Select(g => new { KekId = g.Key, Count = g.Count() }).ToListAsync(cancellationToken);
         var dataProtection = await db.Set<DataProtectionKey>().Select(k => k.Xml).ToListAsync(cancellationToken);
         var byKek = new Dictionary<string, int>(StringComparer.Ordinal);
-        foreach (var (kekId, count) in signing.Select(k => (k.KekId, k.Count)).Concat(secrets.Select(k => (k.KekId, k.Count))))
+        foreach (var (kekId, count) in signing.Select(k => (k.KekId, k.Count)).Concat(secrets.Select(k => (k.KekId, k.Count))).Concat(attestation.Select(k => (k.KekId, k.Count))))
         {
             byKek[kekId] = byKek.GetValueOrDefault(kekId) + count;
         }
