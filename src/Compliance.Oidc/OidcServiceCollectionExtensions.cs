@@ -17,6 +17,7 @@ using Compliance.Oidc.Ui;
 using Microsoft.AspNetCore.Authentication;
 using Microsoft.AspNetCore.Authentication.Cookies;
 using Microsoft.AspNetCore.Authorization;
+using Compliance.Policies;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.DataProtection;
 using Microsoft.AspNetCore.Http;
@@ -43,6 +44,9 @@ public static class OidcServiceCollectionExtensions
     public static IServiceCollection AddComplianceOidc(this IServiceCollection services, IConfiguration configuration)
     {
         ArgumentNullException.ThrowIfNull(configuration);
+
+        // Purposes decide which scopes exist and who must be shown as controller: the provider cannot run without them.
+        services.AddCompliancePolicies(configuration);
         if (services.Any(d => d.ServiceType == typeof(OidcMarker)))
         {
             return services;

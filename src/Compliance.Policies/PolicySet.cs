@@ -10,6 +10,7 @@ public sealed class PolicySet
     private readonly Dictionary<string, DataCategory> categoriesById;
     private readonly Dictionary<string, RetentionRule> rulesByCategory;
     private readonly Dictionary<string, RegisterEntry> entriesById;
+    private readonly Dictionary<string, Purpose> purposesByScope;
 
     internal PolicySet(
         string sourceDirectory,
@@ -31,6 +32,9 @@ public sealed class PolicySet
         categoriesById = dataCategories.ToDictionary(category => category.Id, StringComparer.Ordinal);
         rulesByCategory = retentionRules.ToDictionary(rule => rule.DataCategory.Id, StringComparer.Ordinal);
         entriesById = register.ToDictionary(entry => entry.Id, StringComparer.Ordinal);
+        purposesByScope = purposes.SelectMany(purpose => purpose.Scopes.Select(scope => (scope, purpose)))
+            .ToDictionary(pair => pair.scope, pair => pair.purpose, StringComparer.Ordinal);
+        Scopes = [.. purposesByScope.Keys.Order(StringComparer.Ordinal)];
     }
 
     /// <summary>The full path the files were read from.</summary>
@@ -56,7 +60,16 @@ public sealed class PolicySet
     /// <summary>The Art. 30 register of processing activities.</summary>
     public IReadOnlyList<RegisterEntry> Register { get; }
 
+    /// <summary>Every OpenID Connect scope that rests on a purpose, retired purposes included, in ordinal order.</summary>
+    public IReadOnlyList<string> Scopes { get; }
+
     public Purpose? FindPurpose(string id) => purposesById.GetValueOrDefault(id);
+
+    /// <summary>
+    /// The purpose <paramref name="scope"/> rests on, or null when no purpose declares it (<c>openid</c>,
+    /// <c>offline_access</c>, a client's API scope). The purpose may be <see cref="Purpose.Retired"/>: check it.
+    /// </summary>
+    public Purpose? PurposeForScope(string scope) => purposesByScope.GetValueOrDefault(scope);
 
     public DataCategory? FindDataCategory(string id) => categoriesById.GetValueOrDefault(id);
 

@@ -7,6 +7,10 @@ namespace Compliance.Policies;
 /// <summary>
 /// Loads the policies while the host is starting, before any other hosted service (and so before
 /// the web server) starts: a broken policy file stops the host instead of failing the first request.
+/// Then, when an <see cref="IPolicyReferences"/> is registered (the consent ledger), refuses to start
+/// with files that no longer declare a purpose or notice version that events reference; this runs
+/// in <see cref="StartAsync"/>, after every start-up gate has migrated the stores, and before the web
+/// server starts.
 /// </summary>
 internal sealed class PolicyStartupCheck(IServiceProvider services, ILogger<PolicyStartupCheck> logger) : IHostedLifecycleService
 {
@@ -28,7 +32,27 @@ internal sealed class PolicyStartupCheck(IServiceProvider services, ILogger<Poli
         return Task.CompletedTask;
     }
 
-    public Task StartAsync(CancellationToken cancellationToken) => Task.CompletedTask;
+    public async Task StartAsync(CancellationToken cancellationToken)
+    {
+        await using var scope = services.CreateAsyncScope();
+        var references = scope.ServiceProvider.GetService<IPolicyReferences>();
+        if (references is null)
+        {
+            return;
+        }
+
+        var policies = services.GetRequiredService<PolicySet>();
+        var referenced = await references.ReferencedAsync(cancellationToken);
+        var errors = PolicyReferences.Check(policies, referenced);
+        if (errors.Count > 0)
+        {
+            var lines = string.Join("; ", errors);
+            logger.PolicyReferencesMissing(errors.Count, lines);
+            throw new PolicyValidationException(errors);
+        }
+
+        logger.PolicyReferencesChecked(referenced.Count);
+    }
 
     public Task StartedAsync(CancellationToken cancellationToken) => Task.CompletedTask;
 

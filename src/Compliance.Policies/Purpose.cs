@@ -26,15 +26,47 @@ public sealed record Purpose(
     /// </summary>
     public bool DefaultEnabled => Consent?.DefaultEnabled ?? true;
 
+    /// <summary>
+    /// The OpenID Connect scopes that rest on this purpose (<c>purposes[].scopes</c>): a client receives them only while
+    /// the purpose's legal basis stands, for a consent-based purpose only while the patient's consent stands. Empty when
+    /// no scope rests on it. Unique across all purposes.
+    /// </summary>
+    public IReadOnlyList<string> Scopes { get; init; } = [];
+
+    /// <summary>
+    /// True when the purpose is retired (<c>retired: true</c>): it stays declared because consent events reference it,
+    /// but it offers no scope to new requests and is never asked for.
+    /// </summary>
+    public bool Retired { get; init; }
+
     /// <summary>Every notice version of this purpose, oldest first; empty when no consent is collected.</summary>
     public IReadOnlyList<NoticeVersion> Notices => Consent?.Notices ?? [];
 
-    /// <summary>The notice version in force at <paramref name="at"/> (the latest whose effective date has passed), if any.</summary>
+    /// <summary>
+    /// The notice version in force at <paramref name="at"/>: the latest non-retired one whose effective date has passed,
+    /// if any. A retired version is never current, even when it is the latest.
+    /// </summary>
     public NoticeVersion? CurrentNotice(DateTimeOffset at)
     {
         var day = DateOnly.FromDateTime(at.UtcDateTime);
-        return Notices.Where(notice => notice.EffectiveFrom <= day).MaxBy(notice => notice.EffectiveFrom);
+        return Notices.Where(notice => !notice.Retired && notice.EffectiveFrom <= day).MaxBy(notice => notice.EffectiveFrom);
     }
+
+    /// <summary>
+    /// The effective date of the latest material, non-retired notice version in force at <paramref name="at"/>, or null
+    /// when none is. A consent given under a notice version whose effective date is earlier than this date is
+    /// invalidated (DPV <c>Invalidated</c>) and must be asked again; a non-material version changes nothing.
+    /// </summary>
+    public DateOnly? MaterialSince(DateTimeOffset at)
+    {
+        var day = DateOnly.FromDateTime(at.UtcDateTime);
+        return Notices.Where(notice => notice.Material && !notice.Retired && notice.EffectiveFrom <= day)
+            .Select(notice => (DateOnly?)notice.EffectiveFrom).Max();
+    }
+
+    /// <summary>The notice version named <paramref name="version"/>, retired or not, or null when it is not declared.</summary>
+    public NoticeVersion? FindNotice(string version) =>
+        Notices.FirstOrDefault(notice => string.Equals(notice.Version, version, StringComparison.Ordinal));
 }
 
 /// <summary>The terms of a consent-based purpose.</summary>
@@ -46,6 +78,15 @@ public sealed record ConsentTerms(bool DefaultEnabled, IsoPeriod? Validity, IRea
 /// <summary>One version of a consent notice, in every language it is shown in (French and English).</summary>
 public sealed record NoticeVersion(string Version, DateOnly EffectiveFrom, IReadOnlyList<NoticeText> Texts)
 {
+    /// <summary>
+    /// True when this version changes what the patient agrees to (<c>material: true</c>): consents given under earlier
+    /// versions are invalidated and the next sign-in asks again. False (the default) for a wording change.
+    /// </summary>
+    public bool Material { get; init; }
+
+    /// <summary>True when this version is withdrawn from use (<c>retired: true</c>): never current, kept because events reference it.</summary>
+    public bool Retired { get; init; }
+
     /// <summary>The text in <paramref name="language"/>, or null when this version has none.</summary>
     public NoticeText? In(string language) =>
         Texts.FirstOrDefault(text => string.Equals(text.Language, language, StringComparison.Ordinal));

@@ -39,7 +39,7 @@ internal static class ClientsCommand
         var postLogout = new Option<string[]>("--post-logout-redirect-uri") { Description = "Exact post-logout redirect URI. Repeatable." };
         var scope = new Option<string[]>("--scope")
         {
-            Description = "Allowed scope: openid, offline_access (any API scope only for a client whose only grant is client_credentials). Repeatable. "
+            Description = "Allowed scope: openid, offline_access, or a scope of a purpose in purposes.yaml (any API scope only for a client whose only grant is client_credentials). Repeatable. "
                 + "Default: openid offline_access.",
         };
         var grant = new Option<string[]>("--grant") { Description = "Allowed grant type. Repeatable. Default: authorization_code refresh_token." };
@@ -59,11 +59,18 @@ internal static class ClientsCommand
         var requirePar = new Option<bool>("--require-par") { Description = "Refuse authorization requests not pushed first (RFC 9126)." };
         var noConsent = new Option<bool>("--no-consent") { Description = "Skip the consent screen (first-party clients only)." };
         var minAcr = new Option<string?>("--min-acr") { Description = "eidas1, eidas2 or eidas3." };
+        var controllerName = new Option<string?>("--controller-name")
+        {
+            Description = "The partner's name as controller of what it receives, shown on its consent screen (1 to 200 printable characters). "
+                + "Required, with --dpo-contact and --notice-url, for a client that may request a scope resting on consent.",
+        };
+        var dpoContact = new Option<string?>("--dpo-contact") { Description = "The partner's DPO: a mailto: address or an https URL (at most 320 characters)." };
+        var noticeUrl = new Option<string?>("--notice-url") { Description = "The partner's privacy notice: an https URL (at most 2000 characters)." };
         var json = new Option<bool>("--json") { Description = "Print the client (and secret) as JSON." };
         var command = new Command("add", "Register a client. For client_secret_basic the secret is printed once and stored only as a hash.")
         {
             id, name, type, auth, redirect, postLogout, scope, grant, jwks, jwksUri, sector, sharedSector, backchannelLogout, alg, accessLifetime, idLifetime,
-            refreshSliding, refreshAbsolute, requirePar, noConsent, minAcr, json,
+            refreshSliding, refreshAbsolute, requirePar, noConsent, minAcr, controllerName, dpoContact, noticeUrl, json,
         };
         command.SetAction((parse, cancellationToken) => CliRun.GuardAsync(parse.InvocationConfiguration.Error, async () =>
         {
@@ -88,7 +95,10 @@ internal static class ClientsCommand
                 RequirePushedAuthorizationRequests: parse.GetValue(requirePar),
                 MinimumAcr: parse.GetValue(minAcr),
                 BackchannelLogoutUri: parse.GetValue(backchannelLogout),
-                SharedSector: parse.GetValue(sharedSector));
+                SharedSector: parse.GetValue(sharedSector),
+                ControllerName: parse.GetValue(controllerName),
+                DpoContact: parse.GetValue(dpoContact),
+                NoticeUrl: parse.GetValue(noticeUrl));
             await using var services = CliSettings.Services(CliSettings.Configuration(parse));
             await using var scopeServices = services.CreateAsyncScope();
             try
@@ -149,13 +159,21 @@ internal static class ClientsCommand
         var noMinAcr = new Option<bool>("--no-min-acr") { Description = "Removes the minimum acr." };
         var backchannelLogout = new Option<string?>("--backchannel-logout-uri") { Description = "Where to send back-channel logout tokens (https)." };
         var noBackchannelLogout = new Option<bool>("--no-backchannel-logout-uri") { Description = "Stops back-channel logout for this client." };
+        var controllerName = new Option<string?>("--controller-name")
+        {
+            Description = "The partner's name as controller of what it receives, shown on its consent screen (1 to 200 printable characters). "
+                + "Required, with --dpo-contact and --notice-url, for a client that may request a scope resting on consent.",
+        };
+        var dpoContact = new Option<string?>("--dpo-contact") { Description = "The partner's DPO: a mailto: address or an https URL (at most 320 characters)." };
+        var noticeUrl = new Option<string?>("--notice-url") { Description = "The partner's privacy notice: an https URL (at most 2000 characters)." };
         var command = new Command(
             "update",
-            "Change a client's display name, redirect URIs, post-logout URIs, scopes, lifetimes, minimum acr or back-channel logout URI. "
+            "Change a client's display name, redirect URIs, post-logout URIs, scopes, lifetimes, minimum acr, back-channel logout URI, or its controller "
+            + "name, DPO contact and notice URL. "
             + "The type, auth method, grants, keys and pairwise sector never change: register another client for that.")
         {
             id, name, redirect, postLogout, noPostLogout, scope, accessLifetime, idLifetime, refreshSliding, refreshAbsolute, minAcr, noMinAcr,
-            backchannelLogout, noBackchannelLogout,
+            backchannelLogout, noBackchannelLogout, controllerName, dpoContact, noticeUrl,
         };
         command.SetAction((parse, cancellationToken) => CliRun.GuardAsync(parse.InvocationConfiguration.Error, async () =>
         {
@@ -181,6 +199,9 @@ internal static class ClientsCommand
                 ClearMinimumAcr = parse.GetValue(noMinAcr),
                 BackchannelLogoutUri = parse.GetValue(backchannelLogout),
                 ClearBackchannelLogoutUri = parse.GetValue(noBackchannelLogout),
+                ControllerName = parse.GetValue(controllerName),
+                DpoContact = parse.GetValue(dpoContact),
+                NoticeUrl = parse.GetValue(noticeUrl),
             };
             await using var services = CliSettings.Services(CliSettings.Configuration(parse));
             await using var scopeServices = services.CreateAsyncScope();
@@ -275,7 +296,7 @@ internal static class ClientsCommand
 
     private static Command List()
     {
-        var command = new Command("list", "List the registered clients: id, type, auth method, sector, name, back-channel logout URI.");
+        var command = new Command("list", "List the registered clients: id, type, auth method, sector, name, back-channel logout URI, controller name.");
         command.SetAction((parse, cancellationToken) => CliRun.GuardAsync(parse.InvocationConfiguration.Error, async () =>
         {
             await using var services = CliSettings.Services(CliSettings.Configuration(parse));
@@ -283,7 +304,7 @@ internal static class ClientsCommand
             foreach (var client in await scope.ServiceProvider.GetRequiredService<ClientAdministration>().ListAsync(cancellationToken))
             {
                 await parse.InvocationConfiguration.Output.WriteLineAsync(
-                    $"{client.ClientId}\t{client.Type}\t{client.TokenEndpointAuthMethod}\t{client.Sector}\t{client.DisplayName}\t{client.BackchannelLogoutUri ?? "-"}");
+                    $"{client.ClientId}\t{client.Type}\t{client.TokenEndpointAuthMethod}\t{client.Sector}\t{client.DisplayName}\t{client.BackchannelLogoutUri ?? "-"}\t{client.ControllerName ?? "-"}");
             }
 
             return CliApp.Ok;

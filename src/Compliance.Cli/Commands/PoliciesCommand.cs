@@ -2,6 +2,7 @@ using System.CommandLine;
 using System.Globalization;
 using Compliance.Policies;
 using Microsoft.Extensions.Configuration;
+using Microsoft.Extensions.DependencyInjection;
 
 namespace Compliance.Cli.Commands;
 
@@ -15,18 +16,19 @@ internal static class PoliciesCommand
             Description = "The policies folder. Default: Policies:Directory, else ./policies if it exists (the repository root), else the policies folder next to this program.",
         };
         var validate = new Command("validate", "Check purposes.yaml, retention.yaml and processing-register.yaml; exit 1 if anything is wrong.") { directory };
-        validate.SetAction((parse, _) => ValidateAsync(parse, parse.GetValue(directory)));
+        validate.SetAction((parse, cancellationToken) => ValidateAsync(parse, parse.GetValue(directory), cancellationToken));
         return new Command("policies", "The declarative compliance policies.") { validate };
     }
 
-    private static Task<int> ValidateAsync(ParseResult parse, DirectoryInfo? directory)
+    private static Task<int> ValidateAsync(ParseResult parse, DirectoryInfo? directory, CancellationToken cancellationToken)
     {
         var output = parse.InvocationConfiguration.Output;
         var error = parse.InvocationConfiguration.Error;
         return CliRun.GuardAsync(error, async () =>
         {
             var options = new PolicyOptions();
-            CliSettings.Configuration(parse).GetSection(PolicyOptions.SectionName).Bind(options);
+            var configuration = CliSettings.Configuration(parse);
+            configuration.GetSection(PolicyOptions.SectionName).Bind(options);
             var (path, why) = Resolve(directory, options);
             await output.WriteLineAsync($"Reading {path} ({why}).");
             try
@@ -35,7 +37,7 @@ internal static class PoliciesCommand
                 await output.WriteLineAsync(string.Create(CultureInfo.InvariantCulture,
                     $"{path}: valid. {policies.Purposes.Count} purposes, {policies.RetentionRules.Count} retention rules, "
                     + $"{policies.Register.Count} register entries; fingerprint {policies.Fingerprint}"));
-                return CliApp.Ok;
+                return await CheckReferencesAsync(policies, configuration, output, error, cancellationToken);
             }
             catch (PolicyValidationException invalid)
             {
@@ -47,6 +49,35 @@ internal static class PoliciesCommand
                 return CliApp.NotInOrder;
             }
         });
+    }
+
+    // Events reference purposes and notice versions: the files may retire them, never delete them. The store that holds
+    // the events is known only when a consent ledger registers an IPolicyReferences with the CLI's services.
+    private static async Task<int> CheckReferencesAsync(PolicySet policies, IConfiguration configuration, TextWriter output, TextWriter error, CancellationToken cancellationToken)
+    {
+        await using var services = CliSettings.Services(configuration);
+        await using var scope = services.CreateAsyncScope();
+        var references = scope.ServiceProvider.GetService<IPolicyReferences>();
+        if (references is null)
+        {
+            await output.WriteLineAsync("References: not checked against a store (no consent ledger is registered).");
+            return CliApp.Ok;
+        }
+
+        var referenced = await references.ReferencedAsync(cancellationToken);
+        var errors = PolicyReferences.Check(policies, referenced);
+        foreach (var referenceError in errors)
+        {
+            await error.WriteLineAsync(referenceError.ToString());
+        }
+
+        if (errors.Count > 0)
+        {
+            return CliApp.NotInOrder;
+        }
+
+        await output.WriteLineAsync(string.Create(CultureInfo.InvariantCulture, $"References: {referenced.Count} referenced purposes and notice versions, all declared."));
+        return CliApp.Ok;
     }
 
     /// <summary>

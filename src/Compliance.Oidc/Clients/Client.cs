@@ -72,6 +72,18 @@ public sealed class Client
     /// </summary>
     public string? BackchannelLogoutUri { get; set; }
 
+    /// <summary>
+    /// The partner's name as the controller of what it receives (GDPR Art. 13(1)(a)), shown on its consent screen. Required
+    /// for a client that may request a scope resting on a consent-based purpose.
+    /// </summary>
+    public string? ControllerName { get; set; }
+
+    /// <summary>How to reach the partner's DPO (Art. 13(1)(b)): a <c>mailto:</c> address or an https URL.</summary>
+    public string? DpoContact { get; set; }
+
+    /// <summary>The partner's own privacy notice (https), linked from its consent screen.</summary>
+    public string? NoticeUrl { get; set; }
+
     public DateTimeOffset CreatedAt { get; set; }
 
     /// <summary>

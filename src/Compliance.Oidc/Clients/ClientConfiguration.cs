@@ -33,6 +33,9 @@ internal sealed class ClientConfiguration : IEntityTypeConfiguration<Client>
         builder.Property(c => c.RequirePushedAuthorizationRequests).HasColumnName("require_pushed_authorization_requests");
         builder.Property(c => c.MinimumAcr).HasColumnName("minimum_acr").HasMaxLength(32);
         builder.Property(c => c.BackchannelLogoutUri).HasColumnName("backchannel_logout_uri").HasMaxLength(2000);
+        builder.Property(c => c.ControllerName).HasColumnName("controller_name").HasMaxLength(200);
+        builder.Property(c => c.DpoContact).HasColumnName("dpo_contact").HasMaxLength(320);
+        builder.Property(c => c.NoticeUrl).HasColumnName("notice_url").HasMaxLength(2000);
         builder.Property(c => c.CreatedAt).HasColumnName("created_at");
         builder.Property(c => c.RemovedAt).HasColumnName("removed_at");
 

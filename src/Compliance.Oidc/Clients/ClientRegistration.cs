@@ -4,6 +4,7 @@ using System.Text.Json;
 using Compliance.Audit.Trail;
 using Compliance.Data.Model;
 using Compliance.Oidc.Grants;
+using Compliance.Policies;
 using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.Caching.Memory;
 using Microsoft.IdentityModel.Tokens;
@@ -36,7 +37,10 @@ public sealed record ClientRequest(
     bool RequirePushedAuthorizationRequests = false,
     string? MinimumAcr = null,
     string? BackchannelLogoutUri = null,
-    bool SharedSector = false);
+    bool SharedSector = false,
+    string? ControllerName = null,
+    string? DpoContact = null,
+    string? NoticeUrl = null);
 
 /// <summary>The registered client and, for <c>client_secret_basic</c>, its secret: shown once, never stored.</summary>
 public sealed record RegisteredClient(Client Client, string? Secret)
@@ -76,6 +80,15 @@ public sealed record ClientUpdate
 
     /// <summary>Removes the back-channel logout URI.</summary>
     public bool ClearBackchannelLogoutUri { get; init; }
+
+    /// <summary>The partner's name as controller (see <see cref="Client.ControllerName"/>).</summary>
+    public string? ControllerName { get; init; }
+
+    /// <summary>The partner's DPO contact (see <see cref="Client.DpoContact"/>).</summary>
+    public string? DpoContact { get; init; }
+
+    /// <summary>The partner's privacy notice URL (see <see cref="Client.NoticeUrl"/>).</summary>
+    public string? NoticeUrl { get; init; }
 }
 
 /// <summary>The updated client and the names of the fields that changed (empty when the update changed nothing).</summary>
@@ -97,18 +110,31 @@ public sealed partial class ClientAdministration(
     IAuditTrail trail,
     IAuditActor actor,
     Microsoft.Extensions.Options.IOptions<OidcOptions> options,
+    PolicySet policies,
     TimeProvider time)
 {
     /// <summary>The sector prefix of a client whose redirect URIs are on loopback (or that has none): see <see cref="ClientSector"/>.</summary>
     public const string ClientSectorPrefix = "client:";
 
+    /// <summary>The scopes of the protocol itself, which rest on no purpose.</summary>
+    public static readonly IReadOnlySet<string> ProtocolScopes = new HashSet<string>(StringComparer.Ordinal) { "openid", "offline_access" };
+
     /// <summary>
-    /// The scopes this server can grant at the authorization endpoint. A client that signs patients in may only be
-    /// registered with these. A client whose only grant is <c>client_credentials</c> may also carry its own API scopes
-    /// (such as <c>reports.read</c>): they are granted to the client itself, never to a patient, and partners relied on
-    /// them before this check existed.
+    /// The scopes this server can grant at the authorization endpoint: <see cref="ProtocolScopes"/> and the scopes of the
+    /// policy's non-retired purposes. A client that signs patients in may only be registered with these. A client whose
+    /// only grant is <c>client_credentials</c> may also carry its own API scopes (such as <c>reports.read</c>): they are
+    /// granted to the client itself, never to a patient, and partners relied on them before this check existed.
     /// </summary>
-    public static readonly IReadOnlySet<string> SupportedScopes = new HashSet<string>(StringComparer.Ordinal) { "openid", "offline_access" };
+    public IReadOnlySet<string> SupportedScopes => SupportedScopesOf(policies);
+
+    /// <summary>See <see cref="SupportedScopes"/>: what <paramref name="policies"/> lets this server grant.</summary>
+    public static IReadOnlySet<string> SupportedScopesOf(PolicySet policies)
+    {
+        ArgumentNullException.ThrowIfNull(policies);
+        var scopes = new HashSet<string>(ProtocolScopes, StringComparer.Ordinal);
+        scopes.UnionWith(policies.Purposes.Where(purpose => !purpose.Retired).SelectMany(purpose => purpose.Scopes));
+        return scopes;
+    }
 
     /// <summary>The default overlap of <see cref="RotateSecretAsync"/>, and its bounds.</summary>
     public static readonly TimeSpan DefaultSecretOverlap = TimeSpan.FromMinutes(60);
@@ -124,7 +150,7 @@ public sealed partial class ClientAdministration(
     public async Task<RegisteredClient> AddAsync(ClientRequest request, CancellationToken cancellationToken, string? fixedSecret = null)
     {
         ArgumentNullException.ThrowIfNull(request);
-        var errors = Validate(request, options.Value.AllowLoopbackHttpFetch);
+        var errors = Validate(request, options.Value.AllowLoopbackHttpFetch, policies);
         var sector = errors.Count == 0 ? await ResolveSectorAsync(request, errors, cancellationToken) : null;
         if (errors.Count > 0 || sector is null)
         {
@@ -176,6 +202,9 @@ public sealed partial class ClientAdministration(
             RequirePushedAuthorizationRequests = request.RequirePushedAuthorizationRequests,
             MinimumAcr = request.MinimumAcr,
             BackchannelLogoutUri = request.BackchannelLogoutUri,
+            ControllerName = request.ControllerName,
+            DpoContact = request.DpoContact,
+            NoticeUrl = request.NoticeUrl,
             CreatedAt = time.GetUtcNow(),
         };
         db.Add(client);
@@ -188,6 +217,11 @@ public sealed partial class ClientAdministration(
             ["scopes"] = request.Scopes,
             ["grant_types"] = request.GrantTypes,
             ["shared_sector"] = sharing.Count > 0,
+
+            // The partner as controller: a legal person's name and its published contact and notice, validated above.
+            ["controller_name"] = (object?)client.ControllerName ?? "",
+            ["dpo_contact"] = (object?)client.DpoContact ?? "",
+            ["notice_url"] = (object?)client.NoticeUrl ?? "",
         }));
         await db.SaveChangesAsync(cancellationToken);
         return new RegisteredClient(client, secret) { SharesSectorWith = sharing };
@@ -240,8 +274,11 @@ public sealed partial class ClientAdministration(
             client.RequireConsent,
             client.RequirePushedAuthorizationRequests,
             update.ClearMinimumAcr ? null : update.MinimumAcr ?? client.MinimumAcr,
-            update.ClearBackchannelLogoutUri ? null : update.BackchannelLogoutUri ?? client.BackchannelLogoutUri);
-        errors.AddRange(Validate(request, options.Value.AllowLoopbackHttpFetch));
+            update.ClearBackchannelLogoutUri ? null : update.BackchannelLogoutUri ?? client.BackchannelLogoutUri,
+            ControllerName: update.ControllerName ?? client.ControllerName,
+            DpoContact: update.DpoContact ?? client.DpoContact,
+            NoticeUrl: update.NoticeUrl ?? client.NoticeUrl);
+        errors.AddRange(Validate(request, options.Value.AllowLoopbackHttpFetch, policies));
         var redirectsChanged = !request.RedirectUris.SequenceEqual(client.RedirectUriList, StringComparer.Ordinal);
         if (errors.Count == 0 && redirectsChanged)
         {
@@ -272,10 +309,21 @@ public sealed partial class ClientAdministration(
             "refresh_absolute_lifetime");
         Set(client.MinimumAcr, request.MinimumAcr, v => client.MinimumAcr = v, "min_acr");
         Set(client.BackchannelLogoutUri, request.BackchannelLogoutUri, v => client.BackchannelLogoutUri = v, "backchannel_logout_uri");
+        Set(client.ControllerName, request.ControllerName, v => client.ControllerName = v, "controller_name");
+        Set(client.DpoContact, request.DpoContact, v => client.DpoContact = v, "dpo_contact");
+        Set(client.NoticeUrl, request.NoticeUrl, v => client.NoticeUrl = v, "notice_url");
         if (changed.Count > 0)
         {
-            // Field names only: a display name or a URI is free text.
-            trail.Append(AuditEventTypes.ClientUpdated, actor.Name, null, Details(new() { ["client_id"] = client.ClientId, ["changed"] = changed }));
+            // Field names only, as a display name or a URI is free text; but the controller's identity is what a patient
+            // was shown, so its three validated fields are kept as they now stand.
+            trail.Append(AuditEventTypes.ClientUpdated, actor.Name, null, Details(new()
+            {
+                ["client_id"] = client.ClientId,
+                ["changed"] = changed,
+                ["controller_name"] = (object?)client.ControllerName ?? "",
+                ["dpo_contact"] = (object?)client.DpoContact ?? "",
+                ["notice_url"] = (object?)client.NoticeUrl ?? "",
+            }));
             await db.SaveChangesAsync(cancellationToken);
             cache.Remove(ClientRegistry.CacheKey(client.ClientId));
         }
@@ -388,7 +436,7 @@ public sealed partial class ClientAdministration(
         uri.IsLoopback || uri.Host.Equals("localhost", StringComparison.OrdinalIgnoreCase)
         || uri.Host.EndsWith(".localhost", StringComparison.OrdinalIgnoreCase);
 
-    private static List<string> Validate(ClientRequest request, bool allowLoopbackHttp)
+    private static List<string> Validate(ClientRequest request, bool allowLoopbackHttp, PolicySet policies)
     {
         var errors = new List<string>();
         if (request.ClientId.Length is < 3 or > 100 || !request.ClientId.All(c => char.IsAsciiLetterOrDigit(c) || c is '-' or '_' or '.'))
@@ -456,9 +504,12 @@ public sealed partial class ClientAdministration(
             errors.Add("redirect URIs: the authorization_code grant needs at least one.");
         }
 
+        ValidateController(request, policies, errors);
+
         // Custom API scopes: see SupportedScopes.
+        var supportedScopes = SupportedScopesOf(policies);
         var clientCredentialsOnly = request.GrantTypes.Count > 0 && request.GrantTypes.All(g => g == "client_credentials");
-        foreach (var scope in request.Scopes.Where(s => !SupportedScopes.Contains(s)))
+        foreach (var scope in request.Scopes.Where(s => !supportedScopes.Contains(s)))
         {
             if (!ScopePattern().IsMatch(scope))
             {
@@ -466,7 +517,7 @@ public sealed partial class ClientAdministration(
             }
             else if (!clientCredentialsOnly)
             {
-                errors.Add($"scope '{scope}': not a scope this server grants; supported scopes: {string.Join(", ", SupportedScopes.Order(StringComparer.Ordinal))}. "
+                errors.Add($"scope '{scope}': not a scope this server grants; supported scopes: {string.Join(", ", supportedScopes.Order(StringComparer.Ordinal))}. "
                     + "Other scopes are accepted only for clients whose only grant is client_credentials.");
             }
         }
@@ -509,6 +560,64 @@ public sealed partial class ClientAdministration(
 
         return errors;
     }
+
+    /// <summary>The longest accepted controller name, DPO contact and notice URL (the column lengths).</summary>
+    public const int MaxControllerNameLength = 200;
+
+    public const int MaxDpoContactLength = 320;
+
+    public const int MaxNoticeUrlLength = 2000;
+
+    // Each partner is its own controller (GDPR Art. 13(1)(a, b)): a patient asked for consent must see who receives the
+    // data, how to reach its DPO and where its notice is. Values are not echoed: they are what was refused.
+    private static void ValidateController(ClientRequest request, PolicySet policies, List<string> errors)
+    {
+        if (request.ControllerName is not null && !IsAcceptableControllerName(request.ControllerName))
+        {
+            errors.Add(string.Create(CultureInfo.InvariantCulture,
+                $"controller name: 1 to {MaxControllerNameLength} printable characters, without line breaks or control characters."));
+        }
+
+        if (request.DpoContact is not null && !IsAcceptableDpoContact(request.DpoContact))
+        {
+            errors.Add(string.Create(CultureInfo.InvariantCulture,
+                $"DPO contact: a mailto: address (mailto:dpo@partner.example) or an absolute https URL without credentials or fragment, at most {MaxDpoContactLength} characters."));
+        }
+
+        if (request.NoticeUrl is not null && !IsAcceptableNoticeUrl(request.NoticeUrl))
+        {
+            errors.Add(string.Create(CultureInfo.InvariantCulture,
+                $"notice URL: an absolute https URL without credentials or fragment, at most {MaxNoticeUrlLength} characters."));
+        }
+
+        var consentScopes = request.Scopes.Where(scope => policies.PurposeForScope(scope) is { ConsentRequired: true }).ToList();
+        if (consentScopes.Count > 0 && (request.ControllerName is null || request.DpoContact is null || request.NoticeUrl is null))
+        {
+            errors.Add($"controller: scope {string.Join(", ", consentScopes.Select(s => $"'{s}'"))} rests on consent, which the patient gives to this partner "
+                + "as controller: register it with --controller-name, --dpo-contact and --notice-url.");
+        }
+    }
+
+    internal static bool IsAcceptableControllerName(string value) =>
+        value.Length is > 0 and <= MaxControllerNameLength && !string.IsNullOrWhiteSpace(value)
+        && value.All(c => !char.IsControl(c) && char.GetUnicodeCategory(c) is not (UnicodeCategory.Format or UnicodeCategory.LineSeparator
+            or UnicodeCategory.ParagraphSeparator or UnicodeCategory.OtherNotAssigned));
+
+    internal static bool IsAcceptableDpoContact(string value) =>
+        value.Length <= MaxDpoContactLength
+        && (MailtoPattern().IsMatch(value) || IsPlainHttpsUrl(value));
+
+    internal static bool IsAcceptableNoticeUrl(string value) => value.Length <= MaxNoticeUrlLength && IsPlainHttpsUrl(value);
+
+    // https only: a javascript:, data: or http: link on a consent screen is a trap for the patient.
+    private static bool IsPlainHttpsUrl(string value) =>
+        !value.Any(c => char.IsControl(c) || char.IsWhiteSpace(c))
+        && Uri.TryCreate(value, UriKind.Absolute, out var uri) && uri.Scheme == Uri.UriSchemeHttps && uri.Host.Length > 0
+        && string.IsNullOrEmpty(uri.UserInfo) && string.IsNullOrEmpty(uri.Fragment);
+
+    // One plain address, no query (a mailto: link with ?body= or several recipients is not a contact).
+    [System.Text.RegularExpressions.GeneratedRegex("^mailto:[A-Za-z0-9.!#$%&'*+/=^_`{|}~-]{1,64}@[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?(?:\\.[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?)+\\z")]
+    private static partial System.Text.RegularExpressions.Regex MailtoPattern();
 
     private async Task<string?> ResolveSectorAsync(ClientRequest request, List<string> errors, CancellationToken cancellationToken)
     {

@@ -1,7 +1,9 @@
 using Compliance.Keys;
+using Compliance.Oidc.Clients;
 using Compliance.Oidc.Accounts;
 using Compliance.Oidc.Endpoints.Authorize;
 using Compliance.Oidc.Endpoints.Token;
+using Compliance.Policies;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.Routing;
@@ -21,7 +23,7 @@ internal static class DiscoveryEndpoints
         routes.MapGet(JwksPath, JwksAsync).WithTags("OpenID Connect").WithSummary("Public signing keys.");
     }
 
-    private static IResult Configuration(HttpContext context, IOptions<OidcOptions> options)
+    private static IResult Configuration(HttpContext context, IOptions<OidcOptions> options, PolicySet policies)
     {
         var issuer = options.Value.IssuerUri;
         context.Response.Headers.CacheControl = "public, max-age=300";
@@ -36,7 +38,7 @@ internal static class DiscoveryEndpoints
             ["revocation_endpoint"] = issuer + RevocationEndpoint.Path,
             ["end_session_endpoint"] = issuer + EndSessionEndpoint.Path,
             ["jwks_uri"] = issuer + JwksPath,
-            ["scopes_supported"] = Scopes,
+            ["scopes_supported"] = ClientAdministration.SupportedScopesOf(policies).Order(StringComparer.Ordinal).ToArray(),
             ["response_types_supported"] = ResponseTypes,
             ["response_modes_supported"] = ResponseModes,
             ["grant_types_supported"] = GrantTypes,
@@ -61,7 +63,6 @@ internal static class DiscoveryEndpoints
         });
     }
 
-    private static readonly string[] Scopes = ["openid", "offline_access"];
     private static readonly string[] ResponseTypes = ["code"];
     private static readonly string[] ResponseModes = ["query"];
     private static readonly string[] GrantTypes = ["authorization_code", "refresh_token", "client_credentials"];

@@ -22,9 +22,12 @@ internal static partial class PurposesParser
 {
     private static readonly string[] RootKeys = ["schemaVersion", "dataCategories", "purposes"];
     private static readonly string[] CategoryKeys = ["id", "name", "specialCategory", "healthHosting", "dpv", "retentionNotApplicable"];
-    private static readonly string[] PurposeKeys = ["id", "name", "description", "legalBasis", "dataCategories", "dpv", "consent"];
+    private static readonly string[] PurposeKeys = ["id", "name", "description", "legalBasis", "dataCategories", "dpv", "consent", "scopes", "retired"];
     private static readonly string[] ConsentKeys = ["defaultEnabled", "validity", "notices"];
-    private static readonly string[] NoticeKeys = ["version", "effectiveFrom", "texts"];
+    private static readonly string[] NoticeKeys = ["version", "effectiveFrom", "texts", "material", "retired"];
+
+    // Scopes the protocol itself defines: they rest on no purpose.
+    private static readonly string[] ProtocolScopes = ["openid", "offline_access"];
     private static readonly string[] TextKeys = ["language", "url", "sha256", "file"];
 
     public static PurposesFile Parse(PolicyDocument document, string directory)
@@ -43,9 +46,10 @@ internal static partial class PurposesParser
         }
 
         var used = new HashSet<string>(StringComparer.Ordinal);
+        var scopes = new Dictionary<string, YamlNode>(StringComparer.Ordinal);
         foreach (var node in root.Sequence("purposes") ?? [])
         {
-            ParsePurpose(document, node, directory, file, used);
+            ParsePurpose(document, node, directory, file, used, scopes);
         }
 
         foreach (var (category, node) in file.Categories.WithNodes)
@@ -93,7 +97,7 @@ internal static partial class PurposesParser
         file.Categories.Add(document, id, new DataCategory(id, name, special.Value, hosting.Value, dpv, exemption), node, "data category");
     }
 
-    private static void ParsePurpose(PolicyDocument document, YamlNode node, string directory, PurposesFile file, HashSet<string> used)
+    private static void ParsePurpose(PolicyDocument document, YamlNode node, string directory, PurposesFile file, HashSet<string> used, Dictionary<string, YamlNode> declaredScopes)
     {
         var map = YamlMap.Open(document, node, "purpose", PurposeKeys);
         if (map is null)
@@ -143,6 +147,10 @@ internal static partial class PurposesParser
         }
 
         var dpv = Dpv(map);
+        var scopes = ParseScopes(document, map, declaredScopes);
+        valid &= scopes is not null;
+        var retired = map.Has("retired") ? map.Bool("retired") : false;
+        valid &= retired is not null;
         ConsentTerms? consent = null;
         if (basis is not null)
         {
@@ -150,6 +158,11 @@ internal static partial class PurposesParser
             {
                 consent = ParseConsent(document, map, directory);
                 valid &= consent is not null;
+                if (consent is not null && retired == false && consent.Notices.All(notice => notice.Retired))
+                {
+                    document.Error(map.Value("consent")!, $"{map.What}: every notice version is retired, so there is nothing to show; add a version, or retire the purpose");
+                    valid = false;
+                }
             }
             else if (map.Has("consent"))
             {
@@ -163,7 +176,57 @@ internal static partial class PurposesParser
             return;
         }
 
-        file.Purposes.Add(document, id, new Purpose(id, name, description, basis, ReadOnly.Copy(categories), dpv, consent), node, "purpose");
+        file.Purposes.Add(document, id, new Purpose(id, name, description, basis, ReadOnly.Copy(categories), dpv, consent)
+        {
+            Scopes = scopes!,
+            Retired = retired!.Value,
+        }, node, "purpose");
+    }
+
+    // A scope names what a client receives; it rests on one purpose only, so that its legal basis is never ambiguous.
+    private static System.Collections.ObjectModel.ReadOnlyCollection<string>? ParseScopes(PolicyDocument document, YamlMap map, Dictionary<string, YamlNode> declared)
+    {
+        if (!map.Has("scopes"))
+        {
+            return System.Collections.ObjectModel.ReadOnlyCollection<string>.Empty;
+        }
+
+        var items = map.Sequence("scopes", allowEmpty: true);
+        if (items is null)
+        {
+            return null;
+        }
+
+        var scopes = new List<string>();
+        var valid = true;
+        foreach (var item in items)
+        {
+            if (item is not YamlScalarNode { Value: { } scope } || !ScopePattern().IsMatch(scope))
+            {
+                document.Error(item, $"{map.What}: each scope must be an OAuth scope name: a lower-case letter, then lower-case letters, digits, '_' or '-', at most 40 characters");
+                valid = false;
+                continue;
+            }
+
+            if (ProtocolScopes.Contains(scope, StringComparer.Ordinal))
+            {
+                document.Error(item, $"{map.What}: '{scope}' is an OpenID Connect protocol scope and cannot rest on a purpose");
+                valid = false;
+                continue;
+            }
+
+            if (declared.TryGetValue(scope, out var first))
+            {
+                document.Error(item, $"{map.What}: duplicate scope '{scope}' (first declared at {document.Location(first)}); a scope rests on one purpose only");
+                valid = false;
+                continue;
+            }
+
+            declared[scope] = item;
+            scopes.Add(scope);
+        }
+
+        return valid ? ReadOnly.Copy(scopes) : null;
     }
 
     private static ConsentTerms? ParseConsent(PolicyDocument document, YamlMap purpose, string directory)
@@ -229,6 +292,8 @@ internal static partial class PurposesParser
         }
 
         var effectiveFrom = map.Date("effectiveFrom");
+        var material = map.Has("material") ? map.Bool("material") : false;
+        var retired = map.Has("retired") ? map.Bool("retired") : false;
         var texts = new List<NoticeText>();
         var valid = true;
         foreach (var textNode in map.Sequence("texts") ?? [])
@@ -259,8 +324,8 @@ internal static partial class PurposesParser
             }
         }
 
-        return valid && version is not null && effectiveFrom is not null && texts.Count > 0
-            ? new NoticeVersion(version, effectiveFrom.Value, ReadOnly.Copy(texts))
+        return valid && version is not null && effectiveFrom is not null && texts.Count > 0 && material is not null && retired is not null
+            ? new NoticeVersion(version, effectiveFrom.Value, ReadOnly.Copy(texts)) { Material = material.Value, Retired = retired.Value }
             : null;
     }
 
@@ -350,6 +415,9 @@ internal static partial class PurposesParser
 
         return dpv;
     }
+
+    [GeneratedRegex("^[a-z][a-z0-9_-]{0,39}\\z", RegexOptions.CultureInvariant)]
+    private static partial Regex ScopePattern();
 
     [GeneratedRegex("^[0-9a-f]{64}$", RegexOptions.CultureInvariant)]
     private static partial Regex Sha256Pattern();

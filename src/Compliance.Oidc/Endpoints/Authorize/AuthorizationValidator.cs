@@ -6,6 +6,7 @@ using Compliance.Oidc.Grants;
 using Compliance.Oidc.Interaction;
 using Compliance.Oidc.Protocol;
 using Compliance.Oidc.Tokens;
+using Compliance.Policies;
 using Microsoft.EntityFrameworkCore;
 
 namespace Compliance.Oidc.Endpoints.Authorize;
@@ -30,7 +31,7 @@ internal abstract record AuthorizationValidation
 /// Every rule of the authorization endpoint, in order: client and exact redirect URI first (errors before that point are
 /// never redirected), then PAR, response type, scopes, PKCE S256, prompt, max_age.
 /// </summary>
-internal sealed partial class AuthorizationValidator(ClientRegistry clients, ComplianceDbContext db, TimeProvider time)
+internal sealed partial class AuthorizationValidator(ClientRegistry clients, ComplianceDbContext db, PolicySet policies, TimeProvider time)
 {
     private static readonly HashSet<string> KnownPrompts = new(StringComparer.Ordinal) { "none", "login", "consent", "select_account" };
 
@@ -117,7 +118,9 @@ internal sealed partial class AuthorizationValidator(ClientRegistry clients, Com
         }
 
         var scopes = parameters.List("scope").Distinct(StringComparer.Ordinal).ToList();
-        if (scopes.Count == 0 || scopes.Any(s => !ClientAdministration.SupportedScopes.Contains(s) || !client.ScopeList.Contains(s, StringComparer.Ordinal)))
+        // A retired purpose offers no scope to new requests, even to a client registered for it.
+        var supported = ClientAdministration.SupportedScopesOf(policies);
+        if (scopes.Count == 0 || scopes.Any(s => !supported.Contains(s) || !client.ScopeList.Contains(s, StringComparer.Ordinal)))
         {
             return Fail(OAuthErrors.InvalidScope, "The scope is missing, unknown, or not allowed for this client.");
         }
