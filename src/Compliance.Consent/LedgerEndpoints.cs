@@ -1,6 +1,7 @@
 using Compliance.Consent.Checkpoints;
 using Compliance.Consent.Integrity;
 using Compliance.Keys;
+using Compliance.Keys.Attestation;
 using Compliance.Oidc.Staff;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Http;
@@ -100,6 +101,6 @@ public static class LedgerEndpoints
         long.TryParse(text, System.Globalization.NumberStyles.None, System.Globalization.CultureInfo.InvariantCulture, out value)
         && (allowZero ? value >= 0 : value > 0);
 
-    private static IResult Problem(string code, string detail, int status = StatusCodes.Status400BadRequest) =>
+    private static Microsoft.AspNetCore.Http.HttpResults.ProblemHttpResult Problem(string code, string detail, int status = StatusCodes.Status400BadRequest) =>
         TypedResults.Problem(detail: detail, statusCode: status, extensions: new Dictionary<string, object?> { ["code"] = code });
 }

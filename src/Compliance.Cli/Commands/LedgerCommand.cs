@@ -6,6 +6,7 @@ using Compliance.Consent.Receipts;
 using Compliance.Data;
 using Compliance.Data.Storage;
 using Compliance.Keys;
+using Compliance.Keys.Attestation;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Options;
 using Microsoft.IdentityModel.Tokens;

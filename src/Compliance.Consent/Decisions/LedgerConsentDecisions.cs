@@ -43,7 +43,7 @@ internal sealed class LedgerConsentDecisions(
     }
 
     /// <summary>A yes after an earlier yes (even lapsed or invalidated) renews it; after nothing, a refusal or a withdrawal, it is given.</summary>
-    private static ConsentState StateOf(PurposeChoice choice, Dictionary<string, ConsentState> previous) =>
+    private static ConsentState StateOf(ConsentDecision.PurposeChoice choice, Dictionary<string, ConsentState> previous) =>
         !choice.Given ? ConsentState.Refused
         : previous.TryGetValue(choice.PurposeId, out var before) && before is ConsentState.Given or ConsentState.RenewedGiven or ConsentState.Expired or ConsentState.Invalidated
             ? ConsentState.RenewedGiven

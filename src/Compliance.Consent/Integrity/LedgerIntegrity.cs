@@ -5,6 +5,7 @@ using Compliance.Consent.Ledger;
 using Compliance.Consent.Verification;
 using Compliance.Data.Model;
 using Compliance.Keys;
+using Compliance.Keys.Attestation;
 using Microsoft.EntityFrameworkCore;
 using Microsoft.EntityFrameworkCore.Storage.ValueConversion;
 

@@ -25,7 +25,7 @@ public sealed record LeafHeader(long Index, Guid EventId, DateTimeOffset Appende
     {
         if (PayloadCommitment is not { Length: MerkleHash.Size })
         {
-            throw new ArgumentException("A payload commitment is 32 bytes.", nameof(PayloadCommitment));
+            throw new InvalidOperationException("A payload commitment is 32 bytes.");
         }
 
         buffer[0] = Version;

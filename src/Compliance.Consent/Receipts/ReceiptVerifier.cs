@@ -3,6 +3,7 @@ using Compliance.Consent.Checkpoints;
 using Compliance.Consent.Ledger;
 using Compliance.Consent.Merkle;
 using Compliance.Keys;
+using Compliance.Keys.Attestation;
 using Microsoft.IdentityModel.Tokens;
 
 namespace Compliance.Consent.Receipts;
@@ -20,8 +21,9 @@ public static class ReceiptVerifier
     /// <summary>The largest receipt read (a receipt is a few kilobytes).</summary>
     public const int MaxReceiptBytes = 1 << 20;
 
-    public static ReceiptCheck Verify(ReadOnlySpan<byte> receiptJson, string keySetJson)
+    public static ReceiptCheck Verify(byte[] receiptJson, string keySetJson)
     {
+        ArgumentNullException.ThrowIfNull(receiptJson);
         if (receiptJson.Length > MaxReceiptBytes)
         {
             return Refuse("the receipt is larger than 1 MiB");

@@ -1,7 +1,9 @@
 namespace Compliance.Consent.Verification;
 
-/// <summary>One leaf row joined with its payload row. Payload and Salt are both null after a redaction.</summary>
-/// <param name="HasPayloadRow">False when the payload row itself is gone.</param>
+/// <summary>
+/// One leaf row joined with its payload row. Payload and Salt are both null after a redaction; HasPayloadRow is false
+/// when the payload row itself is gone.
+/// </summary>
 public sealed record LedgerRow(long Index, Guid EventId, DateTimeOffset AppendedAt, byte[] PayloadCommitment,
     byte[] LeafHash, byte[] Seal, bool HasPayloadRow, byte[]? Salt, byte[]? Payload);
 

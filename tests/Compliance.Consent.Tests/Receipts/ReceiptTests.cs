@@ -4,6 +4,7 @@ using Compliance.Consent.Checkpoints;
 using Compliance.Consent.Ledger;
 using Compliance.Consent.Receipts;
 using Compliance.Keys;
+using Compliance.Keys.Attestation;
 using Compliance.Testing;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.IdentityModel.Tokens;
