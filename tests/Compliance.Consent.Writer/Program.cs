@@ -9,7 +9,7 @@ using Compliance.Policies;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
 
-// Usage: Compliance.Consent.Writer --writers 25 --events 200 --partner CLIENT_ID
+// Usage: Compliance.Consent.Writer --writers 25 --events 200 --partner CLIENT_ID [--quiet]
 // Prints one line per appended event ("event <id> <index>"), then "appended N events in S s: R events/s".
 var arguments = args.Select((value, i) => (value, i)).Where(a => a.value.StartsWith("--", StringComparison.Ordinal))
     .ToDictionary(a => a.value[2..], a => a.i + 1 < args.Length ? args[a.i + 1] : "", StringComparer.Ordinal);
@@ -31,6 +31,8 @@ await using var services = new ServiceCollection()
     .AddComplianceConsent(configuration)
     .BuildServiceProvider();
 
+// Patients decide more than once: each writer speaks for 20 of them, so their pairwise subjects exist after the first round.
+var patients = Enumerable.Range(0, writers * 20).Select(_ => Guid.CreateVersion7()).ToArray();
 var output = new List<string>(writers * events);
 var start = Stopwatch.StartNew();
 await Task.WhenAll(Enumerable.Range(0, writers).Select(writer => Task.Run(async () =>
@@ -40,7 +42,7 @@ await Task.WhenAll(Enumerable.Range(0, writers).Select(writer => Task.Run(async 
         await using var scope = services.CreateAsyncScope();
         var ledger = scope.ServiceProvider.GetRequiredService<IConsentLedger>();
         var appended = await ledger.AppendAsync(
-            [new ConsentEventDraft(Guid.CreateVersion7(), partner, i % 2 == 0 ? "research" : "newsletter", i % 3 == 0 ? ConsentState.Refused : ConsentState.Given,
+            [new ConsentEventDraft(patients[(writer * 20) + (i % 20)], partner, i % 2 == 0 ? "research" : "newsletter", i % 3 == 0 ? ConsentState.Refused : ConsentState.Given,
                 "2025-09", writer % 2 == 0 ? "fr" : "en", ConsentMethods.ConsentScreen, "data-subject", DateTimeOffset.UtcNow)],
             CancellationToken.None);
         lock (output)

@@ -69,7 +69,7 @@ internal sealed class LedgerCheckpoints(
         }
 
         var root = MerkleTree.Root(hashes);
-        var signedAt = LedgerAppender.Microseconds(time.GetUtcNow());
+        var signedAt = LedgerAppender.Stored(time.GetUtcNow());
         var statement = CheckpointStatement.For(LogName, size, root, signedAt);
         var signature = await attestation.SignAsync(CheckpointStatement.Type, statement.ToBytes(), cancellationToken);
         var row = new ConsentCheckpoint { TreeSize = size, RootHash = root, SignedAt = signedAt, KeyId = signature.KeyId, Jws = signature.Jws };

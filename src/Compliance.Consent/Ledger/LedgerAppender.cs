@@ -128,6 +128,19 @@ internal sealed class LedgerAppender(IServiceScopeFactory scopes, LedgerWitness 
         await seal.SealAsync(new byte[MerkleHash.Size], CancellationToken.None);
 
         await db.Database.OpenConnectionAsync();
+        try
+        {
+            return await WriteInTransactionAsync(db, seal, drafts);
+        }
+        finally
+        {
+            // The context goes back to EF's pool: the connection opened here goes back to Npgsql's now.
+            await db.Database.CloseConnectionAsync();
+        }
+    }
+
+    private async Task<List<AppendedConsentEvent>> WriteInTransactionAsync(ComplianceDbContext db, LedgerSeal seal, List<PreparedEvent> drafts)
+    {
         await using var transaction = await db.Database.BeginTransactionAsync();
         if (db.Database.IsNpgsql())
         {
@@ -151,8 +164,8 @@ internal sealed class LedgerAppender(IServiceScopeFactory scopes, LedgerWitness 
 
     private async Task<List<AppendedConsentEvent>> AppendInTransactionAsync(ComplianceDbContext db, LedgerSeal seal, List<PreparedEvent> drafts)
     {
-        var size = (await db.Set<ConsentLeaf>().MaxAsync(l => (long?)l.LeafIndex) ?? -1) + 1;
-        var published = await db.Set<ConsentCheckpoint>().MaxAsync(c => (long?)c.TreeSize) ?? 0;
+        var postgres = db.Database.IsNpgsql();
+        var (size, published) = postgres ? await PostgresLedgerRows.LockAndReadHeadAsync(db) : await HeadAsync(db);
         if (published > size)
         {
             throw new ConsentLedgerException("ledger_behind_checkpoint",
@@ -168,43 +181,57 @@ internal sealed class LedgerAppender(IServiceScopeFactory scopes, LedgerWitness 
                 + "Appends are refused until an operator reconciles it (compliance ledger verify, then compliance ledger reconcile --accept-store).");
         }
 
-        var subjects = drafts.Select(d => d.Draft.SubjectId).Distinct().ToList();
-        var standing = await db.Set<ConsentStanding>().Where(s => subjects.Contains(s.SubjectId)).ToListAsync();
-        var appendedAt = Microseconds(time.GetUtcNow());
+        var appendedAt = Stored(time.GetUtcNow());
+        var rows = new List<LedgerRows>(drafts.Count);
         var appended = new List<AppendedConsentEvent>(drafts.Count);
         foreach (var prepared in drafts)
         {
             var salt = RandomNumberGenerator.GetBytes(32);
             var header = new LeafHeader(size, prepared.EventId, appendedAt, LeafHeader.Commit(salt, prepared.Payload));
             var leafHash = header.LeafHash();
-            db.Add(new ConsentLeaf
-            {
-                LeafIndex = size,
-                EventId = prepared.EventId,
-                AppendedAt = appendedAt,
-                PayloadCommitment = header.PayloadCommitment,
-                LeafHash = leafHash,
-                Seal = await seal.SealAsync(leafHash, CancellationToken.None),
-            });
-            db.Add(new ConsentPayload { EventId = prepared.EventId, Payload = prepared.Payload, Salt = salt });
-            var draft = prepared.Draft;
-            db.Add(new ConsentSubjectEvent
-            {
-                EventId = prepared.EventId,
-                SubjectId = draft.SubjectId,
-                ClientId = draft.ClientId,
-                PurposeId = draft.PurposeId,
-                State = draft.State,
-                OccurredAt = draft.OccurredAt,
-                LeafIndex = size,
-            });
-            Project(db, standing, prepared);
-            appended.Add(new AppendedConsentEvent(prepared.EventId, size, appendedAt, draft, prepared.ExpiresAt));
+            rows.Add(new LedgerRows(prepared, size, appendedAt, header.PayloadCommitment, leafHash, await seal.SealAsync(leafHash, CancellationToken.None), salt));
+            appended.Add(new AppendedConsentEvent(prepared.EventId, size, appendedAt, prepared.Draft, prepared.ExpiresAt));
             size++;
         }
 
-        await db.SaveChangesAsync();
+        if (postgres)
+        {
+            await PostgresLedgerRows.WriteAsync(db, rows);
+        }
+        else
+        {
+            await WriteWithEntitiesAsync(db, rows);
+        }
+
         return appended;
+    }
+
+    private static async Task<(long Size, long Published)> HeadAsync(ComplianceDbContext db) =>
+        ((await db.Set<ConsentLeaf>().MaxAsync(l => (long?)l.LeafIndex) ?? -1) + 1, await db.Set<ConsentCheckpoint>().MaxAsync(c => (long?)c.TreeSize) ?? 0);
+
+    /// <summary>SQLite: the rows through EF; the file has one writer anyway.</summary>
+    private static async Task WriteWithEntitiesAsync(ComplianceDbContext db, List<LedgerRows> rows)
+    {
+        var subjects = rows.Select(r => r.Event.Draft.SubjectId).Distinct().ToList();
+        var standing = await db.Set<ConsentStanding>().Where(s => subjects.Contains(s.SubjectId)).ToListAsync();
+        foreach (var row in rows)
+        {
+            var draft = row.Event.Draft;
+            db.Add(new ConsentLeaf
+            {
+                LeafIndex = row.Index, EventId = row.Event.EventId, AppendedAt = row.AppendedAt,
+                PayloadCommitment = row.Commitment, LeafHash = row.LeafHash, Seal = row.Seal,
+            });
+            db.Add(new ConsentPayload { EventId = row.Event.EventId, Payload = row.Event.Payload, Salt = row.Salt });
+            db.Add(new ConsentSubjectEvent
+            {
+                EventId = row.Event.EventId, SubjectId = draft.SubjectId, ClientId = draft.ClientId, PurposeId = draft.PurposeId,
+                State = draft.State, OccurredAt = draft.OccurredAt, LeafIndex = row.Index,
+            });
+            Project(db, standing, row.Event);
+        }
+
+        await db.SaveChangesAsync();
     }
 
     /// <summary>The current state per subject, partner and purpose, moved by the event in the same transaction.</summary>
@@ -226,11 +253,17 @@ internal sealed class LedgerAppender(IServiceScopeFactory scopes, LedgerWitness 
         row.ExpiresAt = prepared.ExpiresAt;
     }
 
-    /// <summary>PostgreSQL keeps microseconds: the time hashed into the leaf is the time stored.</summary>
-    public static DateTimeOffset Microseconds(DateTimeOffset at) => new(at.UtcTicks - (at.UtcTicks % 10), TimeSpan.Zero);
+    /// <summary>
+    /// A time as both stores keep it, to the millisecond (SQLite's binary form keeps a tenth of one, PostgreSQL a
+    /// microsecond): the time hashed into a leaf is exactly the time stored.
+    /// </summary>
+    public static DateTimeOffset Stored(DateTimeOffset at) => new(at.UtcTicks - (at.UtcTicks % TimeSpan.TicksPerMillisecond), TimeSpan.Zero);
 
     private sealed record Pending(IReadOnlyList<PreparedEvent> Events, TaskCompletionSource<IReadOnlyList<AppendedConsentEvent>> Done);
 }
+
+/// <summary>An event's rows, computed under the append lock.</summary>
+internal sealed record LedgerRows(PreparedEvent Event, long Index, DateTimeOffset AppendedAt, byte[] Commitment, byte[] LeafHash, byte[] Seal, byte[] Salt);
 
 /// <summary>An event whose record is built, ready to append.</summary>
 internal sealed record PreparedEvent(Guid EventId, ConsentEventDraft Draft, byte[] Payload, DateTimeOffset? ExpiresAt);

@@ -75,7 +75,7 @@ public abstract class LedgerTamperTests : IAsyncLifetime
     {
         var target = _events[7];
         var commitment = (byte[])(await StoreSql.ScalarAsync(Stores.Compliance, $"SELECT payload_commitment FROM consent_leaves WHERE leaf_index = 7"))!;
-        var earlier = LedgerAppender.Microseconds(target.AppendedAt.AddDays(-30));
+        var earlier = LedgerAppender.Stored(target.AppendedAt.AddDays(-30));
         var forged = new LeafHeader(7, target.EventId, earlier, commitment).LeafHash();
         var time = Stores.Provider == DatabaseProvider.Sqlite
             ? new Microsoft.EntityFrameworkCore.Storage.ValueConversion.DateTimeOffsetToBinaryConverter().ConvertToProvider(earlier)!.ToString()
@@ -130,7 +130,7 @@ public abstract class LedgerTamperTests : IAsyncLifetime
         var forgedId = Guid.CreateVersion7();
         var salt = new byte[32];
         var payload = "{\"state\":\"dpv:ConsentGiven\"}"u8.ToArray();
-        var appendedAt = LedgerAppender.Microseconds(DateTimeOffset.UtcNow);
+        var appendedAt = LedgerAppender.Stored(DateTimeOffset.UtcNow);
         var header = new LeafHeader(10, forgedId, appendedAt, LeafHeader.Commit(salt, payload));
         var time = Stores.Provider == DatabaseProvider.Sqlite
             ? new Microsoft.EntityFrameworkCore.Storage.ValueConversion.DateTimeOffsetToBinaryConverter().ConvertToProvider(appendedAt)!.ToString()
