@@ -36,26 +36,26 @@ public static class LedgerVerifier
         var stopwatch = Stopwatch.StartNew();
         var run = new Run(checkpoints);
 
-        var batch = new LedgerRow[BatchSize];
-        var facts = new RowFacts[BatchSize];
+        // Two buffers: while one batch is classified in order (accumulator, checkpoints, findings), the next one is
+        // read and its per-row hashes checked in parallel.
+        var batches = new[] { new LedgerRow[BatchSize], new LedgerRow[BatchSize] };
+        var allFacts = new[] { new RowFacts[BatchSize], new RowFacts[BatchSize] };
+        var current = 0;
         var count = 0;
+        Task classifying = Task.CompletedTask;
         await foreach (var row in rowsInIndexOrder.WithCancellation(cancellationToken))
         {
-            batch[count++] = row ?? throw new ArgumentException("A ledger row is null.", nameof(rowsInIndexOrder));
+            batches[current][count++] = row ?? throw new ArgumentException("A ledger row is null.", nameof(rowsInIndexOrder));
             if (count == BatchSize)
             {
-                await CheckBatchAsync(batch, facts, count, seal, cancellationToken);
-                run.Classify(batch, facts, count);
+                classifying = await HandOverAsync(run, batches[current], allFacts[current], count, classifying, seal, cancellationToken);
+                current = 1 - current;
                 count = 0;
             }
         }
 
-        if (count > 0)
-        {
-            await CheckBatchAsync(batch, facts, count, seal, cancellationToken);
-            run.Classify(batch, facts, count);
-        }
-
+        classifying = await HandOverAsync(run, batches[current], allFacts[current], count, classifying, seal, cancellationToken);
+        await classifying;
         run.Finish();
         foreach (var eventId in payloadsWithoutLeaf)
         {
@@ -63,6 +63,14 @@ public static class LedgerVerifier
         }
 
         return new LedgerVerification(run.Leaves, run.Redacted, run.Accumulator.Root(), run.Findings, checkpoints.Count, stopwatch.Elapsed);
+    }
+
+    // Checks a full batch, waits for the previous batch's classification, then starts this one's. Returns it.
+    private static async Task<Task> HandOverAsync(Run run, LedgerRow[] batch, RowFacts[] facts, int count, Task previous, ILeafSeal seal, CancellationToken cancellationToken)
+    {
+        await CheckBatchAsync(batch, facts, count, seal, cancellationToken);
+        await previous;
+        return Task.Run(() => run.Classify(batch, facts, count), cancellationToken);
     }
 
     // The per-row hashes, in parallel: payload commitment, header against the stored leaf hash, and the seal.

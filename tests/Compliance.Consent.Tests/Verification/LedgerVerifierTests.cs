@@ -277,4 +277,23 @@ public sealed class LedgerVerifierTests
 
         result.Findings.Select(f => (f.Kind, f.Index)).ShouldBe([(TamperKind.Changed, 2L), (TamperKind.Changed, 4L)]);
     }
+
+    [Fact]
+    public async Task Verify_TamperingAcrossBatchBoundaries_IsNamedExactly()
+    {
+        var rows = Ledger(10_000);
+        var checkpoints = Checkpoints(rows, 4096, 10_000);
+        (rows[4095], rows[4096]) = (Reindexed(rows[4096], 4095), Reindexed(rows[4095], 4096));
+        var payload = (byte[])rows[8191].Payload!.Clone();
+        payload[0] ^= 1;
+        rows[8191] = rows[8191] with { Payload = payload };
+        rows.RemoveAt(8192);
+        rows = [.. rows.Select((r, i) => i >= 8192 ? Reindexed(r, i) : r)];
+
+        var result = await Verify(rows, checkpoints);
+
+        result.Findings.Select(f => (f.Kind, f.Index)).ShouldBe(
+            [(TamperKind.CheckpointMismatch, 0L), (TamperKind.Reordered, 4095L), (TamperKind.Reordered, 4096L), (TamperKind.Changed, 8191L),
+             (TamperKind.Deleted, 8192L), (TamperKind.Deleted, 9999L)], ignoreOrder: true);
+    }
 }
