@@ -1,15 +1,20 @@
 namespace Compliance.Consent.Merkle;
 
 /// <summary>
-/// The roots of the complete subtrees a log of any size splits into (its "compact range"): O(log n) state. Append leaf
-/// hashes in order and read the RFC 9162 root of everything appended so far at any time.
+/// The compact range of an append-only Merkle tree: one hash per left-aligned perfect subtree (one per set bit of
+/// <see cref="Size"/>), so O(log n) state. Append leaf hashes in order and read the RFC 9162 root at any time.
+/// Not thread-safe.
 /// </summary>
 public sealed class MerkleAccumulator
 {
-    private readonly List<(int Height, byte[] Hash)> _stack = [];
+    // 64 levels cover any long size; subtree hashes are kept in one flat buffer, largest (leftmost) first.
+    private readonly byte[] _stack = new byte[64 * MerkleHash.Size];
+    private int _count;
 
+    /// <summary>The number of leaf hashes appended so far.</summary>
     public long Size { get; private set; }
 
+    /// <summary>Appends the next leaf hash (32 bytes).</summary>
     public void Append(ReadOnlySpan<byte> leafHash)
     {
         if (leafHash.Length != MerkleHash.Size)
@@ -17,40 +22,42 @@ public sealed class MerkleAccumulator
             throw new ArgumentException("A leaf hash is 32 bytes.", nameof(leafHash));
         }
 
-        var hash = leafHash.ToArray();
-        var height = 0;
-        while (_stack.Count > 0 && _stack[^1].Height == height)
+        leafHash.CopyTo(Slot(_count));
+        _count++;
+        // Each trailing one bit of the old size is a perfect subtree that the new leaf completes into a larger one.
+        for (var size = Size; (size & 1) == 1; size >>= 1)
         {
-            hash = MerkleHash.Node(_stack[^1].Hash, hash);
-            _stack.RemoveAt(_stack.Count - 1);
-            height++;
+            MerkleHash.Node(Slot(_count - 2), Slot(_count - 1), Slot(_count - 2));
+            _count--;
         }
 
-        _stack.Add((height, hash));
         Size++;
     }
 
-    /// <summary>The root: the complete subtrees folded from the right, as MTH splits at the largest power of two.</summary>
+    /// <summary>The root over everything appended so far; <see cref="MerkleHash.EmptyRoot"/> when empty.</summary>
     public byte[] Root()
     {
-        if (_stack.Count == 0)
+        if (_count == 0)
         {
             return MerkleHash.EmptyRoot();
         }
 
-        var root = _stack[^1].Hash;
-        for (var i = _stack.Count - 2; i >= 0; i--)
+        var root = Slot(_count - 1).ToArray();
+        for (var i = _count - 2; i >= 0; i--)
         {
-            root = MerkleHash.Node(_stack[i].Hash, root);
+            MerkleHash.Node(Slot(i), root, root);
         }
 
         return root;
     }
 
+    /// <summary>An independent copy, to read or extend without changing this one.</summary>
     public MerkleAccumulator Clone()
     {
-        var clone = new MerkleAccumulator { Size = Size };
-        clone._stack.AddRange(_stack);
+        var clone = new MerkleAccumulator { Size = Size, _count = _count };
+        _stack.AsSpan(0, _count * MerkleHash.Size).CopyTo(clone._stack);
         return clone;
     }
+
+    private Span<byte> Slot(int i) => _stack.AsSpan(i * MerkleHash.Size, MerkleHash.Size);
 }

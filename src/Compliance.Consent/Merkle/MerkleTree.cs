@@ -1,75 +1,122 @@
 using System.Numerics;
+using System.Security.Cryptography;
 
 namespace Compliance.Consent.Merkle;
 
 /// <summary>
-/// The Merkle tree hash of RFC 9162 §2.1.1 over leaf hashes, with inclusion (§2.1.3) and consistency (§2.1.4) proofs
-/// and their verification. Proof generation walks each sibling subtree once: O(n) for a tree of n leaves.
-/// Verification never throws: a malformed proof or an out-of-range size is false.
+/// RFC 9162 §2.1 over a list of leaf hashes held in memory: tree heads, inclusion and consistency proofs, and their
+/// verification. Each proof hashes disjoint subtrees only, so producing one costs O(n) hashes at worst.
 /// </summary>
 public static class MerkleTree
 {
+    /// <summary>MTH over all the leaf hashes; the empty list gives <see cref="MerkleHash.EmptyRoot"/>.</summary>
     public static byte[] Root(IReadOnlyList<byte[]> leafHashes)
     {
         ArgumentNullException.ThrowIfNull(leafHashes);
-        return Root(leafHashes, leafHashes.Count);
+        return Range(leafHashes, 0, leafHashes.Count);
     }
 
-    /// <summary>The root of the first <paramref name="treeSize"/> leaves.</summary>
+    /// <summary>MTH over the first <paramref name="treeSize"/> leaf hashes.</summary>
     public static byte[] Root(IReadOnlyList<byte[]> leafHashes, long treeSize)
     {
         ArgumentNullException.ThrowIfNull(leafHashes);
         ArgumentOutOfRangeException.ThrowIfNegative(treeSize);
         ArgumentOutOfRangeException.ThrowIfGreaterThan(treeSize, leafHashes.Count);
-        return treeSize == 0 ? MerkleHash.EmptyRoot() : Subtree(leafHashes, 0, treeSize);
+        return Range(leafHashes, 0, treeSize);
     }
 
-    /// <summary>PATH(m, D[n]) of RFC 9162 §2.1.3.1, ordered from the leaf up.</summary>
+    /// <summary>PATH(m, D[n]) of RFC 9162 §2.1.3.1, from the leaf's sibling up to the root's child.</summary>
     public static IReadOnlyList<byte[]> InclusionProof(IReadOnlyList<byte[]> leafHashes, long index, long treeSize)
     {
         ArgumentNullException.ThrowIfNull(leafHashes);
         ArgumentOutOfRangeException.ThrowIfGreaterThan(treeSize, leafHashes.Count);
         ArgumentOutOfRangeException.ThrowIfNegative(index);
         ArgumentOutOfRangeException.ThrowIfGreaterThanOrEqual(index, treeSize);
-        var proof = new List<byte[]>();
-        Path(leafHashes, index, 0, treeSize, proof);
-        return proof;
+
+        // Walks down from the root; each step records the subtree that the leaf is not in.
+        var path = new List<byte[]>();
+        long start = 0, size = treeSize, m = index;
+        while (size > 1)
+        {
+            var k = SplitPoint(size);
+            if (m < k)
+            {
+                path.Add(Range(leafHashes, start + k, size - k));
+                size = k;
+            }
+            else
+            {
+                path.Add(Range(leafHashes, start, k));
+                start += k;
+                size -= k;
+                m -= k;
+            }
+        }
+
+        path.Reverse();
+        return path;
     }
 
-    /// <summary>PROOF(m, D[n]) of RFC 9162 §2.1.4.1 for 0 &lt; <paramref name="oldSize"/> ≤ <paramref name="newSize"/>.</summary>
+    /// <summary>PROOF(m, D[n]) of RFC 9162 §2.1.4.1, for 0 &lt; oldSize &lt;= newSize.</summary>
     public static IReadOnlyList<byte[]> ConsistencyProof(IReadOnlyList<byte[]> leafHashes, long oldSize, long newSize)
     {
         ArgumentNullException.ThrowIfNull(leafHashes);
         ArgumentOutOfRangeException.ThrowIfGreaterThan(newSize, leafHashes.Count);
-        ArgumentOutOfRangeException.ThrowIfLessThan(oldSize, 1);
+        ArgumentOutOfRangeException.ThrowIfNegativeOrZero(oldSize);
         ArgumentOutOfRangeException.ThrowIfGreaterThan(oldSize, newSize);
+
+        // SUBPROOF(m, D[start:start+size], b), unrolled from the top.
         var proof = new List<byte[]>();
-        SubProof(leafHashes, oldSize, 0, newSize, true, proof);
+        long start = 0, size = newSize, m = oldSize;
+        var complete = true;
+        while (m != size)
+        {
+            var k = SplitPoint(size);
+            if (m <= k)
+            {
+                proof.Add(Range(leafHashes, start + k, size - k));
+                size = k;
+            }
+            else
+            {
+                proof.Add(Range(leafHashes, start, k));
+                start += k;
+                size -= k;
+                m -= k;
+                complete = false;
+            }
+        }
+
+        if (!complete)
+        {
+            proof.Add(Range(leafHashes, start, size));
+        }
+
+        proof.Reverse();
         return proof;
     }
 
-    /// <summary>RFC 9162 §2.1.3.2.</summary>
+    /// <summary>RFC 9162 §2.1.3.2. False, never an exception, for any malformed proof, hash or size.</summary>
     public static bool VerifyInclusion(long index, long treeSize, ReadOnlySpan<byte> leafHash, IReadOnlyList<byte[]> proof, ReadOnlySpan<byte> root)
     {
-        if (proof is null || index < 0 || treeSize <= 0 || index >= treeSize || leafHash.Length != MerkleHash.Size || root.Length != MerkleHash.Size
-            || proof.Count > 64 || proof.Any(p => p is not { Length: MerkleHash.Size }))
+        if (proof is null || index < 0 || index >= treeSize || leafHash.Length != MerkleHash.Size || root.Length != MerkleHash.Size)
         {
             return false;
         }
 
-        var fn = index;
-        var sn = treeSize - 1;
-        var r = leafHash.ToArray();
+        long fn = index, sn = treeSize - 1;
+        Span<byte> r = stackalloc byte[MerkleHash.Size];
+        leafHash.CopyTo(r);
         foreach (var p in proof)
         {
-            if (sn == 0)
+            if (sn == 0 || p is null || p.Length != MerkleHash.Size)
             {
                 return false;
             }
 
             if ((fn & 1) == 1 || fn == sn)
             {
-                r = MerkleHash.Node(p, r);
+                MerkleHash.Node(p, r, r);
                 while ((fn & 1) == 0 && fn != 0)
                 {
                     fn >>= 1;
@@ -78,57 +125,66 @@ public static class MerkleTree
             }
             else
             {
-                r = MerkleHash.Node(r, p);
+                MerkleHash.Node(r, p, r);
             }
 
             fn >>= 1;
             sn >>= 1;
         }
 
-        return sn == 0 && r.AsSpan().SequenceEqual(root);
+        return sn == 0 && CryptographicOperations.FixedTimeEquals(r, root);
     }
 
-    /// <summary>RFC 9162 §2.1.4.2; equal sizes need an empty proof and equal roots.</summary>
+    /// <summary>RFC 9162 §2.1.4.2. Equal sizes need an empty proof and equal roots. False, never an exception, when malformed.</summary>
     public static bool VerifyConsistency(long oldSize, long newSize, ReadOnlySpan<byte> oldRoot, ReadOnlySpan<byte> newRoot, IReadOnlyList<byte[]> proof)
     {
-        if (proof is null || oldSize < 1 || newSize < oldSize || oldRoot.Length != MerkleHash.Size || newRoot.Length != MerkleHash.Size
-            || proof.Count > 128 || proof.Any(p => p is not { Length: MerkleHash.Size }))
+        if (proof is null || oldSize <= 0 || oldSize > newSize || oldRoot.Length != MerkleHash.Size || newRoot.Length != MerkleHash.Size)
         {
             return false;
         }
 
         if (oldSize == newSize)
         {
-            return proof.Count == 0 && oldRoot.SequenceEqual(newRoot);
+            return proof.Count == 0 && CryptographicOperations.FixedTimeEquals(oldRoot, newRoot);
         }
 
-        if (proof.Count == 0)
+        // Step 1: when the old tree is a perfect subtree of the new one, its root is the proof's implicit first node.
+        var first = 0;
+        var seed = oldRoot;
+        if (!BitOperations.IsPow2(oldSize))
         {
-            return false;
+            if (proof.Count == 0 || proof[0] is null || proof[0].Length != MerkleHash.Size)
+            {
+                return false;
+            }
+
+            seed = proof[0];
+            first = 1;
         }
 
-        var path = BitOperations.IsPow2(oldSize) ? [oldRoot.ToArray(), .. proof] : proof.ToList();
-        var fn = oldSize - 1;
-        var sn = newSize - 1;
+        long fn = oldSize - 1, sn = newSize - 1;
         while ((fn & 1) == 1)
         {
             fn >>= 1;
             sn >>= 1;
         }
 
-        var fr = path[0];
-        var sr = path[0];
-        foreach (var c in path.Skip(1))
+        Span<byte> fr = stackalloc byte[MerkleHash.Size];
+        Span<byte> sr = stackalloc byte[MerkleHash.Size];
+        seed.CopyTo(fr);
+        seed.CopyTo(sr);
+        for (var i = first; i < proof.Count; i++)
         {
-            if (sn == 0)
+            var c = proof[i];
+            if (sn == 0 || c is null || c.Length != MerkleHash.Size)
             {
                 return false;
             }
 
             if ((fn & 1) == 1 || fn == sn)
             {
-                fr = MerkleHash.Node(c, fr);
-                sr = MerkleHash.Node(c, sr);
+                MerkleHash.Node(c, fr, fr);
+                MerkleHash.Node(c, sr, sr);
                 while ((fn & 1) == 0 && fn != 0)
                 {
                     fn >>= 1;
@@ -137,75 +193,28 @@ public static class MerkleTree
             }
             else
             {
-                sr = MerkleHash.Node(sr, c);
+                MerkleHash.Node(sr, c, sr);
             }
 
             fn >>= 1;
             sn >>= 1;
         }
 
-        return sn == 0 && fr.AsSpan().SequenceEqual(oldRoot) && sr.AsSpan().SequenceEqual(newRoot);
+        return sn == 0 && CryptographicOperations.FixedTimeEquals(fr, oldRoot) && CryptographicOperations.FixedTimeEquals(sr, newRoot);
     }
 
-    /// <summary>The largest power of two smaller than <paramref name="n"/> (n &gt; 1).</summary>
-    private static long Split(long n) => 1L << (63 - BitOperations.LeadingZeroCount((ulong)(n - 1)));
+    // The largest power of two smaller than n (n > 1): RFC 9162's k.
+    private static long SplitPoint(long n) => (long)BitOperations.RoundUpToPowerOf2((ulong)n) >> 1;
 
-    /// <summary>MTH of leaves [start, end), in one pass with a stack of complete subtrees.</summary>
-    private static byte[] Subtree(IReadOnlyList<byte[]> leaves, long start, long end)
+    // MTH(D[start:start+count]) in O(count) hashes.
+    private static byte[] Range(IReadOnlyList<byte[]> leafHashes, long start, long count)
     {
         var accumulator = new MerkleAccumulator();
-        for (var i = start; i < end; i++)
+        for (var i = start; i < start + count; i++)
         {
-            accumulator.Append(leaves[(int)i]);
+            accumulator.Append(leafHashes[checked((int)i)]);
         }
 
         return accumulator.Root();
-    }
-
-    private static void Path(IReadOnlyList<byte[]> leaves, long m, long start, long end, List<byte[]> proof)
-    {
-        var n = end - start;
-        if (n == 1)
-        {
-            return;
-        }
-
-        var k = Split(n);
-        if (m < k)
-        {
-            Path(leaves, m, start, start + k, proof);
-            proof.Add(Subtree(leaves, start + k, end));
-        }
-        else
-        {
-            Path(leaves, m - k, start + k, end, proof);
-            proof.Add(Subtree(leaves, start, start + k));
-        }
-    }
-
-    private static void SubProof(IReadOnlyList<byte[]> leaves, long m, long start, long end, bool complete, List<byte[]> proof)
-    {
-        var n = end - start;
-        if (m == n)
-        {
-            if (!complete)
-            {
-                proof.Add(Subtree(leaves, start, end));
-            }
-
-            return;
-        }
-
-        var k = Split(n);
-        if (m <= k)
-        {
-            SubProof(leaves, m, start, start + k, complete, proof);
-            proof.Add(Subtree(leaves, start + k, end));
-        }
-        else
-        {
-            SubProof(leaves, m - k, start + k, end, false, proof);
-            proof.Add(Subtree(leaves, start, start + k));
-        }
     }
 }

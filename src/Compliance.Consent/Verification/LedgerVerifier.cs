@@ -1,27 +1,27 @@
+using System.Collections.Concurrent;
 using System.Diagnostics;
+using System.Globalization;
+using System.Security.Cryptography;
 using Compliance.Consent.Merkle;
 
 namespace Compliance.Consent.Verification;
 
 /// <summary>
-/// Recomputes a ledger from its rows, streamed in leaf-index order, and names the exact event of each change:
-/// <list type="bullet">
-/// <item><b>Changed</b>: a payload that does not open its commitment, half a redaction, a deleted payload row, or a
-/// header that no longer gives its leaf hash or whose leaf hash is not sealed;</item>
-/// <item><b>Reordered</b>: an authentic (sealed) row at a position its header was not made for;</item>
-/// <item><b>Inserted</b>: a forged row (consistent header, no valid seal) at the end, or followed by authentic rows
-/// shifted up by one;</item>
-/// <item><b>Deleted</b>: a gap in the indexes, authentic rows shifted down by one, a payload without its leaf, or a
-/// checkpoint larger than the log;</item>
-/// <item><b>CheckpointMismatch</b> / <b>CheckpointSignature</b>: a signed root the stored leaves no longer give, or a
-/// checkpoint whose signature does not verify.</item>
-/// </list>
-/// Per-row hashes of a batch are checked on every core, then the batch feeds the tree in order.
+/// Recomputes the whole ledger from rows streamed in leaf-index order: every payload commitment, leaf hash and seal,
+/// the Merkle root at each checkpoint's size, and names the event behind each kind of tampering. Pure: the caller
+/// reads the database and checks checkpoint signatures.
 /// </summary>
 public static class LedgerVerifier
 {
     private const int BatchSize = 4096;
 
+    // How far from its own index a sealed row's header is searched for, and for how many rows, before it is called
+    // changed: bounds the work an attacker can cause by scrambling every header.
+    private const int SearchWindow = 256;
+    private const int SearchBudget = 10_000;
+    private const int GapFindingsPerGap = 100;
+
+    /// <summary>Verifies the ledger; never stops at the first finding.</summary>
     public static async Task<LedgerVerification> VerifyAsync(
         IAsyncEnumerable<LedgerRow> rowsInIndexOrder,
         IReadOnlyList<CheckpointToCheck> checkpoints,
@@ -33,221 +33,411 @@ public static class LedgerVerifier
         ArgumentNullException.ThrowIfNull(checkpoints);
         ArgumentNullException.ThrowIfNull(payloadsWithoutLeaf);
         ArgumentNullException.ThrowIfNull(seal);
-        var clock = Stopwatch.StartNew();
-        var state = new State(checkpoints.OrderBy(c => c.TreeSize).ToList());
-        foreach (var checkpoint in state.Checkpoints.Where(c => !c.SignatureValid))
-        {
-            state.Findings.Add(new LedgerFinding(TamperKind.CheckpointSignature, checkpoint.TreeSize - 1, null,
-                $"the checkpoint of {checkpoint.TreeSize} events (key {checkpoint.KeyId}) is not validly signed"));
-        }
+        var stopwatch = Stopwatch.StartNew();
+        var run = new Run(checkpoints);
 
-        var batch = new List<LedgerRow>(BatchSize);
+        // Two buffers: while one batch is classified in order (accumulator, checkpoints, findings), the next one is
+        // read and its per-row hashes checked in parallel.
+        var batches = new[] { new LedgerRow[BatchSize], new LedgerRow[BatchSize] };
+        var allFacts = new[] { new RowFacts[BatchSize], new RowFacts[BatchSize] };
+        var current = 0;
+        var count = 0;
+        Task classifying = Task.CompletedTask;
         await foreach (var row in rowsInIndexOrder.WithCancellation(cancellationToken))
         {
-            batch.Add(row);
-            if (batch.Count == BatchSize)
+            batches[current][count++] = row ?? throw new ArgumentException("A ledger row is null.", nameof(rowsInIndexOrder));
+            if (count == BatchSize)
             {
-                await ProcessAsync(batch, state, seal, cancellationToken);
-                batch.Clear();
+                classifying = await HandOverAsync(run, batches[current], allFacts[current], count, classifying, seal, cancellationToken);
+                current = 1 - current;
+                count = 0;
             }
         }
 
-        await ProcessAsync(batch, state, seal, cancellationToken);
-        state.FlushForged(atEnd: true);
-
-        var largest = state.Checkpoints.Count == 0 ? 0 : state.Checkpoints[^1].TreeSize;
-        for (var missing = state.Expected; missing < largest; missing++)
+        classifying = await HandOverAsync(run, batches[current], allFacts[current], count, classifying, seal, cancellationToken);
+        await classifying;
+        run.Finish();
+        foreach (var eventId in payloadsWithoutLeaf)
         {
-            state.Findings.Add(new LedgerFinding(TamperKind.Deleted, missing, null,
-                $"leaf {missing} is missing: a checkpoint of {largest} events covered it (deleted rows, or a restored older backup)"));
+            run.Findings.Add(new(TamperKind.Deleted, null, eventId, "Leaf row deleted: a payload row remains whose event has no leaf."));
         }
 
-        foreach (var orphan in payloadsWithoutLeaf)
-        {
-            state.Findings.Add(new LedgerFinding(TamperKind.Deleted, null, orphan, "the event's payload is there but its leaf was deleted"));
-        }
-
-        return new LedgerVerification(state.Leaves, state.Redacted, state.Tree.Root(), state.Findings, state.CheckpointsChecked, clock.Elapsed);
+        return new LedgerVerification(run.Leaves, run.Redacted, run.Accumulator.Root(), run.Findings, checkpoints.Count, stopwatch.Elapsed);
     }
 
-    private static async Task ProcessAsync(List<LedgerRow> batch, State state, ILeafSeal seal, CancellationToken cancellationToken)
+    // Checks a full batch, waits for the previous batch's classification, then starts this one's. Returns it.
+    private static async Task<Task> HandOverAsync(Run run, LedgerRow[] batch, RowFacts[] facts, int count, Task previous, ILeafSeal seal, CancellationToken cancellationToken)
     {
-        if (batch.Count == 0)
-        {
-            return;
-        }
+        await CheckBatchAsync(batch, facts, count, seal, cancellationToken);
+        await previous;
+        return Task.Run(() => run.Classify(batch, facts, count), cancellationToken);
+    }
 
-        var checks = new RowCheck[batch.Count];
-        var seals = new byte[batch.Count][];
-        for (var i = 0; i < batch.Count; i++)
-        {
-            var pending = seal.SealAsync(batch[i].LeafHash, cancellationToken);
-            seals[i] = pending.IsCompletedSuccessfully ? pending.Result : await pending;
-        }
+    // The per-row hashes, in parallel: payload commitment, header against the stored leaf hash, and the seal.
+    private static async Task CheckBatchAsync(LedgerRow[] batch, RowFacts[] facts, int count, ILeafSeal seal, CancellationToken cancellationToken)
+    {
+        var slowSeals = new ConcurrentBag<(int Position, Task<byte[]> Seal)>();
+        var chunk = Math.Max(256, count / (Environment.ProcessorCount * 2));
+        Parallel.ForEach(
+            System.Collections.Concurrent.Partitioner.Create(0, count, chunk),
+            new ParallelOptions { CancellationToken = cancellationToken },
+            range =>
+            {
+                Span<byte> hash = stackalloc byte[MerkleHash.Size];
+                for (var i = range.Item1; i < range.Item2; i++)
+                {
+                    var row = batch[i];
+                    ref var f = ref facts[i];
+                    f = default;
+                    var leafHash = row.LeafHash ?? [];
+                    var commitment = row.PayloadCommitment ?? [];
+                    f.WellFormed = leafHash.Length == MerkleHash.Size && commitment.Length == MerkleHash.Size;
+                    if (!f.WellFormed)
+                    {
+                        continue;
+                    }
 
-        Parallel.For(0, batch.Count, new ParallelOptions { CancellationToken = cancellationToken }, i => checks[i] = Check(batch[i], seals[i]));
-        for (var i = 0; i < batch.Count; i++)
+                    LeafHeader.LeafHash(row.Index, row.EventId, row.AppendedAt, commitment, hash);
+                    f.ConsistentAtIndex = hash.SequenceEqual(leafHash);
+                    f.Payload = CheckPayload(row, commitment, hash);
+                    var sealing = seal.SealAsync(leafHash, cancellationToken);
+                    if (sealing.IsCompletedSuccessfully)
+                    {
+                        f.Authentic = SealMatches(sealing.Result, row.Seal);
+                    }
+                    else
+                    {
+                        slowSeals.Add((i, sealing.AsTask()));
+                    }
+                }
+            });
+
+        foreach (var (position, sealing) in slowSeals)
         {
-            state.Accept(batch[i], checks[i]);
+            facts[position].Authentic = SealMatches(await sealing.ConfigureAwait(false), batch[position].Seal);
         }
     }
 
-    private static RowCheck Check(LedgerRow row, byte[] expectedSeal)
-    {
-        var authentic = row.Seal is { Length: MerkleHash.Size } && expectedSeal.AsSpan().SequenceEqual(row.Seal);
-        var consistent = HeaderGives(row, row.Index);
-        var shift = 0;
-        if (authentic && !consistent)
-        {
-            shift = HeaderGives(row, row.Index - 1) ? +1 : HeaderGives(row, row.Index + 1) ? -1 : 0;
-        }
+    private static bool SealMatches(byte[] expected, byte[]? stored) =>
+        stored is not null && CryptographicOperations.FixedTimeEquals(expected, stored);
 
-        string? payloadProblem = null;
-        var redacted = false;
+    private static PayloadState CheckPayload(LedgerRow row, byte[] commitment, Span<byte> scratch)
+    {
         if (!row.HasPayloadRow)
         {
-            payloadProblem = "the payload row was deleted";
-        }
-        else if (row.Payload is null && row.Salt is null)
-        {
-            redacted = true;
-        }
-        else if (row.Payload is null || row.Salt is null)
-        {
-            payloadProblem = "half a redaction: only one of the payload and its salt is gone";
-        }
-        else if (!LeafHeader.Commit(row.Salt, row.Payload).AsSpan().SequenceEqual(row.PayloadCommitment))
-        {
-            payloadProblem = "the payload does not match its leaf's commitment: it was changed";
+            return PayloadState.RowMissing;
         }
 
-        return new RowCheck(authentic, consistent, shift, payloadProblem, redacted);
+        if (row.Salt is null && row.Payload is null)
+        {
+            return PayloadState.Redacted;
+        }
+
+        if (row.Salt is null || row.Payload is null)
+        {
+            return PayloadState.HalfRedacted;
+        }
+
+        LeafHeader.Commit(row.Salt, row.Payload, scratch);
+        return scratch.SequenceEqual(commitment) ? PayloadState.Intact : PayloadState.Mismatch;
     }
 
-    private static bool HeaderGives(LedgerRow row, long index)
+    private enum PayloadState : byte
     {
-        if (index < 0 || row.PayloadCommitment is not { Length: MerkleHash.Size } || row.LeafHash is not { Length: MerkleHash.Size })
-        {
-            return false;
-        }
-
-        return new LeafHeader(index, row.EventId, row.AppendedAt, row.PayloadCommitment).LeafHash().AsSpan().SequenceEqual(row.LeafHash);
+        Intact,
+        Redacted,
+        HalfRedacted,
+        Mismatch,
+        RowMissing,
     }
 
-    private readonly record struct RowCheck(bool Authentic, bool Consistent, int Shift, string? PayloadProblem, bool Redacted);
-
-    private sealed class State(List<CheckpointToCheck> checkpoints)
+    private struct RowFacts
     {
-        private readonly List<LedgerRow> _forged = [];
+        public bool WellFormed;
+        public bool ConsistentAtIndex;
+        public bool Authentic;
+        public PayloadState Payload;
+        public bool OffsetResolved;
+        public long? Offset; // where a sealed row's header matches, relative to its index; null when nowhere near
+    }
+
+    // The sequential part: the accumulator, checkpoints, and the classification, which looks one row ahead (a shift
+    // is told from a swap by the next row) and keeps a forged row pending until the row after it says what it was.
+    private sealed class Run
+    {
+        private readonly List<CheckpointToCheck> _checkpoints;
         private int _nextCheckpoint;
-        private int _shift;
+        private long _previousCheckpointSize;
+        private long _expectedIndex;
+        private long _shift;
+        private int _searches;
+        private LedgerRow? _previous;
+        private RowFacts _previousFacts;
+        private bool _previousInOrder = true;
+        private LedgerRow? _pendingForged;
 
-        public List<CheckpointToCheck> Checkpoints { get; } = checkpoints;
+        public Run(IReadOnlyList<CheckpointToCheck> checkpoints)
+        {
+            _checkpoints = [.. checkpoints.Where(c => c is not null).OrderBy(c => c.TreeSize)];
+            foreach (var checkpoint in _checkpoints.Where(c => !c.SignatureValid))
+            {
+                Findings.Add(new(TamperKind.CheckpointSignature, null, null, Text($"Checkpoint at tree size {checkpoint.TreeSize} signed at {checkpoint.SignedAt:O} with key {checkpoint.KeyId}: its signature does not verify.")));
+            }
+
+            while (_nextCheckpoint < _checkpoints.Count && _checkpoints[_nextCheckpoint].TreeSize <= 0)
+            {
+                CheckCheckpoint(_checkpoints[_nextCheckpoint++]);
+            }
+        }
+
+        public MerkleAccumulator Accumulator { get; } = new();
 
         public List<LedgerFinding> Findings { get; } = [];
 
-        public MerkleAccumulator Tree { get; } = new();
-
-        public long Expected { get; private set; }
-
-        public long Leaves { get; private set; }
+        public long Leaves => Accumulator.Size;
 
         public long Redacted { get; private set; }
 
-        public long CheckpointsChecked { get; private set; }
-
-        public void Accept(LedgerRow row, RowCheck check)
+        public void Classify(LedgerRow[] batch, RowFacts[] facts, int count)
         {
-            for (var missing = Expected; missing < row.Index; missing++)
+            for (var i = 0; i < count; i++)
             {
-                Findings.Add(new LedgerFinding(TamperKind.Deleted, missing, null, $"leaf {missing} is missing: its row was deleted"));
+                var row = batch[i];
+                ref var f = ref facts[i];
+                Append(row.LeafHash ?? []);
+                CheckPosition(row);
+                if (f.WellFormed)
+                {
+                    ReportPayload(row, f.Payload);
+                }
+
+                if (_previous is not null)
+                {
+                    ClassifyPrevious(row, ref f);
+                }
+
+                _previous = row;
+                _previousFacts = f;
+            }
+        }
+
+        public void Finish()
+        {
+            if (_previous is not null)
+            {
+                RowFacts none = default;
+                ClassifyPrevious(null, ref none);
             }
 
-            Expected = row.Index + 1;
-            Leaves++;
-            if (check.Redacted)
+            FlushPending(inserted: true);
+            for (; _nextCheckpoint < _checkpoints.Count; _nextCheckpoint++)
+            {
+                var checkpoint = _checkpoints[_nextCheckpoint];
+                Findings.Add(new(TamperKind.Deleted, Leaves, null, Text($"Checkpoint at tree size {checkpoint.TreeSize} signed at {checkpoint.SignedAt:O} but the ledger has {Leaves} leaves: indexes {Leaves} to {checkpoint.TreeSize - 1} deleted, or the store restored from an older backup.")));
+            }
+        }
+
+        private void Append(byte[] leafHash)
+        {
+            // A malformed stored hash still takes its place in the tree, so that every later root keeps its meaning.
+            Accumulator.Append(leafHash.Length == MerkleHash.Size ? leafHash : SHA256.HashData(leafHash));
+            while (_nextCheckpoint < _checkpoints.Count && _checkpoints[_nextCheckpoint].TreeSize == Accumulator.Size)
+            {
+                CheckCheckpoint(_checkpoints[_nextCheckpoint++]);
+            }
+        }
+
+        private void CheckCheckpoint(CheckpointToCheck checkpoint)
+        {
+            var root = Accumulator.Root();
+            if (checkpoint.TreeSize < 0 || checkpoint.RootHash is null || !CryptographicOperations.FixedTimeEquals(root, checkpoint.RootHash))
+            {
+                Findings.Add(new(TamperKind.CheckpointMismatch, _previousCheckpointSize, null, Text($"Checkpoint at tree size {checkpoint.TreeSize} signed at {checkpoint.SignedAt:O}: the root recomputed from the stored leaves differs; something in indexes {_previousCheckpointSize} to {checkpoint.TreeSize - 1} changed since the previous checkpoint.")));
+            }
+
+            _previousCheckpointSize = Math.Max(_previousCheckpointSize, checkpoint.TreeSize);
+        }
+
+        private void CheckPosition(LedgerRow row)
+        {
+            if (row.Index > _expectedIndex)
+            {
+                var missing = row.Index - _expectedIndex;
+                for (var index = _expectedIndex; index < _expectedIndex + Math.Min(missing, GapFindingsPerGap); index++)
+                {
+                    Findings.Add(new(TamperKind.Deleted, index, null, Text($"Leaf row at index {index} deleted: the indexes jump from {_expectedIndex - 1} to {row.Index}.")));
+                }
+
+                if (missing > GapFindingsPerGap)
+                {
+                    Findings.Add(new(TamperKind.Deleted, _expectedIndex + GapFindingsPerGap, null, Text($"Leaf rows at indexes {_expectedIndex + GapFindingsPerGap} to {row.Index - 1} deleted too.")));
+                }
+            }
+            else if (row.Index < _expectedIndex)
+            {
+                Findings.Add(new(TamperKind.Inserted, row.Index, row.EventId, Text($"A second leaf row at index {row.Index}, or rows out of index order.")));
+            }
+
+            _expectedIndex = Math.Max(_expectedIndex, row.Index + 1);
+        }
+
+        private void ReportPayload(LedgerRow row, PayloadState state)
+        {
+            var detail = state switch
+            {
+                PayloadState.Redacted => null,
+                PayloadState.Intact => null,
+                PayloadState.RowMissing => "Payload row deleted while its leaf remains.",
+                PayloadState.HalfRedacted => "Payload half redacted: exactly one of salt and payload is removed.",
+                _ => "Payload changed: SHA-256(salt, payload) differs from the committed value.",
+            };
+            if (state == PayloadState.Redacted)
             {
                 Redacted++;
             }
 
-            if (check.Authentic && check.Consistent)
+            if (detail is not null)
             {
-                FlushForged(atEnd: false);
-                _shift = 0;
+                Findings.Add(new(TamperKind.Changed, row.Index, row.EventId, detail));
             }
-            else if (check.Authentic && check.Shift != 0)
-            {
-                if (check.Shift != _shift)
-                {
-                    // A run of authentic rows moved by one: reported once, where it starts.
-                    Findings.Add(check.Shift > 0
-                        ? _forged.Count > 0
-                            ? new LedgerFinding(TamperKind.Inserted, _forged[0].Index, _forged[0].EventId, "a row with no valid seal was inserted; the rows after it were renumbered")
-                            : new LedgerFinding(TamperKind.Inserted, row.Index - 1, null, $"a row was inserted before leaf {row.Index}; the rows after it were renumbered")
-                        : new LedgerFinding(TamperKind.Deleted, row.Index, null, $"a leaf was deleted at {row.Index}; the rows after it were renumbered"));
-                    _forged.Clear();
-                }
+        }
 
-                _shift = check.Shift;
-            }
-            else if (check.Authentic)
+        private void ClassifyPrevious(LedgerRow? next, ref RowFacts nextFacts)
+        {
+            var row = _previous!;
+            ref var f = ref _previousFacts;
+            var inOrder = false;
+            if (!f.WellFormed)
             {
-                FlushForged(atEnd: false);
-                _shift = 0;
-                Findings.Add(new LedgerFinding(TamperKind.Reordered, row.Index, row.EventId, "a sealed row sits at a position its header was not made for: rows were reordered"));
+                FlushPending(inserted: false);
+                Findings.Add(new(TamperKind.Changed, row.Index, row.EventId, "Leaf row malformed: its leaf hash or payload commitment is not 32 bytes."));
             }
-            else if (check.Consistent)
+            else if (!f.Authentic)
             {
-                // A header that gives its leaf hash but carries no valid seal: edited with the hash recomputed, or
-                // forged. Which, the rows after it tell.
-                _forged.Add(row);
+                FlushPending(inserted: false);
+                if (f.ConsistentAtIndex)
+                {
+                    // A header with a matching, recomputed leaf hash but no seal: inserted if what follows shifted up
+                    // (or nothing follows), else a row rewritten in place. The next row decides.
+                    _pendingForged = row;
+                }
+                else
+                {
+                    Findings.Add(new(TamperKind.Changed, row.Index, row.EventId, "Leaf row changed: its header does not give its leaf hash, and its seal does not verify."));
+                }
             }
             else
             {
-                FlushForged(atEnd: false);
-                Findings.Add(new LedgerFinding(TamperKind.Changed, row.Index, row.EventId, "the leaf's header no longer gives its leaf hash, and the hash is not sealed: the row was changed"));
-            }
-
-            if (check.PayloadProblem is { } problem)
-            {
-                Findings.Add(new LedgerFinding(TamperKind.Changed, row.Index, row.EventId, problem));
-            }
-
-            Tree.Append(row.LeafHash is { Length: MerkleHash.Size } ? row.LeafHash : new byte[MerkleHash.Size]);
-            CheckCheckpoints();
-        }
-
-        /// <summary>Forged rows followed by ordinary ones were edited in place; at the end of the log they were added.</summary>
-        public void FlushForged(bool atEnd)
-        {
-            foreach (var forged in _forged)
-            {
-                Findings.Add(atEnd
-                    ? new LedgerFinding(TamperKind.Inserted, forged.Index, forged.EventId, "a row with no valid seal was added at the end of the log")
-                    : new LedgerFinding(TamperKind.Changed, forged.Index, forged.EventId, "the leaf's header was changed and its hash recomputed, but it carries no valid seal"));
-            }
-
-            _forged.Clear();
-        }
-
-        private void CheckCheckpoints()
-        {
-            while (_nextCheckpoint < Checkpoints.Count && Checkpoints[_nextCheckpoint].TreeSize <= Tree.Size)
-            {
-                var checkpoint = Checkpoints[_nextCheckpoint];
-                var from = _nextCheckpoint == 0 ? 0 : Checkpoints[_nextCheckpoint - 1].TreeSize;
-                if (checkpoint.TreeSize == Tree.Size)
+                var offset = OffsetOf(row, ref f);
+                if (offset == _shift)
                 {
-                    CheckpointsChecked++;
-                    if (!Tree.Root().AsSpan().SequenceEqual(checkpoint.RootHash))
+                    FlushPending(inserted: false);
+                    inOrder = true;
+                }
+                else if (offset is not long d)
+                {
+                    FlushPending(inserted: false);
+                    Findings.Add(new(TamperKind.Changed, row.Index, row.EventId, "Leaf row header changed after sealing: its sealed leaf hash matches no header at or near its index."));
+                }
+                else if (next is null ? _previousInOrder : nextFacts.WellFormed && nextFacts.Authentic && OffsetOf(next, ref nextFacts) == d)
+                {
+                    if (d < _shift)
                     {
-                        Findings.Add(new LedgerFinding(TamperKind.CheckpointMismatch, from, null,
-                            $"the leaves no longer give the root signed for {checkpoint.TreeSize} events: something in leaves {from} to {checkpoint.TreeSize - 1} changed"));
+                        if (_pendingForged is { } forged && forged.Index == row.Index - 1)
+                        {
+                            _pendingForged = null;
+                            Findings.Add(new(TamperKind.Inserted, forged.Index, forged.EventId, Text($"Leaf row inserted at index {forged.Index}: it has no valid seal and the rows after it moved up by {_shift - d}.")));
+                        }
+                        else
+                        {
+                            FlushPending(inserted: false);
+                            Findings.Add(new(TamperKind.Inserted, row.Index, null, Text($"Leaf rows inserted before index {row.Index}: the rows from here moved up by {_shift - d}.")));
+                        }
+                    }
+                    else
+                    {
+                        FlushPending(inserted: false);
+                        var first = row.Index + _shift;
+                        Findings.Add(new(TamperKind.Deleted, first, null, d - _shift == 1
+                            ? Text($"Leaf row at index {first} deleted and the rows after it re-indexed down.")
+                            : Text($"Leaf rows at indexes {first} to {row.Index + d - 1} deleted and the rows after them re-indexed down.")));
+                    }
+
+                    _shift = d;
+                    inOrder = true;
+                }
+                else
+                {
+                    FlushPending(inserted: false);
+                    Findings.Add(new(TamperKind.Reordered, row.Index, row.EventId, Text($"Leaf row moved: its sealed header belongs at index {row.Index + d}.")));
+                }
+            }
+
+            _previousInOrder = inOrder;
+        }
+
+        private void FlushPending(bool inserted)
+        {
+            if (_pendingForged is not { } forged)
+            {
+                return;
+            }
+
+            _pendingForged = null;
+            Findings.Add(inserted
+                ? new(TamperKind.Inserted, forged.Index, forged.EventId, Text($"Leaf row inserted at index {forged.Index}: it has no valid seal."))
+                : new(TamperKind.Changed, forged.Index, forged.EventId, "Leaf row changed: its header and leaf hash were rewritten, and its seal does not verify."));
+        }
+
+        // Where this sealed row's header gives its stored leaf hash, relative to its index: the current shift first,
+        // then the neighbours, then a bounded window.
+        private long? OffsetOf(LedgerRow row, ref RowFacts f)
+        {
+            if (f.OffsetResolved)
+            {
+                return f.Offset;
+            }
+
+            f.OffsetResolved = true;
+            if (f.ConsistentAtIndex)
+            {
+                return f.Offset = 0;
+            }
+
+            foreach (var candidate in (long[])[_shift, -1, 1])
+            {
+                if (candidate != 0 && MatchesAt(row, candidate))
+                {
+                    return f.Offset = candidate;
+                }
+            }
+
+            if (_searches++ < SearchBudget)
+            {
+                for (long distance = 2; distance <= SearchWindow; distance++)
+                {
+                    if (-distance != _shift && MatchesAt(row, -distance))
+                    {
+                        return f.Offset = -distance;
+                    }
+
+                    if (distance != _shift && MatchesAt(row, distance))
+                    {
+                        return f.Offset = distance;
                     }
                 }
-
-                _nextCheckpoint++;
             }
+
+            return f.Offset = null;
         }
+
+        private static bool MatchesAt(LedgerRow row, long offset)
+        {
+            Span<byte> hash = stackalloc byte[MerkleHash.Size];
+            LeafHeader.LeafHash(row.Index + offset, row.EventId, row.AppendedAt, row.PayloadCommitment, hash);
+            return hash.SequenceEqual(row.LeafHash);
+        }
+
+        private static string Text(FormattableString text) => text.ToString(CultureInfo.InvariantCulture);
     }
 }
