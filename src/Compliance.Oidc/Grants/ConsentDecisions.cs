@@ -5,14 +5,28 @@ using Microsoft.EntityFrameworkCore;
 
 namespace Compliance.Oidc.Grants;
 
-/// <summary>What the patient decided on the consent screen, and what they were shown.</summary>
+/// <summary>
+/// What the patient decided on the consent screen, and what they were shown. <see cref="Scopes"/> are the scopes
+/// actually allowed (without those of refused purposes); <see cref="Purposes"/> holds one choice per consent-based
+/// purpose shown, each with the exact notice version rendered, given or refused, for this partner.
+/// </summary>
 public sealed record ConsentDecision(
     Guid SubjectId,
     string ClientId,
     IReadOnlyList<string> Scopes,
     bool Allowed,
     string Language,
-    DateTimeOffset DecidedAt);
+    DateTimeOffset DecidedAt)
+{
+    /// <summary>One choice per consent-based purpose shown on the screen; empty when none was (only <c>openid</c>, <c>offline_access</c> or non-consent purposes).</summary>
+    public IReadOnlyList<PurposeChoice> Purposes { get; init; } = [];
+
+    /// <summary>
+    /// The patient's choice for one consent-based purpose: given (box ticked, then "Allow") or refused (unticked, or
+    /// "Deny"), under the notice version the page showed, in <see cref="Language"/>.
+    /// </summary>
+    public sealed record PurposeChoice(string PurposeId, string NoticeVersion, bool Given);
+}
 
 /// <summary>
 /// The one seam every consent decision of the authorization flow goes through. The default remembers an allowed
