@@ -12,6 +12,7 @@ using Microsoft.AspNetCore.Authentication;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.Routing;
+using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging;
 
 namespace Compliance.Oidc.Endpoints.Authorize;
@@ -38,7 +39,7 @@ internal static class ConsentEndpoint
     public const string NoticeFieldPrefix = "notice:";
 
     private static async Task<IResult> ShowAsync(
-        HttpContext context, IAntiforgery antiforgery, InteractionProtector interactions, ClientRegistry clients, AuthorizationFlow flow, PolicySet policies, TimeProvider time,
+        HttpContext context, IAntiforgery antiforgery, InteractionProtector interactions, ClientRegistry clients, AuthorizationFlow flow, TimeProvider time,
         string? interaction)
     {
         var (request, client, session) = await LoadAsync(context, interactions, clients, interaction);
@@ -56,8 +57,9 @@ internal static class ConsentEndpoint
 
         var name = client.DisplayName;
         var now = time.GetUtcNow();
+        var policies = context.RequestServices.GetService<PolicySet>();
         var scopes = new StringBuilder();
-        foreach (var scope in request.Scopes.Where(s => s != "offline_access" && policies.PurposeForScope(s) is null))
+        foreach (var scope in request.Scopes.Where(s => s != "offline_access" && policies?.PurposeForScope(s) is null))
         {
             // Every scope a patient can be asked for has its sentence; an unknown one is shown as is rather than hidden.
             var sentence = UiText.Has("scope." + scope) ? UiText.Get("scope." + scope, language, name) : scope;
@@ -107,9 +109,10 @@ internal static class ConsentEndpoint
         IConsentDecisions decisions,
         AuthorizationFlow flow,
         TimeProvider time,
-        PolicySet policies,
         ILogger<AuthorizationFlow> logger)
     {
+        // A host may run without policies (no purposes, no scopes resting on them); the page then shows none.
+        var policies = context.RequestServices.GetService<PolicySet>();
         var form = await AccountEndpoints.ReadFormAsync(context, antiforgery);
         var interaction = form is null ? null : AccountEndpoints.Field(form, "interaction");
         var decision = form is null ? null : AccountEndpoints.Field(form, "decision");
@@ -161,7 +164,7 @@ internal static class ConsentEndpoint
         var withheld = new HashSet<string>(StringComparer.Ordinal);
         foreach (var scope in request.Scopes)
         {
-            if (policies.PurposeForScope(scope) is { } purpose
+            if (policies?.PurposeForScope(scope) is { } purpose
                 && (purpose.Retired || (purpose.ConsentRequired && !choices.Any(choice => choice.PurposeId == purpose.Id && choice.Given))))
             {
                 withheld.Add(scope);
@@ -189,25 +192,25 @@ internal static class ConsentEndpoint
     /// The consent-based, non-retired purposes that the request's scopes rest on, in the order of their first scope: one
     /// box each on the page, and one <see cref="ConsentDecision.PurposeChoice"/> each in the decision.
     /// </summary>
-    internal static IReadOnlyList<Purpose> ConsentPurposes(AuthorizationRequest request, PolicySet policies, DateTimeOffset now) =>
+    internal static IReadOnlyList<Purpose> ConsentPurposes(AuthorizationRequest request, PolicySet? policies, DateTimeOffset now) =>
         [.. InformedPurposes(request, policies, now).Where(purpose => purpose.ConsentRequired)];
 
     // Every purpose a requested scope rests on, each once, that can be shown: not retired, and for a consent-based one
     // with a notice in force (one that only takes effect later is not asked for yet, and its scopes are not granted).
-    private static IEnumerable<Purpose> InformedPurposes(AuthorizationRequest request, PolicySet policies, DateTimeOffset now) =>
-        request.Scopes.Select(policies.PurposeForScope).OfType<Purpose>()
+    private static IEnumerable<Purpose> InformedPurposes(AuthorizationRequest request, PolicySet? policies, DateTimeOffset now) =>
+        request.Scopes.Select(scope => policies?.PurposeForScope(scope)).OfType<Purpose>()
             .Where(purpose => !purpose.Retired && (!purpose.ConsentRequired || purpose.CurrentNotice(now) is not null))
             .DistinctBy(purpose => purpose.Id);
 
     // Each purpose the partner's scopes rest on, in plain words. A consent-based one gets its own box, never pre-ticked
     // (CJEU C-673/17 Planet49), and the current notice version in the page's language, which the decision records.
-    private static string Purposes(AuthorizationRequest request, Client client, PolicySet policies, string language, DateTimeOffset now)
+    private static string Purposes(AuthorizationRequest request, Client client, PolicySet? policies, string language, DateTimeOffset now)
     {
         var html = new StringBuilder();
         foreach (var purpose in InformedPurposes(request, policies, now))
         {
             var id = Html.E(purpose.Id);
-            var scopes = request.Scopes.Where(scope => policies.PurposeForScope(scope) == purpose).ToList();
+            var scopes = request.Scopes.Where(scope => policies?.PurposeForScope(scope) == purpose).ToList();
             html.Append(CultureInfo.InvariantCulture, $"""<section class="purpose" id="purpose-{id}" data-scopes="{Html.E(string.Join(' ', scopes))}">""")
                 .Append(CultureInfo.InvariantCulture, $"<h2>{Html.E(purpose.Name.In(language))}</h2>")
                 .Append(CultureInfo.InvariantCulture, $"""<p class="description">{Html.E(purpose.Description.In(language))}</p>""")
@@ -248,7 +251,7 @@ internal static class ConsentEndpoint
     }
 
     // Each partner is its own controller for what it receives (GDPR Art. 13(1)(a, b)); the account stays the operator's.
-    private static string Controllers(Client client, PolicySet policies, string language)
+    private static string Controllers(Client client, PolicySet? policies, string language)
     {
         var partner = new StringBuilder();
         partner.Append(CultureInfo.InvariantCulture, $"""<p id="partner-controller">{Html.E(UiText.Get("consent.controller.partner", language, client.ControllerName ?? client.DisplayName))}""");
@@ -264,8 +267,8 @@ internal static class ConsentEndpoint
         }
 
         partner.Append("</p>");
-        var controller = policies.Controller;
-        var account = $"""<p id="account-controller">{Html.E(UiText.Get("consent.controller.account", language, controller.Name))} {Html.Contact(controller.DataProtectionOfficer.Contact, "account-dpo")}</p>""";
+        var controller = policies?.Controller;
+        var account = controller is null ? "" : $"""<p id="account-controller">{Html.E(UiText.Get("consent.controller.account", language, controller.Name))} {Html.Contact(controller.DataProtectionOfficer.Contact, "account-dpo")}</p>""";
         return $"""<section id="controllers"><h2>{Html.E(UiText.Get("consent.controller.title", language))}</h2>{partner}{account}</section>""";
     }
 
