@@ -43,6 +43,33 @@ public class PoliciesServiceCollectionExtensionsTests
     }
 
     [Fact]
+    public async Task StartAsync_EventsReferenceADeletedPurpose_RefusesToStartWithOneErrorEach()
+    {
+        var served = new ServingProbe();
+        using var host = BuildHost(PolicyDirectory.Shipped, served, new FixedReferences([new("marketing", null), new("research", "2024-01"), new("research", "2025-09")]));
+
+        var exception = await Should.ThrowAsync<PolicyValidationException>(() => host.StartAsync());
+
+        exception.Errors.Select(e => e.Message).ShouldBe([
+            "purpose 'marketing' is referenced by consent events: retire it (retired: true) instead of deleting it",
+            "notice version '2024-01' of purpose 'research' is referenced by consent events: retire it (retired: true) instead of deleting it",
+        ]);
+        served.Started.ShouldBeFalse();
+    }
+
+    [Fact]
+    public async Task StartAsync_EventsReferenceOnlyDeclaredIds_Starts()
+    {
+        var served = new ServingProbe();
+        using var host = BuildHost(PolicyDirectory.Shipped, served, new FixedReferences([new("research", "2025-09"), new("newsletter", null)]));
+
+        await host.StartAsync();
+
+        served.Started.ShouldBeTrue();
+        await host.StopAsync();
+    }
+
+    [Fact]
     public void AddCompliancePolicies_CalledTwice_RegistersOneStartupCheckAndOneBinding()
     {
         var services = new ServiceCollection();
@@ -72,16 +99,26 @@ public class PoliciesServiceCollectionExtensionsTests
         options.ResolveDirectory().ShouldBe(Path.Combine(AppContext.BaseDirectory, "custom-policies"));
     }
 
-    private static IHost BuildHost(string directory, ServingProbe served)
+    private static IHost BuildHost(string directory, ServingProbe served, IPolicyReferences? references = null)
     {
         var builder = Host.CreateApplicationBuilder(new HostApplicationBuilderSettings { DisableDefaults = true });
         builder.Configuration.AddInMemoryCollection(new Dictionary<string, string?> { ["Policies:Directory"] = directory });
         builder.Logging.ClearProviders();
         builder.Services.AddCompliancePolicies(builder.Configuration);
+        if (references is not null)
+        {
+            builder.Services.AddSingleton(references);
+        }
 
         // Stands for the web server: registered after the policies, as Program.cs would.
         builder.Services.AddSingleton<IHostedService>(served);
         return builder.Build();
+    }
+
+    // What the consent ledger would answer: a fixed list of referenced ids.
+    private sealed class FixedReferences(IReadOnlyList<PolicyReference> referenced) : IPolicyReferences
+    {
+        public Task<IReadOnlyList<PolicyReference>> ReferencedAsync(CancellationToken ct) => Task.FromResult(referenced);
     }
 
     private sealed class ServingProbe : IHostedService

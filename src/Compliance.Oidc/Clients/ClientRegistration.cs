@@ -110,8 +110,8 @@ public sealed partial class ClientAdministration(
     IAuditTrail trail,
     IAuditActor actor,
     Microsoft.Extensions.Options.IOptions<OidcOptions> options,
-    PolicySet policies,
-    TimeProvider time)
+    TimeProvider time,
+    PolicySet? policies = null)
 {
     /// <summary>The sector prefix of a client whose redirect URIs are on loopback (or that has none): see <see cref="ClientSector"/>.</summary>
     public const string ClientSectorPrefix = "client:";
@@ -127,12 +127,14 @@ public sealed partial class ClientAdministration(
     /// </summary>
     public IReadOnlySet<string> SupportedScopes => SupportedScopesOf(policies);
 
-    /// <summary>See <see cref="SupportedScopes"/>: what <paramref name="policies"/> lets this server grant.</summary>
-    public static IReadOnlySet<string> SupportedScopesOf(PolicySet policies)
+    /// <summary>
+    /// See <see cref="SupportedScopes"/>: what <paramref name="policies"/> lets this server grant; only the
+    /// <see cref="ProtocolScopes"/> on a host that loads no policies.
+    /// </summary>
+    public static IReadOnlySet<string> SupportedScopesOf(PolicySet? policies)
     {
-        ArgumentNullException.ThrowIfNull(policies);
         var scopes = new HashSet<string>(ProtocolScopes, StringComparer.Ordinal);
-        scopes.UnionWith(policies.Purposes.Where(purpose => !purpose.Retired).SelectMany(purpose => purpose.Scopes));
+        scopes.UnionWith((policies?.Purposes ?? []).Where(purpose => !purpose.Retired).SelectMany(purpose => purpose.Scopes));
         return scopes;
     }
 
@@ -436,7 +438,7 @@ public sealed partial class ClientAdministration(
         uri.IsLoopback || uri.Host.Equals("localhost", StringComparison.OrdinalIgnoreCase)
         || uri.Host.EndsWith(".localhost", StringComparison.OrdinalIgnoreCase);
 
-    private static List<string> Validate(ClientRequest request, bool allowLoopbackHttp, PolicySet policies)
+    private static List<string> Validate(ClientRequest request, bool allowLoopbackHttp, PolicySet? policies)
     {
         var errors = new List<string>();
         if (request.ClientId.Length is < 3 or > 100 || !request.ClientId.All(c => char.IsAsciiLetterOrDigit(c) || c is '-' or '_' or '.'))
@@ -570,7 +572,7 @@ public sealed partial class ClientAdministration(
 
     // Each partner is its own controller (GDPR Art. 13(1)(a, b)): a patient asked for consent must see who receives the
     // data, how to reach its DPO and where its notice is. Values are not echoed: they are what was refused.
-    private static void ValidateController(ClientRequest request, PolicySet policies, List<string> errors)
+    private static void ValidateController(ClientRequest request, PolicySet? policies, List<string> errors)
     {
         if (request.ControllerName is not null && !IsAcceptableControllerName(request.ControllerName))
         {
@@ -590,7 +592,7 @@ public sealed partial class ClientAdministration(
                 $"notice URL: an absolute https URL without credentials or fragment, at most {MaxNoticeUrlLength} characters."));
         }
 
-        var consentScopes = request.Scopes.Where(scope => policies.PurposeForScope(scope) is { ConsentRequired: true }).ToList();
+        var consentScopes = request.Scopes.Where(scope => policies?.PurposeForScope(scope) is { ConsentRequired: true }).ToList();
         if (consentScopes.Count > 0 && (request.ControllerName is null || request.DpoContact is null || request.NoticeUrl is null))
         {
             errors.Add($"controller: scope {string.Join(", ", consentScopes.Select(s => $"'{s}'"))} rests on consent, which the patient gives to this partner "

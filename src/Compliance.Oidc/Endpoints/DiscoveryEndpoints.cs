@@ -7,6 +7,7 @@ using Compliance.Policies;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.Routing;
+using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Options;
 
 namespace Compliance.Oidc.Endpoints;
@@ -23,7 +24,7 @@ internal static class DiscoveryEndpoints
         routes.MapGet(JwksPath, JwksAsync).WithTags("OpenID Connect").WithSummary("Public signing keys.");
     }
 
-    private static IResult Configuration(HttpContext context, IOptions<OidcOptions> options, PolicySet policies)
+    private static IResult Configuration(HttpContext context, IOptions<OidcOptions> options)
     {
         var issuer = options.Value.IssuerUri;
         context.Response.Headers.CacheControl = "public, max-age=300";
@@ -38,7 +39,7 @@ internal static class DiscoveryEndpoints
             ["revocation_endpoint"] = issuer + RevocationEndpoint.Path,
             ["end_session_endpoint"] = issuer + EndSessionEndpoint.Path,
             ["jwks_uri"] = issuer + JwksPath,
-            ["scopes_supported"] = ClientAdministration.SupportedScopesOf(policies).Order(StringComparer.Ordinal).ToArray(),
+            ["scopes_supported"] = ClientAdministration.SupportedScopesOf(context.RequestServices.GetService<PolicySet>()).Order(StringComparer.Ordinal).ToArray(),
             ["response_types_supported"] = ResponseTypes,
             ["response_modes_supported"] = ResponseModes,
             ["grant_types_supported"] = GrantTypes,

@@ -24,7 +24,7 @@ public abstract class ClientsAdministrationTests<TStores>(TStores stores)
             "--redirect-uri", $"https://scoped-{scope.Replace('.', '-')}.example/cb", "--scope", "openid", "--scope", scope, .. Settings]);
 
         exitCode.ShouldBe(1);
-        error.ShouldContain($"scope '{scope}': not a scope this server grants; supported scopes: offline_access, openid.");
+        error.ShouldContain($"scope '{scope}': not a scope this server grants; supported scopes: identity, newsletter, offline_access, openid, research.");
     }
 
     [Fact]

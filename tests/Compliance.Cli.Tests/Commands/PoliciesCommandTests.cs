@@ -24,6 +24,18 @@ public sealed class PoliciesCommandTests : IDisposable
     }
 
     [Fact]
+    public async Task Validate_NoConsentLedgerRegistered_SaysReferencesWereNotCheckedInOneLine()
+    {
+        var root = RepositoryRoot();
+
+        var (exitCode, output, _) = await RunProgramAsync(root, "policies", "validate");
+
+        exitCode.ShouldBe(0);
+        output.Split('\n').Where(line => line.StartsWith("References:", StringComparison.Ordinal)).ShouldHaveSingleItem()
+            .Trim().ShouldBe("References: not checked against a store (no consent ledger is registered).");
+    }
+
+    [Fact]
     public async Task Validate_PoliciesFolderInCurrentDirectory_ReadsItNotTheCopyNextToTheProgram()
     {
         CopyShippedPolicies(Path.Combine(_workingDirectory, "policies"));

@@ -31,7 +31,7 @@ internal abstract record AuthorizationValidation
 /// Every rule of the authorization endpoint, in order: client and exact redirect URI first (errors before that point are
 /// never redirected), then PAR, response type, scopes, PKCE S256, prompt, max_age.
 /// </summary>
-internal sealed partial class AuthorizationValidator(ClientRegistry clients, ComplianceDbContext db, PolicySet policies, TimeProvider time)
+internal sealed partial class AuthorizationValidator(ClientRegistry clients, ComplianceDbContext db, TimeProvider time, PolicySet? policies = null)
 {
     private static readonly HashSet<string> KnownPrompts = new(StringComparer.Ordinal) { "none", "login", "consent", "select_account" };
 
