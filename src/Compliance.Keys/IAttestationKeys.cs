@@ -20,8 +20,9 @@ public interface IAttestationKeys
     Task<IReadOnlyList<AttestationKey>> AllAsync(CancellationToken cancellationToken);
 
     /// <summary>
-    /// Retires the current key (its private key is destroyed) and makes a new one current; returns the new key. Two
-    /// nodes at once make one new key. Audited (<c>keys.attestation_key_rotated</c>).
+    /// Retires the current key (its private key is destroyed) and makes a new one current; returns the new key. A key
+    /// made less than 10 seconds ago is kept and returned instead: two operators or nodes rotating at once make one new
+    /// key. Audited (<c>keys.attestation_key_rotated</c>).
     /// </summary>
     Task<AttestationKey> RotateAsync(CancellationToken cancellationToken);
 

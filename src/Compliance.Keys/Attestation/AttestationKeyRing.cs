@@ -75,6 +75,13 @@ internal sealed class AttestationKeyRing(
             {
                 await using var scope = scopes.CreateAsyncScope();
                 var current = await CurrentRowAsync(scope.ServiceProvider, cancellationToken);
+                if (current is not null && time.GetUtcNow() - current.CreatedAt < RefreshInterval)
+                {
+                    // Made by another rotation a moment ago (two operators or nodes at once): one new key, not two.
+                    Invalidate();
+                    return ToKey(current);
+                }
+
                 var made = current is null
                     ? await TryCreateFirstAsync(scope.ServiceProvider, cancellationToken)
                     : await TryRotateAsync(scope.ServiceProvider, current, "operator", cancellationToken);
