@@ -141,6 +141,33 @@ public abstract class AttestationKeysTests<TStores>(TStores stores) : IAsyncLife
     }
 
     [Fact]
+    public async Task Store_SecondCurrentKey_IsRefusedByTheSchemaWhileRetiredOnesPileUp()
+    {
+        var keys = Keys(_nodes.Node());
+        await keys.SignAsync(ReceiptType, At(Time.GetUtcNow()), CancellationToken.None);
+        var row = (await _nodes.AttestationKeysAsync()).ShouldHaveSingleItem();
+        AttestationKeyRecord Copy(string kid, DateTimeOffset? retiredAt) => new()
+        {
+            KeyId = kid, Algorithm = row.Algorithm, PublicJwk = row.PublicJwk, ValidFrom = row.ValidFrom, CreatedAt = row.CreatedAt, RetiredAt = retiredAt,
+            KekId = row.KekId, KekAlgorithm = row.KekAlgorithm, WrappedPrivateKey = row.WrappedPrivateKey,
+        };
+
+        await _nodes.WithStoreAsync(db =>
+        {
+            db.AddRange(Copy("retired-1", row.ValidFrom), Copy("retired-2", row.ValidFrom));
+            return db.SaveChangesAsync();
+        });
+        var second = await Should.ThrowAsync<DbUpdateException>(() => _nodes.WithStoreAsync(db =>
+        {
+            db.Add(Copy("second-current", null));
+            return db.SaveChangesAsync();
+        }));
+
+        StoreConflicts.IsUniqueViolation(second).ShouldBeTrue(second.InnerException?.Message);
+        (await _nodes.AttestationKeysAsync()).Count(r => r.RetiredAt is null).ShouldBe(1);
+    }
+
+    [Fact]
     public async Task RotateAsync_TwoNodesAtOnce_MakeOneNewCurrentKeyAndRetireOne()
     {
         var (a, b) = (Keys(_nodes.Node()), Keys(_nodes.Node()));
