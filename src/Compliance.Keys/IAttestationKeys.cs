@@ -12,7 +12,8 @@ public interface IAttestationKeys
     /// Signs <paramref name="payload"/> (the caller's canonical JSON, holding its own time) with the current key,
     /// creating the first key if none exists and rotating a key older than <c>Keys:Attestation:RotationDays</c>. Returns
     /// a compact JWS whose header is <c>{"alg":"ES256","kid":...,"typ":<paramref name="type"/>}</c>.
-    /// <paramref name="type"/> is 1 to 64 letters, digits and <c>+ - . _ /</c>, for example <c>consent-receipt+jws</c>.
+    /// <paramref name="type"/> is 1 to 64 letters, digits and <c>+ - . _ /</c>, for example <c>consent-receipt+jws</c>;
+    /// the payload is at most 512 KiB.
     /// </summary>
     Task<AttestationSignature> SignAsync(string type, ReadOnlyMemory<byte> payload, CancellationToken cancellationToken);
 

@@ -55,6 +55,32 @@ public abstract class AttestationKeysTests<TStores>(TStores stores) : IAsyncLife
         check.Refusal.ShouldNotBeNull().ShouldContain("type");
     }
 
+    [Theory]
+    [InlineData("", 10)]
+    [InlineData("consent receipt", 10)]
+    [InlineData("receipt\"}", 10)]
+    [InlineData("consent-receipt+jws", AttestationKeyRing.MaxPayloadBytes + 1)]
+    public async Task SignAsync_MalformedTypeOrOversizedPayload_IsRefusedAndCreatesNoKey(string type, int payloadBytes)
+    {
+        var keys = Keys(_nodes.Node());
+
+        await Should.ThrowAsync<ArgumentException>(() => keys.SignAsync(type, new byte[payloadBytes], CancellationToken.None));
+
+        (await _nodes.AttestationKeysAsync()).ShouldBeEmpty();
+    }
+
+    [Fact]
+    public async Task SignAsync_LargestPayload_StillVerifies()
+    {
+        var keys = Keys(_nodes.Node());
+        var payload = Encoding.UTF8.GetBytes("{\"at\":\"2030-01-15T09:30:00Z\",\"pad\":\"" + new string('x', AttestationKeyRing.MaxPayloadBytes - 40) + "\"}");
+
+        var signature = await keys.SignAsync(ReceiptType, payload, CancellationToken.None);
+
+        payload.Length.ShouldBeLessThanOrEqualTo(AttestationKeyRing.MaxPayloadBytes);
+        AttestationVerifier.Verify(signature.Jws, await keys.AllAsync(CancellationToken.None), ReceiptType, SignedAt).Valid.ShouldBeTrue();
+    }
+
     [Fact]
     public async Task RotateAsync_OldSignature_StillVerifiesWithTheNewKeySetAndTheNewKeySigns()
     {
