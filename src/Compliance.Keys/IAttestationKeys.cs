@@ -12,7 +12,8 @@ public interface IAttestationKeys
     /// Signs <paramref name="payload"/> (the caller's canonical JSON, holding its own time) with the current key,
     /// creating the first key if none exists and rotating a key older than <c>Keys:Attestation:RotationDays</c>. Returns
     /// a compact JWS whose header is <c>{"alg":"ES256","kid":...,"typ":<paramref name="type"/>}</c>.
-    /// <paramref name="type"/> is 1 to 64 letters, digits and <c>+ - . _ /</c>, for example <c>consent-receipt+jws</c>.
+    /// <paramref name="type"/> is 1 to 64 letters, digits and <c>+ - . _ /</c>, for example <c>consent-receipt+jws</c>;
+    /// the payload is at most 512 KiB.
     /// </summary>
     Task<AttestationSignature> SignAsync(string type, ReadOnlyMemory<byte> payload, CancellationToken cancellationToken);
 
@@ -20,8 +21,9 @@ public interface IAttestationKeys
     Task<IReadOnlyList<AttestationKey>> AllAsync(CancellationToken cancellationToken);
 
     /// <summary>
-    /// Retires the current key (its private key is destroyed) and makes a new one current; returns the new key. Two
-    /// nodes at once make one new key. Audited (<c>keys.attestation_key_rotated</c>).
+    /// Retires the current key (its private key is destroyed) and makes a new one current; returns the new key. A key
+    /// made less than 10 seconds ago is kept and returned instead: two operators or nodes rotating at once make one new
+    /// key. Audited (<c>keys.attestation_key_rotated</c>).
     /// </summary>
     Task<AttestationKey> RotateAsync(CancellationToken cancellationToken);
 

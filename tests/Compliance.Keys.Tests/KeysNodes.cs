@@ -1,4 +1,5 @@
 using Compliance.Data.Model;
+using Compliance.Keys.Attestation;
 using Compliance.Keys.Hashing;
 using Compliance.Keys.Signing;
 using Compliance.Testing;
@@ -34,14 +35,18 @@ internal sealed class KeysNodes : IAsyncDisposable
 
     public Dictionary<string, string?> Keys { get; }
 
-    /// <summary>A new node; <paramref name="kekPath"/> gives it another key-encryption key file than the others.</summary>
-    public ServiceProvider Node(string? kekPath = null)
+    /// <summary>
+    /// A new node; <paramref name="kekPath"/> gives it another key-encryption key file than the others, and
+    /// <paramref name="configure"/> adds services (a capturing log provider).
+    /// </summary>
+    public ServiceProvider Node(string? kekPath = null, Action<IServiceCollection>? configure = null)
     {
         var settings = new Dictionary<string, string?>(Keys) { ["Keys:LocalKekPath"] = kekPath ?? KekPath };
         var configuration = new ConfigurationBuilder().AddInMemoryCollection(settings).Build();
         var provider = StoreServices.Build(_stores, services => services
             .Replace(ServiceDescriptor.Singleton<TimeProvider>(Time))
-            .AddComplianceKeys(configuration));
+            .AddComplianceKeys(configuration)
+            .Apply(configure));
         _providers.Add(provider);
         return provider;
     }
@@ -54,6 +59,7 @@ internal sealed class KeysNodes : IAsyncDisposable
         var db = scope.ServiceProvider.GetRequiredService<ComplianceDbContext>();
         await db.Set<SigningKey>().ExecuteDeleteAsync();
         await db.Set<KeyedHashSecret>().ExecuteDeleteAsync();
+        await db.Set<AttestationKeyRecord>().ExecuteDeleteAsync();
 
         // The trail remembers every secret created, and refuses to create one again: a test starts from a new store.
         await db.Set<Compliance.Audit.Trail.AuditEvent>().ExecuteDeleteAsync();
@@ -65,6 +71,9 @@ internal sealed class KeysNodes : IAsyncDisposable
         await using var scope = (_providers.FirstOrDefault() ?? Node()).CreateAsyncScope();
         return await action(scope.ServiceProvider.GetRequiredService<ComplianceDbContext>());
     }
+
+    public Task<List<AttestationKeyRecord>> AttestationKeysAsync() =>
+        WithStoreAsync(async db => (await db.Set<AttestationKeyRecord>().AsNoTracking().ToListAsync()).OrderBy(k => k.ValidFrom).ThenBy(k => k.CreatedAt).ToList());
 
     public Task<List<SigningKey>> SigningKeysAsync() =>
         WithStoreAsync(db => db.Set<SigningKey>().AsNoTracking().OrderBy(k => k.Algorithm).ThenBy(k => k.Generation).ToListAsync());
@@ -84,5 +93,14 @@ internal sealed class KeysNodes : IAsyncDisposable
         {
             // A temporary folder left behind is cleaned with the machine.
         }
+    }
+}
+
+internal static class ServiceCollectionTestExtensions
+{
+    public static IServiceCollection Apply(this IServiceCollection services, Action<IServiceCollection>? configure)
+    {
+        configure?.Invoke(services);
+        return services;
     }
 }

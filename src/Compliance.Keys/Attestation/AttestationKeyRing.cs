@@ -28,6 +28,9 @@ internal sealed class AttestationKeyRing(
     /// <summary>How long a node signs with the key it read before it reads the store again.</summary>
     public static readonly TimeSpan RefreshInterval = TimeSpan.FromSeconds(10);
 
+    /// <summary>The largest payload signed: its JWS stays under <see cref="AttestationVerifier.MaxJwsLength"/>.</summary>
+    public const int MaxPayloadBytes = 512 * 1024;
+
     private const int MaxAttempts = 5;
 
     private readonly SemaphoreSlim _gate = new(1, 1);
@@ -40,6 +43,12 @@ internal sealed class AttestationKeyRing(
         if (!AttestationVerifier.IsType(type))
         {
             throw new ArgumentException("An attestation type is 1 to 64 characters among letters, digits and + - . _ /.", nameof(type));
+        }
+
+        if (payload.Length > MaxPayloadBytes)
+        {
+            // Base64url grows it by a third: a larger payload would make a JWS that the verifier refuses as too long.
+            throw new ArgumentOutOfRangeException(nameof(payload), $"An attested payload is at most {MaxPayloadBytes} bytes.");
         }
 
         var current = Volatile.Read(ref _current);
@@ -62,7 +71,7 @@ internal sealed class AttestationKeyRing(
         var rows = await scope.ServiceProvider.GetRequiredService<ComplianceDbContext>().Set<AttestationKeyRecord>().AsNoTracking()
             .ToListAsync(cancellationToken);
 
-        // Ordered in memory: SQLite cannot order by a DateTimeOffset column. Never more than a key a month.
+        // Ordered in memory by time, then creation: a handful of rows (one per rotation, at most one a month).
         return [.. rows.OrderBy(r => r.ValidFrom).ThenBy(r => r.CreatedAt).Select(ToKey)];
     }
 
@@ -75,6 +84,13 @@ internal sealed class AttestationKeyRing(
             {
                 await using var scope = scopes.CreateAsyncScope();
                 var current = await CurrentRowAsync(scope.ServiceProvider, cancellationToken);
+                if (current is not null && time.GetUtcNow() - current.CreatedAt < RefreshInterval)
+                {
+                    // Made by another rotation a moment ago (two operators or nodes at once): one new key, not two.
+                    Invalidate();
+                    return ToKey(current);
+                }
+
                 var made = current is null
                     ? await TryCreateFirstAsync(scope.ServiceProvider, cancellationToken)
                     : await TryRotateAsync(scope.ServiceProvider, current, "operator", cancellationToken);

@@ -46,6 +46,7 @@ public abstract class KeyCustodyContract<TStores>(TStores stores) : IAsyncLifeti
         await db.Set<SigningKey>().ExecuteDeleteAsync();
         await db.Set<KeyedHashSecret>().ExecuteDeleteAsync();
         await db.Set<Compliance.Keys.DataProtection.DataProtectionKey>().ExecuteDeleteAsync();
+        await db.Set<Compliance.Keys.Attestation.AttestationKeyRecord>().ExecuteDeleteAsync();
         await db.Set<Compliance.Audit.Trail.AuditEvent>().ExecuteDeleteAsync();
         await CreateKekAsync("a");
         await CreateKekAsync("b");
@@ -142,6 +143,7 @@ public abstract class KeyCustodyContract<TStores>(TStores stores) : IAsyncLifeti
         await after.GetRequiredService<KekProvisioning>().EnsureAtStartAsync(mayCreate: true, CancellationToken.None);
         (await after.GetRequiredService<IKeyedHash>().ComputeAsync("pairwise-subject", Data, CancellationToken.None)).ShouldBe(before.Hash);
         (await after.GetRequiredService<ISigningKeys>().GetSigningCredentialsAsync("ES256", CancellationToken.None)).Key.KeyId.ShouldBe(before.SigningKid);
+        (await after.GetRequiredService<IAttestationKeys>().SignAsync("test+jws", Data, CancellationToken.None)).KeyId.ShouldBe(before.AttestationKid);
         Encoding.UTF8.GetString(Protector(after).Unprotect(before.Cookie)).ShouldBe("session");
 
         // And a node holding only the old one no longer can.
@@ -165,6 +167,7 @@ public abstract class KeyCustodyContract<TStores>(TStores stores) : IAsyncLifeti
         await after.GetRequiredService<KekProvisioning>().EnsureAtStartAsync(mayCreate: true, CancellationToken.None);
         (await after.GetRequiredService<IKeyedHash>().ComputeAsync("pairwise-subject", Data, CancellationToken.None)).ShouldBe(before.Hash);
         Encoding.UTF8.GetString(Protector(after).Unprotect(before.Cookie)).ShouldBe("session");
+        (await after.GetRequiredService<IAttestationKeys>().SignAsync("test+jws", Data, CancellationToken.None)).KeyId.ShouldBe(before.AttestationKid);
     }
 
     [Fact]
@@ -235,13 +238,14 @@ public abstract class KeyCustodyContract<TStores>(TStores stores) : IAsyncLifeti
     }
 
     /// <summary>Creates one key of every kind the store wraps, and what the service derives from them.</summary>
-    protected static async Task<(byte[] Hash, string SigningKid, byte[] Cookie, int StoredKeys)> UseEverything(IServiceProvider node)
+    protected static async Task<(byte[] Hash, string SigningKid, byte[] Cookie, string AttestationKid, int StoredKeys)> UseEverything(IServiceProvider node)
     {
         var hash = await node.GetRequiredService<IKeyedHash>().ComputeAsync("pairwise-subject", Data, CancellationToken.None);
         var kid = (await node.GetRequiredService<ISigningKeys>().GetSigningCredentialsAsync("ES256", CancellationToken.None)).Key.KeyId;
         var cookie = Protector(node).Protect(Encoding.UTF8.GetBytes("session"));
+        var attestationKid = (await node.GetRequiredService<IAttestationKeys>().SignAsync("test+jws", Data, CancellationToken.None)).KeyId;
         var census = await node.GetRequiredService<IKekRotation>().TakeCensusAsync(CancellationToken.None);
-        census.WrappedByKek.Values.Sum().ShouldBeGreaterThanOrEqualTo(6, "4 signing keys, 1 secret and 1 Data Protection key");
-        return (hash, kid, cookie, census.WrappedByKek.Values.Sum());
+        census.WrappedByKek.Values.Sum().ShouldBeGreaterThanOrEqualTo(7, "4 signing keys, 1 secret, 1 Data Protection key and 1 attestation key");
+        return (hash, kid, cookie, attestationKid, census.WrappedByKek.Values.Sum());
     }
 }
