@@ -7,6 +7,7 @@ using Compliance.Consent.Receipts;
 using Compliance.Data;
 using Compliance.Jobs;
 using Compliance.Oidc.Grants;
+using Compliance.Policies;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.DependencyInjection.Extensions;
@@ -33,6 +34,7 @@ public static class ConsentServiceCollectionExtensions
         services.TryAddScoped<ConsentRecords>();
         services.TryAddScoped<IConsentLedger, ConsentLedger>();
         services.TryAddScoped<ILedgerRedaction, LedgerRedaction>();
+        services.TryAddScoped<IPolicyReferences, LedgerPolicyReferences>();
         services.TryAddSingleton<LeafHashes>();
         services.TryAddSingleton<LedgerWitness>();
         services.TryAddScoped<LedgerCheckpoints>();

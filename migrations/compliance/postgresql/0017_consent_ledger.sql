@@ -41,6 +41,7 @@ CREATE TABLE consent_subject_events (
     client_id character varying(100) NOT NULL,
     purpose_id character varying(64) NOT NULL,
     state character varying(20) NOT NULL,
+    notice_version character varying(64),
     occurred_at timestamp with time zone NOT NULL,
     leaf_index bigint NOT NULL,
     CONSTRAINT "PK_consent_subject_events" PRIMARY KEY (event_id)

@@ -39,6 +39,7 @@ CREATE TABLE "consent_subject_events" (
     "client_id" TEXT NOT NULL,
     "purpose_id" TEXT NOT NULL,
     "state" TEXT NOT NULL,
+    "notice_version" TEXT NULL,
     "occurred_at" INTEGER NOT NULL,
     "leaf_index" INTEGER NOT NULL
 );

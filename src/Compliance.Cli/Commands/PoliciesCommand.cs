@@ -1,8 +1,13 @@
 using System.CommandLine;
 using System.Globalization;
+using Compliance.Data;
+using Compliance.Data.Migrations;
+using Compliance.Data.Storage;
 using Compliance.Policies;
+using Microsoft.Data.Sqlite;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Options;
 
 namespace Compliance.Cli.Commands;
 
@@ -61,6 +66,31 @@ internal static class PoliciesCommand
         if (references is null)
         {
             await output.WriteLineAsync("References: not checked against a store (no consent ledger is registered).");
+            return CliApp.Ok;
+        }
+
+        // A check, not a set-up: it never creates a store nor migrates one.
+        var store = services.GetRequiredService<IOptions<StorageOptions>>().Value.ConnectionFor(Store.Compliance);
+        if (store.Provider == DatabaseProvider.Sqlite && new SqliteConnectionStringBuilder(store.ConnectionString).DataSource is { } file && !File.Exists(file))
+        {
+            await output.WriteLineAsync("References: not checked against a store (there is no compliance database yet).");
+            return CliApp.Ok;
+        }
+
+        SchemaStatus status;
+        try
+        {
+            status = await services.CreateMigrator(Store.Compliance).GetStatusAsync(cancellationToken);
+        }
+        catch (StoreUnavailableException e)
+        {
+            await output.WriteLineAsync("References: not checked against a store (" + e.Message + ").");
+            return CliApp.Ok;
+        }
+
+        if (!status.IsCurrent)
+        {
+            await output.WriteLineAsync("References: not checked against a store (its schema is not current: run compliance migrate).");
             return CliApp.Ok;
         }
 

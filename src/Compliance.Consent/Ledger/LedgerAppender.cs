@@ -226,7 +226,7 @@ internal sealed class LedgerAppender(IServiceScopeFactory scopes, LedgerWitness 
             db.Add(new ConsentSubjectEvent
             {
                 EventId = row.Event.EventId, SubjectId = draft.SubjectId, ClientId = draft.ClientId, PurposeId = draft.PurposeId,
-                State = draft.State, OccurredAt = draft.OccurredAt, LeafIndex = row.Index,
+                State = draft.State, NoticeVersion = draft.NoticeVersion, OccurredAt = draft.OccurredAt, LeafIndex = row.Index,
             });
             Project(db, standing, row.Event);
         }

@@ -58,6 +58,7 @@ internal sealed class ConsentSubjectEventConfiguration : IEntityTypeConfiguratio
         builder.Property(e => e.PurposeId).HasColumnName("purpose_id").HasMaxLength(64);
         builder.Property(e => e.State).HasColumnName("state").HasMaxLength(20)
             .HasConversion(s => ConsentStates.Name(s), s => ConsentStates.Parse(s));
+        builder.Property(e => e.NoticeVersion).HasColumnName("notice_version").HasMaxLength(64);
         builder.Property(e => e.OccurredAt).HasColumnName("occurred_at");
         builder.Property(e => e.LeafIndex).HasColumnName("leaf_index");
         builder.HasIndex(e => e.SubjectId).HasDatabaseName("ix_consent_subject_events_subject_id");

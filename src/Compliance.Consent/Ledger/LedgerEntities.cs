@@ -67,6 +67,9 @@ internal sealed class ConsentSubjectEvent
 
     public ConsentState State { get; set; }
 
+    /// <summary>The notice version the event recorded, so that <c>policies validate</c> knows which versions are referenced.</summary>
+    public string? NoticeVersion { get; set; }
+
     public DateTimeOffset OccurredAt { get; set; }
 
     public long LeafIndex { get; set; }

@@ -33,8 +33,8 @@ internal static class PostgresLedgerRows
             INSERT INTO consent_leaves (leaf_index, event_id, appended_at, payload_commitment, leaf_hash, seal)
             SELECT * FROM unnest(@index, @event, @appended, @commitment, @leaf, @seal);
             INSERT INTO consent_payloads (event_id, payload, salt) SELECT * FROM unnest(@event, @payload, @salt);
-            INSERT INTO consent_subject_events (event_id, subject_id, client_id, purpose_id, state, occurred_at, leaf_index)
-            SELECT * FROM unnest(@event, @subject, @client, @purpose, @state, @occurred, @index);
+            INSERT INTO consent_subject_events (event_id, subject_id, client_id, purpose_id, state, notice_version, occurred_at, leaf_index)
+            SELECT * FROM unnest(@event, @subject, @client, @purpose, @state, @notice, @occurred, @index);
             INSERT INTO consent_states AS s (subject_id, client_id, purpose_id, state, event_id, notice_version, occurred_at, expires_at)
             SELECT * FROM unnest(@s_subject, @s_client, @s_purpose, @s_state, @s_event, @s_notice, @s_occurred, @s_expires)
             ON CONFLICT (subject_id, client_id, purpose_id) DO UPDATE SET state = EXCLUDED.state, event_id = EXCLUDED.event_id,
@@ -52,6 +52,7 @@ internal static class PostgresLedgerRows
         Add(command, "client", NpgsqlDbType.Varchar, rows.Select(r => r.Event.Draft.ClientId));
         Add(command, "purpose", NpgsqlDbType.Varchar, rows.Select(r => r.Event.Draft.PurposeId));
         Add(command, "state", NpgsqlDbType.Varchar, rows.Select(r => ConsentStates.Name(r.Event.Draft.State)));
+        Add(command, "notice", NpgsqlDbType.Varchar, rows.Select(r => r.Event.Draft.NoticeVersion));
         Add(command, "occurred", NpgsqlDbType.TimestampTz, rows.Select(r => r.Event.Draft.OccurredAt.ToUniversalTime()));
         Add(command, "s_subject", NpgsqlDbType.Uuid, states.Select(r => r.Event.Draft.SubjectId));
         Add(command, "s_client", NpgsqlDbType.Varchar, states.Select(r => r.Event.Draft.ClientId));

@@ -21,6 +21,6 @@ internal sealed class PartnerDirectory(ClientRegistry clients) : IPartnerDirecto
     public async ValueTask<Partner?> FindAsync(string clientId, CancellationToken cancellationToken)
     {
         var client = await clients.FindAsync(clientId, cancellationToken);
-        return client is null ? null : new Partner(client.ClientId, client.DisplayName, client.Sector, null, null, null);
+        return client is null ? null : new Partner(client.ClientId, client.DisplayName, client.Sector, client.ControllerName, client.DpoContact, client.NoticeUrl);
     }
 }
