@@ -62,18 +62,19 @@ internal static class PoliciesCommand
     {
         await using var services = CliSettings.Services(configuration);
         await using var scope = services.CreateAsyncScope();
-        var references = scope.ServiceProvider.GetService<IPolicyReferences>();
-        if (references is null)
-        {
-            await output.WriteLineAsync("References: not checked against a store (no consent ledger is registered).");
-            return CliApp.Ok;
-        }
-
-        // A check, not a set-up: it never creates a store nor migrates one.
+        // A check, not a set-up: it never creates a store nor migrates one. (Opening a SQLite store creates its file,
+        // so its existence is checked before anything resolves a database context.)
         var store = services.GetRequiredService<IOptions<StorageOptions>>().Value.ConnectionFor(Store.Compliance);
         if (store.Provider == DatabaseProvider.Sqlite && new SqliteConnectionStringBuilder(store.ConnectionString).DataSource is { } file && !File.Exists(file))
         {
             await output.WriteLineAsync("References: not checked against a store (there is no compliance database yet).");
+            return CliApp.Ok;
+        }
+
+        var references = scope.ServiceProvider.GetService<IPolicyReferences>();
+        if (references is null)
+        {
+            await output.WriteLineAsync("References: not checked against a store (no consent ledger is registered).");
             return CliApp.Ok;
         }
 

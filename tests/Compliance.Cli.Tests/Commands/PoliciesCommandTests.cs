@@ -24,15 +24,17 @@ public sealed class PoliciesCommandTests : IDisposable
     }
 
     [Fact]
-    public async Task Validate_NoConsentLedgerRegistered_SaysReferencesWereNotCheckedInOneLine()
+    public async Task Validate_NoStoreYet_SaysReferencesWereNotCheckedInOneLine_AndCreatesNoDatabase()
     {
         var root = RepositoryRoot();
+        var data = Path.Combine(_workingDirectory, "data");
 
-        var (exitCode, output, _) = await RunProgramAsync(root, "policies", "validate");
+        var (exitCode, output, _) = await RunProgramAsync(root, "policies", "validate", "--set", $"Storage:DataDirectory={data}");
 
         exitCode.ShouldBe(0);
         output.Split('\n').Where(line => line.StartsWith("References:", StringComparison.Ordinal)).ShouldHaveSingleItem()
-            .Trim().ShouldBe("References: not checked against a store (no consent ledger is registered).");
+            .Trim().ShouldBe("References: not checked against a store (there is no compliance database yet).");
+        File.Exists(Path.Combine(data, "compliance.db")).ShouldBeFalse("a check creates no database");
     }
 
     [Fact]
