@@ -1,5 +1,5 @@
 // Consent-ledger benchmark. See benchmarks/README.md, "Consent ledger".
-//   ledger --mode memory [--events N] [--report path.md]
+//   ledger --mode memory|postgresql [--events N] [--report path.md]
 using System.Globalization;
 using Compliance.Benchmarks.Ledger;
 
@@ -20,9 +20,11 @@ switch (options.Mode)
     case "memory":
         await MemoryMode.RunAsync(options, sha, Say);
         break;
+    case "postgresql":
+        await PostgresMode.RunAsync(options, sha, Say);
+        break;
     default:
-        // Store modes (PostgreSQL appends and verification from the tables) plug in here.
-        throw new ArgumentException($"unknown --mode {options.Mode}; known: memory");
+        throw new ArgumentException($"unknown --mode {options.Mode}; known: memory, postgresql");
 }
 
 if (options.Report is { } report)
