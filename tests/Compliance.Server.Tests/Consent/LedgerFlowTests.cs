@@ -1,9 +1,7 @@
 using AngleSharp.Html.Parser;
 using Compliance.Consent.Receipts;
-using Compliance.Oidc.Clients;
 using Compliance.Server.Tests.Oidc;
 using Compliance.Testing;
-using Microsoft.Extensions.DependencyInjection;
 
 namespace Compliance.Server.Tests.Consent;
 
@@ -15,7 +13,6 @@ namespace Compliance.Server.Tests.Consent;
 public abstract class LedgerFlowTests<TStores>(TStores stores) : IDisposable
     where TStores : StoreFixture
 {
-    private const string Password = "a long enough password";
     private readonly ComplianceFactory _factory = new(stores.Settings);
 
     public void Dispose()
@@ -27,11 +24,11 @@ public abstract class LedgerFlowTests<TStores>(TStores stores) : IDisposable
     [Fact]
     public async Task ConsentScreen_ThenAccount_ShowsEachPurpose_ReceiptsVerifyOffline_AndAWithdrawalStopsTheScope()
     {
-        var clientId = await RegisterAsync();
+        var clientId = await PurposeConsentSteps.RegisterAsync(_factory.Services, "ledger-");
         using var patient = Browser();
-        var html = await ConsentPageAsync(patient, clientId, "openid research newsletter", null);
+        var html = await PurposeConsentSteps.ConsentPageAsync(patient, clientId, "openid research newsletter", null);
 
-        var decided = await DecideAsync(patient, html, new() { ["purpose:research"] = "yes" });
+        var decided = await PurposeConsentSteps.DecideAsync(patient, html, "allow", new() { ["purpose:research"] = "yes" });
         decided.Headers.Location!.OriginalString.ShouldStartWith($"https://{clientId}.example/cb?code=");
 
         var account = new HtmlParser().ParseDocument(await (await patient.GetAsync("/account")).Content.ReadAsStringAsync());
@@ -68,7 +65,7 @@ public abstract class LedgerFlowTests<TStores>(TStores stores) : IDisposable
 
         // Another patient cannot fetch them.
         using var stranger = Browser();
-        await stranger.SignUpAsync("ledger-" + Guid.NewGuid().ToString("N")[..8], Password);
+        await stranger.SignUpAsync("ledger-" + Guid.NewGuid().ToString("N")[..8], PurposeConsentSteps.Password);
         ((int)(await stranger.GetAsync(receipts[0])).StatusCode).ShouldBe(404);
 
         // Withdraw research, in one action: the next silent request for it needs consent again.
@@ -83,9 +80,9 @@ public abstract class LedgerFlowTests<TStores>(TStores stores) : IDisposable
         account.QuerySelector($"#consent-{clientId}-research")!.GetAttribute("data-state").ShouldBe("Withdrawn");
         account.QuerySelectorAll("a.receipt").Length.ShouldBe(3);
 
-        var silent = await patient.GetAsync(Authorize(clientId, "openid research", "&prompt=none"));
+        var silent = await patient.GetAsync(PurposeConsentSteps.Authorize(clientId, "openid research", "&prompt=none"));
         silent.Headers.Location!.OriginalString.ShouldContain("error=consent_required");
-        var openidOnly = await patient.GetAsync(Authorize(clientId, "openid", "&prompt=none"));
+        var openidOnly = await patient.GetAsync(PurposeConsentSteps.Authorize(clientId, "openid", "&prompt=none"));
         openidOnly.Headers.Location!.OriginalString.ShouldContain("code=", Case.Sensitive, "the partner keeps what does not rest on the withdrawn purpose");
     }
 
@@ -118,53 +115,6 @@ public abstract class LedgerFlowTests<TStores>(TStores stores) : IDisposable
     }
 
     private PatientBrowser Browser() => new(_factory.Server.CreateHandler(), new Uri("http://localhost"));
-
-    private async Task<string> RegisterAsync()
-    {
-        var clientId = "ledger-" + Guid.NewGuid().ToString("N")[..8];
-        await using var scope = _factory.Services.CreateAsyncScope();
-        await scope.ServiceProvider.GetRequiredService<ClientAdministration>().AddAsync(
-            new ClientRequest(clientId, "Clinique", ClientTypes.Confidential, ClientAuthMethods.SecretBasic, [$"https://{clientId}.example/cb"], [],
-                ["openid", "research", "newsletter"], ["authorization_code"],
-                ControllerName: "Clinique Exemple SAS", DpoContact: "mailto:dpo@clinique.example", NoticeUrl: "https://clinique.example/privacy"),
-            CancellationToken.None);
-        return clientId;
-    }
-
-    private static string Authorize(string clientId, string scope, string extra) =>
-        $"/connect/authorize?response_type=code&client_id={clientId}&redirect_uri={Uri.EscapeDataString($"https://{clientId}.example/cb")}"
-        + $"&scope={Uri.EscapeDataString(scope)}&code_challenge=E9Melhoa2OwvFrEMTJguCHaoeK1t8URWbuGJSstw-cM&code_challenge_method=S256{extra}";
-
-    private static async Task<string> ConsentPageAsync(PatientBrowser patient, string clientId, string scope, string? extra)
-    {
-        var authorize = await patient.GetAsync(Authorize(clientId, scope, extra ?? ""));
-        var interaction = Uri.UnescapeDataString(authorize.Headers.Location!.OriginalString.Split("interaction=")[1]);
-        var page = await patient.FollowAsync(await patient.SignUpAsync("ledger-" + Guid.NewGuid().ToString("N")[..8], Password, interaction));
-        var html = await page.Content.ReadAsStringAsync();
-        html.ShouldContain("id=\"allow\"");
-        return html;
-    }
-
-    private static Task<HttpResponseMessage> DecideAsync(PatientBrowser patient, string html, Dictionary<string, string> fields)
-    {
-        var form = new Dictionary<string, string>
-        {
-            ["__RequestVerificationToken"] = PatientBrowser.Hidden(html, "__RequestVerificationToken"),
-            ["interaction"] = PatientBrowser.Hidden(html, "interaction"),
-            ["decision"] = "allow",
-        };
-        foreach (var input in new HtmlParser().ParseDocument(html).QuerySelectorAll("input[type=hidden][name^='notice:']"))
-        {
-            form[input.GetAttribute("name")!] = input.GetAttribute("value")!;
-        }
-
-        foreach (var (name, value) in fields)
-        {
-            form[name] = value;
-        }
-
-        return patient.PostFormAsync("/connect/consent", form);
-    }
 }
 
 public sealed class LedgerFlowTests_Sqlite(SqliteStores stores) : LedgerFlowTests<SqliteStores>(stores), IClassFixture<SqliteStores>;

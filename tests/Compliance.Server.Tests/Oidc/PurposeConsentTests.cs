@@ -2,7 +2,6 @@ using System.Collections.Concurrent;
 using AngleSharp.Dom;
 using AngleSharp.Html.Parser;
 using Compliance.Data.Model;
-using Compliance.Oidc.Clients;
 using Compliance.Oidc.Grants;
 using Compliance.Policies;
 using Compliance.Testing;
@@ -19,7 +18,6 @@ namespace Compliance.Server.Tests.Oidc;
 public abstract class PurposeConsentTests<TStores>(TStores stores) : IDisposable
     where TStores : StoreFixture
 {
-    private const string Password = "a long enough password";
     private readonly ConcurrentQueue<ConsentDecision> _decisions = new();
     private ComplianceFactory? _root;
     private Microsoft.AspNetCore.Mvc.Testing.WebApplicationFactory<Program>? _factory;
@@ -59,10 +57,10 @@ public abstract class PurposeConsentTests<TStores>(TStores stores) : IDisposable
     public async Task ConsentPage_ConsentScopes_ShowEachPurposeWithItsNoticeAndTheControllersWithNothingTicked(
         string language, string researchName, string version, string validity, string controllerLine)
     {
-        var clientId = await RegisterAsync();
+        var clientId = await PurposeConsentSteps.RegisterAsync(Factory.Services, "purposes-");
         using var patient = Browser();
 
-        var page = Parse(await ConsentPageAsync(patient, clientId, "openid research newsletter", language));
+        var page = Parse(await PurposeConsentSteps.ConsentPageAsync(patient, clientId, "openid research newsletter", language));
 
         page.QuerySelector("#partner-controller")!.TextContent.ShouldContain(controllerLine);
         page.QuerySelector("#partner-dpo")!.GetAttribute("href").ShouldBe("mailto:dpo@clinique.example");
@@ -87,11 +85,11 @@ public abstract class PurposeConsentTests<TStores>(TStores stores) : IDisposable
     [Fact]
     public async Task Allow_OnePurposeTicked_GrantsItsScopeOnlyAndRecordsEachChoiceWithTheVersionShown()
     {
-        var clientId = await RegisterAsync();
+        var clientId = await PurposeConsentSteps.RegisterAsync(Factory.Services, "purposes-");
         using var patient = Browser();
-        var html = await ConsentPageAsync(patient, clientId, "openid research newsletter", "en");
+        var html = await PurposeConsentSteps.ConsentPageAsync(patient, clientId, "openid research newsletter", "en");
 
-        var response = await DecideAsync(patient, html, "allow", new() { ["purpose:research"] = "yes" });
+        var response = await PurposeConsentSteps.DecideAsync(patient, html, "allow", new() { ["purpose:research"] = "yes" });
 
         response.Headers.Location!.OriginalString.ShouldStartWith($"https://{clientId}.example/cb?code=");
         var decision = _decisions.ShouldHaveSingleItem();
@@ -105,11 +103,11 @@ public abstract class PurposeConsentTests<TStores>(TStores stores) : IDisposable
     [Fact]
     public async Task Deny_EveryPurposeShown_IsRefusedAndNothingIsGranted()
     {
-        var clientId = await RegisterAsync();
+        var clientId = await PurposeConsentSteps.RegisterAsync(Factory.Services, "purposes-");
         using var patient = Browser();
-        var html = await ConsentPageAsync(patient, clientId, "openid research newsletter", "fr");
+        var html = await PurposeConsentSteps.ConsentPageAsync(patient, clientId, "openid research newsletter", "fr");
 
-        var response = await DecideAsync(patient, html, "deny", new() { ["purpose:research"] = "yes" });
+        var response = await PurposeConsentSteps.DecideAsync(patient, html, "deny", new() { ["purpose:research"] = "yes" });
 
         response.Headers.Location!.OriginalString.ShouldContain("error=access_denied");
         var decision = _decisions.ShouldHaveSingleItem();
@@ -124,11 +122,11 @@ public abstract class PurposeConsentTests<TStores>(TStores stores) : IDisposable
     [InlineData("purpose:care")]
     public async Task Allow_PurposeFieldThatWasNotShown_IsRefusedWithTheFormErrorAndRecordsNothing(string field)
     {
-        var clientId = await RegisterAsync();
+        var clientId = await PurposeConsentSteps.RegisterAsync(Factory.Services, "purposes-");
         using var patient = Browser();
-        var html = await ConsentPageAsync(patient, clientId, "openid research", "en");
+        var html = await PurposeConsentSteps.ConsentPageAsync(patient, clientId, "openid research", "en");
 
-        var response = await DecideAsync(patient, html, "allow", new() { ["purpose:research"] = "yes", [field] = "yes" });
+        var response = await PurposeConsentSteps.DecideAsync(patient, html, "allow", new() { ["purpose:research"] = "yes", [field] = "yes" });
 
         ((int)response.StatusCode).ShouldBe(400);
         (await response.Content.ReadAsStringAsync()).ShouldContain("The form has expired or is not valid.");
@@ -139,11 +137,11 @@ public abstract class PurposeConsentTests<TStores>(TStores stores) : IDisposable
     [Fact]
     public async Task Allow_NoticeVersionOtherThanTheCurrentOne_AsksToReviewAgainAndRecordsNothing()
     {
-        var clientId = await RegisterAsync();
+        var clientId = await PurposeConsentSteps.RegisterAsync(Factory.Services, "purposes-");
         using var patient = Browser();
-        var html = await ConsentPageAsync(patient, clientId, "openid research", "en");
+        var html = await PurposeConsentSteps.ConsentPageAsync(patient, clientId, "openid research", "en");
 
-        var response = await DecideAsync(patient, html, "allow", new() { ["purpose:research"] = "yes", ["notice:research"] = "2024-01" });
+        var response = await PurposeConsentSteps.DecideAsync(patient, html, "allow", new() { ["purpose:research"] = "yes", ["notice:research"] = "2024-01" });
 
         ((int)response.StatusCode).ShouldBe(400);
         (await response.Content.ReadAsStringAsync()).ShouldContain("The notice changed, please review again");
@@ -165,55 +163,11 @@ public abstract class PurposeConsentTests<TStores>(TStores stores) : IDisposable
 
     private static IDocument Parse(string html) => new HtmlParser().ParseDocument(html);
 
-    private async Task<string> RegisterAsync()
-    {
-        var clientId = "purposes-" + Guid.NewGuid().ToString("N")[..8];
-        await using var scope = Factory.Services.CreateAsyncScope();
-        await scope.ServiceProvider.GetRequiredService<ClientAdministration>().AddAsync(
-            new ClientRequest(clientId, "Clinique", ClientTypes.Confidential, ClientAuthMethods.SecretBasic, [$"https://{clientId}.example/cb"], [],
-                ["openid", "research", "newsletter"], ["authorization_code"],
-                ControllerName: "Clinique Exemple SAS", DpoContact: "mailto:dpo@clinique.example", NoticeUrl: "https://clinique.example/privacy"),
-            CancellationToken.None);
-        return clientId;
-    }
-
     private async Task<string?> GrantedScopesAsync(string clientId)
     {
         await using var scope = Factory.Services.CreateAsyncScope();
         var db = scope.ServiceProvider.GetRequiredService<ComplianceDbContext>();
         return await db.Set<ConsentGrant>().AsNoTracking().Where(g => g.ClientId == clientId).Select(g => g.Scopes).SingleOrDefaultAsync();
-    }
-
-    private static async Task<string> ConsentPageAsync(PatientBrowser patient, string clientId, string scope, string language)
-    {
-        var authorize = await patient.GetAsync($"/connect/authorize?response_type=code&client_id={clientId}&redirect_uri={Uri.EscapeDataString($"https://{clientId}.example/cb")}"
-            + $"&scope={Uri.EscapeDataString(scope)}&ui_locales={language}&code_challenge=E9Melhoa2OwvFrEMTJguCHaoeK1t8URWbuGJSstw-cM&code_challenge_method=S256");
-        var interaction = Uri.UnescapeDataString(authorize.Headers.Location!.OriginalString.Split("interaction=")[1]);
-        var page = await patient.FollowAsync(await patient.SignUpAsync("purposes-" + Guid.NewGuid().ToString("N")[..8], Password, interaction));
-        var html = await page.Content.ReadAsStringAsync();
-        html.ShouldContain("id=\"allow\"");
-        return html;
-    }
-
-    private static Task<HttpResponseMessage> DecideAsync(PatientBrowser patient, string html, string decision, Dictionary<string, string> fields)
-    {
-        var form = new Dictionary<string, string>
-        {
-            ["__RequestVerificationToken"] = PatientBrowser.Hidden(html, "__RequestVerificationToken"),
-            ["interaction"] = PatientBrowser.Hidden(html, "interaction"),
-            ["decision"] = decision,
-        };
-        foreach (var input in Parse(html).QuerySelectorAll("input[type=hidden][name^='notice:']"))
-        {
-            form[input.GetAttribute("name")!] = input.GetAttribute("value")!;
-        }
-
-        foreach (var (name, value) in fields)
-        {
-            form[name] = value;
-        }
-
-        return patient.PostFormAsync("/connect/consent", form);
     }
 
     private sealed class RecordingDecisions(IConsentDecisions inner, ConcurrentQueue<ConsentDecision> recorded) : IConsentDecisions
