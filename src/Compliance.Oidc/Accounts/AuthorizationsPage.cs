@@ -13,6 +13,7 @@ using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.Routing;
 using Microsoft.EntityFrameworkCore;
+using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging;
 
 namespace Compliance.Oidc.Accounts;
@@ -44,7 +45,7 @@ internal static class AuthorizationsPage
     }
 
     private static async Task<IResult> ShowAsync(
-        HttpContext context, IAntiforgery antiforgery, ComplianceDbContext db, IPatientConsents consents, PolicySet policies, bool? withdrawn)
+        HttpContext context, IAntiforgery antiforgery, ComplianceDbContext db, IPatientConsents consents, bool? withdrawn)
     {
         var language = UiLanguage.From(context.Request);
         var session = Session.From((await context.AuthenticateAsync(Session.Scheme)).Principal);
@@ -74,8 +75,10 @@ internal static class AuthorizationsPage
         }
 
         var token = Html.Antiforgery(antiforgery, context);
-        var current = await consents.CurrentAsync(session.SubjectId, context.RequestAborted);
-        var history = await consents.HistoryAsync(session.SubjectId, context.RequestAborted);
+        // A host without policies has no purposes to name (and no ledger to ask).
+        var policies = context.RequestServices.GetService<PolicySet>();
+        var current = policies is null ? [] : await consents.CurrentAsync(session.SubjectId, context.RequestAborted);
+        var history = policies is null ? [] : await consents.HistoryAsync(session.SubjectId, context.RequestAborted);
         foreach (var grant in grants)
         {
             var since = grant.CreatedAt.ToString("d", CultureInfo.GetCultureInfo(language == UiLanguage.English ? "en-GB" : "fr-FR"));
@@ -115,7 +118,7 @@ internal static class AuthorizationsPage
     /// every event with its receipt (GDPR Art. 7(1): the patient holds the proof too).
     /// </summary>
     private static void AppendConsents(
-        StringBuilder body, string token, string language, PolicySet policies, string clientId, List<PatientConsent> current, List<PatientConsentEvent> history)
+        StringBuilder body, string token, string language, PolicySet? policies, string clientId, List<PatientConsent> current, List<PatientConsentEvent> history)
     {
         if (current.Count == 0)
         {
@@ -126,7 +129,7 @@ internal static class AuthorizationsPage
         body.Append("<h3>").Append(Html.E(UiText.Get("consents.title", language))).Append("</h3><ul class=\"consents\">");
         foreach (var consent in current)
         {
-            var name = policies.FindPurpose(consent.PurposeId)?.Name.In(language) ?? consent.PurposeId;
+            var name = policies?.FindPurpose(consent.PurposeId)?.Name.In(language) ?? consent.PurposeId;
             var id = $"{clientId}-{consent.PurposeId}";
             body.Append("<li id=\"consent-").Append(Html.E(id)).Append("\" data-state=\"").Append(Html.E(consent.State)).Append("\"><strong>")
                 .Append(Html.E(name)).Append("</strong> : ")
@@ -150,7 +153,7 @@ internal static class AuthorizationsPage
         body.Append("</ul><details><summary>").Append(Html.E(UiText.Get("consents.history", language))).Append("</summary><ul class=\"consent-history\">");
         foreach (var entry in history)
         {
-            var name = policies.FindPurpose(entry.PurposeId)?.Name.In(language) ?? entry.PurposeId;
+            var name = policies?.FindPurpose(entry.PurposeId)?.Name.In(language) ?? entry.PurposeId;
             body.Append("<li>").Append(Html.E(entry.OccurredAt.ToString("g", culture))).Append(" — ").Append(Html.E(name)).Append(" : ")
                 .Append(Html.E(UiText.Get("consents.event." + entry.State.ToLowerInvariant(), language)))
                 .Append(" <a class=\"receipt\" id=\"receipt-").Append(entry.EventId.ToString()).Append("\" href=\"").Append(ReceiptPathPrefix).Append(entry.EventId.ToString())
