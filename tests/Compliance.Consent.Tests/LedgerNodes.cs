@@ -6,6 +6,7 @@ using Compliance.Policies;
 using Compliance.Testing;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.DependencyInjection.Extensions;
 
 namespace Compliance.Consent.Tests;
 
@@ -17,7 +18,7 @@ public sealed class LedgerNodes(StoreFixture stores) : IAsyncDisposable
 {
     private readonly List<ServiceProvider> _nodes = [];
 
-    public ServiceProvider Node(IReadOnlyDictionary<string, string?>? extra = null)
+    public ServiceProvider Node(IReadOnlyDictionary<string, string?>? extra = null, TimeProvider? clock = null)
     {
         var settings = new Dictionary<string, string?>(stores.Settings)
         {
@@ -34,6 +35,10 @@ public sealed class LedgerNodes(StoreFixture stores) : IAsyncDisposable
         {
             services.AddCompliancePolicies(configuration);
             services.AddComplianceKeys(configuration).AddComplianceOidc(configuration).AddComplianceConsent(configuration);
+            if (clock is not null)
+            {
+                services.Replace(ServiceDescriptor.Singleton(clock));
+            }
         });
         _nodes.Add(node);
         return node;
