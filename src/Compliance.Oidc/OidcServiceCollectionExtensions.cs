@@ -84,6 +84,7 @@ public static class OidcServiceCollectionExtensions
         services.TryAddScoped<ConsentGrants>();
         services.TryAddScoped<IConsentDecisions>(provider => provider.GetRequiredService<ConsentGrants>());
         services.TryAddScoped<IPartnerDirectory, PartnerDirectory>();
+        services.TryAddScoped<IPartnerAuthentication, PartnerAuthentication>();
         services.TryAddScoped<IPatientConsents, NoPatientConsents>();
         services.AddSingleton<InteractionProtector>();
         services.AddScoped<AuthorizationValidator>();

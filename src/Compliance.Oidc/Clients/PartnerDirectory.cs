@@ -21,6 +21,9 @@ internal sealed class PartnerDirectory(ClientRegistry clients) : IPartnerDirecto
     public async ValueTask<Partner?> FindAsync(string clientId, CancellationToken cancellationToken)
     {
         var client = await clients.FindAsync(clientId, cancellationToken);
-        return client is null ? null : new Partner(client.ClientId, client.DisplayName, client.Sector, client.ControllerName, client.DpoContact, client.NoticeUrl);
+        return client is null ? null : PartnerOf(client);
     }
+
+    internal static Partner PartnerOf(Client client) =>
+        new(client.ClientId, client.DisplayName, client.Sector, client.ControllerName, client.DpoContact, client.NoticeUrl);
 }
