@@ -32,6 +32,7 @@ public static class ConsentServiceCollectionExtensions
         services.TryAddSingleton<LedgerAppender>();
         services.TryAddScoped<LedgerSeal>();
         services.TryAddScoped<ConsentRecords>();
+        services.TryAddScoped<WithdrawalCascade>();
         services.TryAddScoped<IConsentLedger, ConsentLedger>();
         services.TryAddScoped<ILedgerRedaction, LedgerRedaction>();
         services.TryAddScoped<IPolicyReferences, LedgerPolicyReferences>();

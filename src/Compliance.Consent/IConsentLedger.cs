@@ -15,6 +15,13 @@ public interface IConsentLedger
     /// </summary>
     Task<IReadOnlyList<AppendedConsentEvent>> AppendAsync(IReadOnlyList<ConsentEventDraft> events, CancellationToken cancellationToken);
 
+    /// <summary>
+    /// Appends a partner request's events together with its idempotency <paramref name="claim"/>, in one transaction.
+    /// When the key was already recorded nothing is appended and <see cref="ConsentLedgerException"/> with the code
+    /// <c>duplicate_request</c> is thrown: the caller reads the earlier request back.
+    /// </summary>
+    Task<IReadOnlyList<AppendedConsentEvent>> AppendAsync(IReadOnlyList<ConsentEventDraft> events, PartnerRequestClaim claim, CancellationToken cancellationToken);
+
     /// <summary>The subject's current state per partner and purpose.</summary>
     Task<IReadOnlyList<ConsentStandingView>> StandingAsync(Guid subjectId, CancellationToken cancellationToken);
 

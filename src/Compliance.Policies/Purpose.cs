@@ -39,6 +39,13 @@ public sealed record Purpose(
     /// </summary>
     public bool Retired { get; init; }
 
+    /// <summary>
+    /// True for care (its legal basis is the provision of care) and for a purpose that processes special-category data:
+    /// a payer or insurer may never be granted it, nor learn that it exists for a patient. A consultation's motive
+    /// never reaches whoever pays for it.
+    /// </summary>
+    public bool ForbiddenToPayers => LegalBasis == LegalBasis.ProvisionOfCare || DataCategories.Any(category => category.SpecialCategory);
+
     /// <summary>Every notice version of this purpose, oldest first; empty when no consent is collected.</summary>
     public IReadOnlyList<NoticeVersion> Notices => Consent?.Notices ?? [];
 

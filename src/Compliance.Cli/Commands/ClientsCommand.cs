@@ -66,11 +66,16 @@ internal static class ClientsCommand
         };
         var dpoContact = new Option<string?>("--dpo-contact") { Description = "The partner's DPO: a mailto: address or an https URL (at most 320 characters)." };
         var noticeUrl = new Option<string?>("--notice-url") { Description = "The partner's privacy notice: an https URL (at most 2000 characters)." };
+        var kind = new Option<string>("--kind")
+        {
+            Description = "partner (the default) or payer: a payer or insurer is never granted a care or special-category purpose. Fixed at registration.",
+            DefaultValueFactory = _ => ClientKinds.Partner,
+        };
         var json = new Option<bool>("--json") { Description = "Print the client (and secret) as JSON." };
         var command = new Command("add", "Register a client. For client_secret_basic the secret is printed once and stored only as a hash.")
         {
             id, name, type, auth, redirect, postLogout, scope, grant, jwks, jwksUri, sector, sharedSector, backchannelLogout, alg, accessLifetime, idLifetime,
-            refreshSliding, refreshAbsolute, requirePar, noConsent, minAcr, controllerName, dpoContact, noticeUrl, json,
+            refreshSliding, refreshAbsolute, requirePar, noConsent, minAcr, controllerName, dpoContact, noticeUrl, kind, json,
         };
         command.SetAction((parse, cancellationToken) => CliRun.GuardAsync(parse.InvocationConfiguration.Error, async () =>
         {
@@ -98,7 +103,8 @@ internal static class ClientsCommand
                 SharedSector: parse.GetValue(sharedSector),
                 ControllerName: parse.GetValue(controllerName),
                 DpoContact: parse.GetValue(dpoContact),
-                NoticeUrl: parse.GetValue(noticeUrl));
+                NoticeUrl: parse.GetValue(noticeUrl),
+                Kind: parse.GetValue(kind)!);
             await using var services = CliSettings.Services(CliSettings.Configuration(parse));
             await using var scopeServices = services.CreateAsyncScope();
             try

@@ -8,7 +8,8 @@ using Microsoft.EntityFrameworkCore;
 namespace Compliance.Consent.Decisions;
 
 /// <summary>The patient's account pages over the ledger: current states, history, one-action withdrawal, receipts.</summary>
-internal sealed class PatientConsents(IConsentLedger ledger, IConsentReceipts receipts, ComplianceDbContext db, PolicySet policies, TimeProvider time) : IPatientConsents
+internal sealed class PatientConsents(
+    IConsentLedger ledger, IConsentReceipts receipts, WithdrawalCascade cascade, ComplianceDbContext db, PolicySet policies, TimeProvider time) : IPatientConsents
 {
     public async Task<IReadOnlyList<PatientConsent>> CurrentAsync(Guid subjectId, CancellationToken cancellationToken)
     {
@@ -41,10 +42,13 @@ internal sealed class PatientConsents(IConsentLedger ledger, IConsentReceipts re
             return 0;
         }
 
+        var purposes = standing.Select(c => c.PurposeId).ToList();
+        await cascade.RevokeAsync(subjectId, clientId, purposes, cancellationToken);
         await ledger.AppendAsync(
             [.. standing.Select(c => new ConsentEventDraft(subjectId, clientId, c.PurposeId, ConsentState.Withdrawn, null,
                 language is "fr" or "en" ? language : "fr", ConsentMethods.AccountPage, LedgerConsentDecisions.PatientActor, now))],
             cancellationToken);
+        await cascade.CompleteAsync(subjectId, clientId, purposes, cancellationToken);
         return standing.Count;
     }
 

@@ -29,6 +29,7 @@ public static class ConsentMethods
 /// <param name="Method">One of <see cref="ConsentMethods"/>.</param>
 /// <param name="Actor"><c>data-subject</c>, <c>system</c>, or <c>partner:CLIENT_ID</c>.</param>
 /// <param name="OccurredAt">When the decision was made.</param>
+/// <param name="Evidence">For a consent the partner collected in its own app: its evidence; null otherwise.</param>
 public sealed record ConsentEventDraft(
     Guid SubjectId,
     string ClientId,
@@ -38,7 +39,25 @@ public sealed record ConsentEventDraft(
     string Language,
     string Method,
     string Actor,
-    DateTimeOffset OccurredAt);
+    DateTimeOffset OccurredAt,
+    PartnerEvidence? Evidence = null);
+
+/// <summary>
+/// What a partner that collected a consent itself vouches for, beyond the notice version (whose SHA-256 it must
+/// present, checked against the policies) and the time: its own reference for the collection, so that its records and
+/// ours can be matched. The record names the partner as the one who recorded it.
+/// </summary>
+/// <param name="Reference">The partner's reference: 1 to 100 printable characters, no personal data.</param>
+public sealed record PartnerEvidence(string Reference);
+
+/// <summary>
+/// A partner request's idempotency key, written in the same transaction as its events: a second request with the same
+/// key appends nothing (the store refuses the duplicate key).
+/// </summary>
+/// <param name="ClientId">The partner.</param>
+/// <param name="Key">Its <c>Idempotency-Key</c>.</param>
+/// <param name="RequestHash">SHA-256 of the canonical request, so that a key reused with another body is recognised.</param>
+public sealed record PartnerRequestClaim(string ClientId, string Key, byte[] RequestHash);
 
 /// <summary>An event as appended.</summary>
 public sealed record AppendedConsentEvent(Guid EventId, long LeafIndex, DateTimeOffset AppendedAt, ConsentEventDraft Draft, DateTimeOffset? ExpiresAt);

@@ -8,7 +8,10 @@ internal sealed class ConsentLedger(ComplianceDbContext db, ConsentRecords recor
     /// <summary>The most events one call may append (one per purpose of one decision, in practice a handful).</summary>
     public const int MaxEventsPerAppend = 64;
 
-    public async Task<IReadOnlyList<AppendedConsentEvent>> AppendAsync(IReadOnlyList<ConsentEventDraft> events, CancellationToken cancellationToken)
+    public Task<IReadOnlyList<AppendedConsentEvent>> AppendAsync(IReadOnlyList<ConsentEventDraft> events, CancellationToken cancellationToken) =>
+        AppendAsync(events, claim: null, cancellationToken);
+
+    public async Task<IReadOnlyList<AppendedConsentEvent>> AppendAsync(IReadOnlyList<ConsentEventDraft> events, PartnerRequestClaim? claim, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(events);
         if (events.Count is 0 or > MaxEventsPerAppend)
@@ -21,10 +24,17 @@ internal sealed class ConsentLedger(ComplianceDbContext db, ConsentRecords recor
         {
             var eventId = Guid.CreateVersion7(time.GetUtcNow());
             var (payload, expiresAt) = await records.BuildAsync(eventId, draft, cancellationToken);
-            prepared.Add(new PreparedEvent(eventId, draft, payload, expiresAt));
+            prepared.Add(new PreparedEvent(eventId, draft, payload, expiresAt, prepared.Count == 0 ? claim : null));
         }
 
-        return await appender.AppendAsync(prepared, cancellationToken);
+        try
+        {
+            return await appender.AppendAsync(prepared, cancellationToken);
+        }
+        catch (Exception duplicate) when (claim is not null && IsDuplicateKey(duplicate))
+        {
+            throw new ConsentLedgerException("duplicate_request", "This idempotency key was already recorded.");
+        }
     }
 
     public async Task<IReadOnlyList<ConsentStandingView>> StandingAsync(Guid subjectId, CancellationToken cancellationToken) =>
@@ -38,4 +48,12 @@ internal sealed class ConsentLedger(ComplianceDbContext db, ConsentRecords recor
             .OrderByDescending(e => e.LeafIndex)
             .Select(e => new ConsentEventView(e.EventId, e.LeafIndex, e.ClientId, e.PurposeId, e.State, e.OccurredAt))
             .ToListAsync(cancellationToken);
+
+    // PostgreSQL's unique_violation or SQLite's SQLITE_CONSTRAINT (19), bare or inside EF's DbUpdateException.
+    private static bool IsDuplicateKey(Exception error) => (error is DbUpdateException { InnerException: { } inner } ? inner : error) switch
+    {
+        Npgsql.PostgresException { SqlState: "23505" } => true,
+        Microsoft.Data.Sqlite.SqliteException { SqliteErrorCode: 19 } => true,
+        _ => false,
+    };
 }

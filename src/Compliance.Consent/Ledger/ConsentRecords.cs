@@ -40,6 +40,11 @@ internal sealed class ConsentRecords(PolicySet policies, IPartnerDirectory partn
 
         var partner = await partners.FindAsync(draft.ClientId, cancellationToken)
             ?? throw new ConsentLedgerException("unknown_partner", $"Client '{Printable(draft.ClientId)}' is not a registered partner.");
+        if (partner.IsPayer && purpose.ForbiddenToPayers)
+        {
+            throw new ConsentLedgerException("purpose_not_allowed", "A payer or insurer is never granted a care or special-category purpose.");
+        }
+
         NoticeVersion? notice = null;
         if (draft.NoticeVersion is not null)
         {
@@ -76,7 +81,8 @@ internal sealed class ConsentRecords(PolicySet policies, IPartnerDirectory partn
             draft.OccurredAt.ToUniversalTime(),
             expiresAt?.ToUniversalTime(),
             new WithdrawalRef(ConsentMethods.AccountPage, oidc.Value.IssuerUri + WithdrawalPath),
-            policies.Fingerprint);
+            policies.Fingerprint,
+            draft.Evidence is { } evidence ? new RecordedByRef(partner.ClientId, partner.ControllerName ?? partner.DisplayName, evidence.Reference) : null);
         var payload = JsonSerializer.SerializeToUtf8Bytes(record, Json);
         return payload.Length <= MaxPayloadBytes
             ? (payload, expiresAt)
@@ -107,7 +113,11 @@ public sealed record ConsentRecord(
     DateTimeOffset OccurredAt,
     DateTimeOffset? ValidUntil,
     WithdrawalRef Withdrawal,
-    string PolicyFingerprint);
+    string PolicyFingerprint,
+    RecordedByRef? RecordedBy = null);
+
+/// <summary>Set when the partner collected the consent in its own app and recorded it here, with its own reference.</summary>
+public sealed record RecordedByRef(string ClientId, string Name, string Reference);
 
 public sealed record SubjectRef(string Id, string IdType, string Sector);
 

@@ -223,6 +223,14 @@ internal sealed class LedgerAppender(IServiceScopeFactory scopes, LedgerWitness 
                 PayloadCommitment = row.Commitment, LeafHash = row.LeafHash, Seal = row.Seal,
             });
             db.Add(new ConsentPayload { EventId = row.Event.EventId, Payload = row.Event.Payload, Salt = row.Salt });
+            if (row.Event.Claim is { } claim)
+            {
+                db.Add(new ConsentPartnerRequest
+                {
+                    ClientId = claim.ClientId, IdempotencyKey = claim.Key, RequestHash = claim.RequestHash, EventId = row.Event.EventId, CreatedAt = row.AppendedAt,
+                });
+            }
+
             db.Add(new ConsentSubjectEvent
             {
                 EventId = row.Event.EventId, SubjectId = draft.SubjectId, ClientId = draft.ClientId, PurposeId = draft.PurposeId,
@@ -265,5 +273,5 @@ internal sealed class LedgerAppender(IServiceScopeFactory scopes, LedgerWitness 
 /// <summary>An event's rows, computed under the append lock.</summary>
 internal sealed record LedgerRows(PreparedEvent Event, long Index, DateTimeOffset AppendedAt, byte[] Commitment, byte[] LeafHash, byte[] Seal, byte[] Salt);
 
-/// <summary>An event whose record is built, ready to append.</summary>
-internal sealed record PreparedEvent(Guid EventId, ConsentEventDraft Draft, byte[] Payload, DateTimeOffset? ExpiresAt);
+/// <summary>An event whose record is built, ready to append; a <c>Claim</c> (the first event of a partner request) is written with it.</summary>
+internal sealed record PreparedEvent(Guid EventId, ConsentEventDraft Draft, byte[] Payload, DateTimeOffset? ExpiresAt, PartnerRequestClaim? Claim = null);

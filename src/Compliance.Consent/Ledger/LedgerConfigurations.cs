@@ -84,12 +84,27 @@ internal sealed class ConsentStandingConfiguration : IEntityTypeConfiguration<Co
     }
 }
 
+internal sealed class ConsentPartnerRequestConfiguration : IEntityTypeConfiguration<ConsentPartnerRequest>
+{
+    public void Configure(EntityTypeBuilder<ConsentPartnerRequest> builder)
+    {
+        builder.ToTable("consent_partner_requests");
+        builder.HasKey(r => new { r.ClientId, r.IdempotencyKey });
+        builder.Property(r => r.ClientId).HasColumnName("client_id").HasMaxLength(100);
+        builder.Property(r => r.IdempotencyKey).HasColumnName("idempotency_key").HasMaxLength(100);
+        builder.Property(r => r.RequestHash).HasColumnName("request_sha256");
+        builder.Property(r => r.EventId).HasColumnName("event_id");
+        builder.Property(r => r.CreatedAt).HasColumnName("created_at");
+    }
+}
+
 internal sealed class LedgerModelPart : IComplianceModelPart
 {
     public void Configure(ModelBuilder modelBuilder)
     {
         modelBuilder.ApplyConfiguration(new ConsentLeafConfiguration());
         modelBuilder.ApplyConfiguration(new ConsentPayloadConfiguration());
+        modelBuilder.ApplyConfiguration(new ConsentPartnerRequestConfiguration());
         modelBuilder.ApplyConfiguration(new ConsentCheckpointConfiguration());
         modelBuilder.ApplyConfiguration(new ConsentSubjectEventConfiguration());
         modelBuilder.ApplyConfiguration(new ConsentStandingConfiguration());

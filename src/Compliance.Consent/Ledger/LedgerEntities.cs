@@ -98,3 +98,20 @@ internal sealed class ConsentStanding
 
     public DateTimeOffset? ExpiresAt { get; set; }
 }
+
+/// <summary>
+/// A partner request already recorded (<c>consent_partner_requests</c>): its idempotency key, the hash of its body and
+/// the first event it appended, written in the same transaction as that event.
+/// </summary>
+internal sealed class ConsentPartnerRequest
+{
+    public required string ClientId { get; set; }
+
+    public required string IdempotencyKey { get; set; }
+
+    public required byte[] RequestHash { get; set; }
+
+    public Guid EventId { get; set; }
+
+    public DateTimeOffset CreatedAt { get; set; }
+}

@@ -63,6 +63,20 @@ internal static class PostgresLedgerRows
         Add(command, "s_occurred", NpgsqlDbType.TimestampTz, states.Select(r => r.Event.Draft.OccurredAt.ToUniversalTime()));
         Add(command, "s_expires", NpgsqlDbType.TimestampTz, states.Select(r => r.Event.ExpiresAt?.ToUniversalTime()));
         await command.ExecuteNonQueryAsync();
+        if (rows.Where(r => r.Event.Claim is not null).ToList() is { Count: > 0 } claimed)
+        {
+            // A duplicate key fails the transaction: the request was already recorded, and nothing of this one is.
+            await using var claims = Command(db, """
+                INSERT INTO consent_partner_requests (client_id, idempotency_key, request_sha256, event_id, created_at)
+                SELECT * FROM unnest(@client, @key, @hash, @event, @created)
+                """);
+            Add(claims, "client", NpgsqlDbType.Varchar, claimed.Select(r => r.Event.Claim!.ClientId));
+            Add(claims, "key", NpgsqlDbType.Varchar, claimed.Select(r => r.Event.Claim!.Key));
+            Add(claims, "hash", NpgsqlDbType.Bytea, claimed.Select(r => r.Event.Claim!.RequestHash));
+            Add(claims, "event", NpgsqlDbType.Uuid, claimed.Select(r => r.Event.EventId));
+            Add(claims, "created", NpgsqlDbType.TimestampTz, claimed.Select(r => r.AppendedAt));
+            await claims.ExecuteNonQueryAsync();
+        }
     }
 
     private static NpgsqlCommand Command(ComplianceDbContext db, string sql) => new(sql, (NpgsqlConnection)db.Database.GetDbConnection(),

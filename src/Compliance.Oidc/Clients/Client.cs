@@ -84,6 +84,12 @@ public sealed class Client
     /// <summary>The partner's own privacy notice (https), linked from its consent screen.</summary>
     public string? NoticeUrl { get; set; }
 
+    /// <summary>
+    /// <see cref="ClientKinds.Partner"/> or <see cref="ClientKinds.Payer"/>, fixed at registration. A payer (an insurer,
+    /// a mutual) is never granted a care or special-category purpose, nor told anything that names one.
+    /// </summary>
+    public string Kind { get; set; } = ClientKinds.Partner;
+
     public DateTimeOffset CreatedAt { get; set; }
 
     /// <summary>
@@ -103,6 +109,18 @@ public sealed class Client
     public bool IsPublic => Type == ClientTypes.Public;
 
     private static string[] Split(string value) => value.Split(' ', StringSplitOptions.RemoveEmptyEntries);
+}
+
+/// <summary>What kind of organisation a client is (<c>clients add --kind</c>).</summary>
+public static class ClientKinds
+{
+    /// <summary>A care platform or another controller that may receive what its patients consent to.</summary>
+    public const string Partner = "partner";
+
+    /// <summary>A payer or insurer: never a care or special-category purpose (see <c>Purpose.ForbiddenToPayers</c>).</summary>
+    public const string Payer = "payer";
+
+    public static bool IsKnown(string kind) => kind is Partner or Payer;
 }
 
 /// <summary>Client types (RFC 6749 §2.1).</summary>

@@ -40,7 +40,8 @@ public sealed record ClientRequest(
     bool SharedSector = false,
     string? ControllerName = null,
     string? DpoContact = null,
-    string? NoticeUrl = null);
+    string? NoticeUrl = null,
+    string Kind = ClientKinds.Partner);
 
 /// <summary>The registered client and, for <c>client_secret_basic</c>, its secret: shown once, never stored.</summary>
 public sealed record RegisteredClient(Client Client, string? Secret)
@@ -207,6 +208,7 @@ public sealed partial class ClientAdministration(
             ControllerName = request.ControllerName,
             DpoContact = request.DpoContact,
             NoticeUrl = request.NoticeUrl,
+            Kind = request.Kind,
             CreatedAt = time.GetUtcNow(),
         };
         db.Add(client);
@@ -219,6 +221,7 @@ public sealed partial class ClientAdministration(
             ["scopes"] = request.Scopes,
             ["grant_types"] = request.GrantTypes,
             ["shared_sector"] = sharing.Count > 0,
+            ["kind"] = client.Kind,
 
             // The partner as controller: a legal person's name and its published contact and notice, validated above.
             ["controller_name"] = (object?)client.ControllerName ?? "",
@@ -279,7 +282,8 @@ public sealed partial class ClientAdministration(
             update.ClearBackchannelLogoutUri ? null : update.BackchannelLogoutUri ?? client.BackchannelLogoutUri,
             ControllerName: update.ControllerName ?? client.ControllerName,
             DpoContact: update.DpoContact ?? client.DpoContact,
-            NoticeUrl: update.NoticeUrl ?? client.NoticeUrl);
+            NoticeUrl: update.NoticeUrl ?? client.NoticeUrl,
+            Kind: client.Kind);
         errors.AddRange(Validate(request, options.Value.AllowLoopbackHttpFetch, policies));
         var redirectsChanged = !request.RedirectUris.SequenceEqual(client.RedirectUriList, StringComparer.Ordinal);
         if (errors.Count == 0 && redirectsChanged)
@@ -590,6 +594,19 @@ public sealed partial class ClientAdministration(
         {
             errors.Add(string.Create(CultureInfo.InvariantCulture,
                 $"notice URL: an absolute https URL without credentials or fragment, at most {MaxNoticeUrlLength} characters."));
+        }
+
+        if (!ClientKinds.IsKnown(request.Kind))
+        {
+            errors.Add("kind: partner or payer.");
+        }
+        else if (request.Kind == ClientKinds.Payer)
+        {
+            // Named by scope only: the refusal tells the operator which scope to drop, not what a patient consulted for.
+            foreach (var scope in request.Scopes.Where(scope => policies?.PurposeForScope(scope) is { ForbiddenToPayers: true }))
+            {
+                errors.Add($"scope '{scope}': a payer or insurer is never granted a care or special-category purpose.");
+            }
         }
 
         var consentScopes = request.Scopes.Where(scope => policies?.PurposeForScope(scope) is { ConsentRequired: true }).ToList();

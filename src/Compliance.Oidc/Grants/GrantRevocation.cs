@@ -17,6 +17,14 @@ public interface IGrantRevocation
     Task<int> RevokeSubjectClientAsync(Guid subjectId, string clientId, CancellationToken cancellationToken);
 
     /// <summary>
+    /// Revokes what the subject was issued for one client that carries any of <paramref name="scopes"/> (a withdrawn
+    /// purpose's scopes): unused codes, and the whole token family (refresh and access tokens) of every grant that
+    /// carries one. A family whose scope is not on record is revoked too: when in doubt, a withdrawal stops more, not
+    /// less. The grant itself stays; the consent ledger no longer lets it yield those scopes. Returns the records revoked.
+    /// </summary>
+    Task<int> RevokeSubjectClientScopesAsync(Guid subjectId, string clientId, IReadOnlyCollection<string> scopes, CancellationToken cancellationToken);
+
+    /// <summary>
     /// Revokes everything a client was issued, for every subject, inside the caller's transaction if there is one
     /// (the client's removal). Returns the number of records revoked.
     /// </summary>
@@ -34,6 +42,42 @@ internal sealed class GrantRevocation(ComplianceDbContext db, ISessionTerminatio
 
     public Task<int> RevokeSubjectClientAsync(Guid subjectId, string clientId, CancellationToken cancellationToken) =>
         RevokeAsync(subjectId, clientId, cancellationToken);
+
+    public async Task<int> RevokeSubjectClientScopesAsync(Guid subjectId, string clientId, IReadOnlyCollection<string> scopes, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(scopes);
+        bool Carries(string scope) => scope.Split(' ', StringSplitOptions.RemoveEmptyEntries).Any(scopes.Contains);
+        var now = time.GetUtcNow();
+        var codes = await db.Set<AuthorizationCode>().AsNoTracking()
+            .Where(c => c.SubjectId == subjectId && c.ClientId == clientId && c.ConsumedAt == null)
+            .Select(c => new { c.CodeHash, c.Scope }).ToListAsync(cancellationToken);
+        var count = 0;
+        foreach (var code in codes.Where(c => Carries(c.Scope)))
+        {
+            count += await db.Set<AuthorizationCode>().Where(c => c.CodeHash == code.CodeHash && c.ConsumedAt == null)
+                .ExecuteUpdateAsync(s => s.SetProperty(c => c.ConsumedAt, now), cancellationToken);
+        }
+
+        var families = await db.Set<TokenFamily>().AsNoTracking()
+            .Where(f => f.SubjectId == subjectId && f.ClientId == clientId && f.RevokedAt == null)
+            .Select(f => f.FamilyId).ToListAsync(cancellationToken);
+        var recorded = await db.Set<RefreshToken>().AsNoTracking()
+            .Where(t => t.SubjectId == subjectId && t.ClientId == clientId && families.Contains(t.FamilyId))
+            .Select(t => new { t.FamilyId, t.Scope }).ToListAsync(cancellationToken);
+        foreach (var family in families)
+        {
+            var scoped = recorded.Where(t => t.FamilyId == family).ToList();
+            if (scoped.Count == 0 || scoped.Exists(t => Carries(t.Scope)))
+            {
+                count += await RevokeFamilyAsync(family, cancellationToken);
+            }
+        }
+
+        // Access tokens outside any family have no scope on record: revoked, for the same reason.
+        return count + await db.Set<IssuedToken>()
+            .Where(t => t.SubjectId == subjectId && t.ClientId == clientId && t.FamilyId == null && t.RevokedAt == null)
+            .ExecuteUpdateAsync(s => s.SetProperty(t => t.RevokedAt, now), cancellationToken);
+    }
 
     /// <summary>
     /// Revokes the refresh tokens and access tokens of one family (what one code led to). The family row is revoked

@@ -17,6 +17,13 @@ public interface ISessionTermination
 {
     /// <summary>Ends every open session of the subject. Returns the number ended.</summary>
     Task<int> EndSubjectSessionsAsync(Guid subjectId, string reason, CancellationToken cancellationToken);
+
+    /// <summary>
+    /// Ends one partner's part of the subject's open sessions (a consent withdrawn from it): the partner is told by
+    /// back-channel logout and is no longer a participant, while the patient stays signed in here and with the other
+    /// partners. Returns the number of sessions the partner was logged out of.
+    /// </summary>
+    Task<int> EndSubjectClientSessionsAsync(Guid subjectId, string clientId, CancellationToken cancellationToken);
 }
 
 /// <summary>
@@ -116,6 +123,47 @@ internal sealed class SessionStore(
 
     public Task<int> EndSubjectSessionsAsync(Guid subjectId, string reason, CancellationToken cancellationToken) =>
         EndWhereAsync(db.Set<BrowserSession>().Where(s => s.SubjectId == subjectId), reason, cancellationToken);
+
+    public async Task<int> EndSubjectClientSessionsAsync(Guid subjectId, string clientId, CancellationToken cancellationToken)
+    {
+        var now = time.GetUtcNow();
+        var sessions = await (
+                from sessionClient in db.Set<SessionClient>()
+                join session in db.Set<BrowserSession>() on sessionClient.SessionId equals session.Id
+                where session.SubjectId == subjectId && session.EndedAt == null && sessionClient.ClientId == clientId
+                select session.Id)
+            .ToListAsync(cancellationToken);
+        if (sessions.Count == 0)
+        {
+            return 0;
+        }
+
+        var tellable = await db.Set<Client>().AnyAsync(c => c.ClientId == clientId && c.BackchannelLogoutUri != null, cancellationToken);
+        await using var transaction = await db.Database.BeginTransactionAsync(cancellationToken);
+        var ended = 0;
+        foreach (var sessionId in sessions)
+        {
+            // Conditional, as in EndWhereAsync: the node whose delete removes the participant queues the one logout token.
+            if (await db.Set<SessionClient>().Where(c => c.SessionId == sessionId && c.ClientId == clientId).ExecuteDeleteAsync(cancellationToken) == 0)
+            {
+                continue;
+            }
+
+            ended++;
+            if (tellable)
+            {
+                db.Add(new LogoutDelivery
+                {
+                    Id = Guid.CreateVersion7(now), SessionId = sessionId, ClientId = clientId, SubjectId = subjectId, CreatedAt = now, NextAttemptAt = now,
+                });
+            }
+        }
+
+        await db.SaveChangesAsync(cancellationToken);
+        await transaction.CommitAsync(cancellationToken);
+        signal.Notify();
+        return ended;
+    }
 
     /// <summary>How many other sessions of the subject are open (not ended, not past their idle or absolute lifetime).</summary>
     public Task<int> CountOtherOpenAsync(Guid subjectId, string keepSessionId, CancellationToken cancellationToken)
