@@ -3,6 +3,7 @@ using Compliance.Consent.Checkpoints;
 using Compliance.Consent.Decisions;
 using Compliance.Consent.Integrity;
 using Compliance.Consent.Ledger;
+using Compliance.Consent.Partners;
 using Compliance.Consent.Receipts;
 using Compliance.Data;
 using Compliance.Jobs;
@@ -33,6 +34,9 @@ public static class ConsentServiceCollectionExtensions
         services.TryAddScoped<LedgerSeal>();
         services.TryAddScoped<ConsentRecords>();
         services.TryAddScoped<WithdrawalCascade>();
+        services.TryAddSingleton<ConsentStateReader>();
+        services.TryAddScoped<ConsentCheck>();
+        services.TryAddScoped<PartnerConsentRecording>();
         services.TryAddScoped<IConsentLedger, ConsentLedger>();
         services.TryAddScoped<ILedgerRedaction, LedgerRedaction>();
         services.TryAddScoped<IPolicyReferences, LedgerPolicyReferences>();

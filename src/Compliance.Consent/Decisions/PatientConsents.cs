@@ -27,9 +27,31 @@ internal sealed class PatientConsents(
         })];
     }
 
-    public async Task<IReadOnlyList<PatientConsentEvent>> HistoryAsync(Guid subjectId, CancellationToken cancellationToken) =>
-        [.. (await ledger.EventsAsync(subjectId, cancellationToken))
-            .Select(e => new PatientConsentEvent(e.EventId, e.ClientId, e.PurposeId, ConsentStates.Name(e.State), e.OccurredAt))];
+    public async Task<IReadOnlyList<PatientConsentEvent>> HistoryAsync(Guid subjectId, CancellationToken cancellationToken)
+    {
+        var events = await ledger.EventsAsync(subjectId, cancellationToken);
+        var recordedByPartner = await RecordedByPartnerAsync([.. events.Select(e => e.EventId)], cancellationToken);
+        return [.. events.Select(e => new PatientConsentEvent(
+            e.EventId, e.ClientId, e.PurposeId, ConsentStates.Name(e.State), e.OccurredAt, recordedByPartner.GetValueOrDefault(e.EventId)))];
+    }
+
+    // Who recorded an event is in its record only (the lookup table keeps no method): read from the stored bytes.
+    private async Task<Dictionary<Guid, string>> RecordedByPartnerAsync(List<Guid> eventIds, CancellationToken cancellationToken)
+    {
+        var payloads = await db.Set<ConsentPayload>().AsNoTracking()
+            .Where(p => eventIds.Contains(p.EventId) && p.Payload != null)
+            .Select(p => new { p.EventId, p.Payload }).ToListAsync(cancellationToken);
+        var recorded = new Dictionary<Guid, string>();
+        foreach (var payload in payloads)
+        {
+            if (ConsentRecords.Read(payload.Payload).RecordedBy is { } by)
+            {
+                recorded[payload.EventId] = by.Name;
+            }
+        }
+
+        return recorded;
+    }
 
     public async Task<int> WithdrawAsync(Guid subjectId, string clientId, string? purposeId, string language, CancellationToken cancellationToken)
     {

@@ -156,6 +156,9 @@ internal static class AuthorizationsPage
             var name = policies?.FindPurpose(entry.PurposeId)?.Name.In(language) ?? entry.PurposeId;
             body.Append("<li>").Append(Html.E(entry.OccurredAt.ToString("g", culture))).Append(" — ").Append(Html.E(name)).Append(" : ")
                 .Append(Html.E(UiText.Get("consents.event." + entry.State.ToLowerInvariant(), language)))
+                .Append(" <span class=\"recorded-by\">(")
+                .Append(Html.E(entry.RecordedBy is { } partner ? UiText.Get("consents.recorded_by", language, partner) : UiText.Get("consents.given_here", language)))
+                .Append(")</span>")
                 .Append(" <a class=\"receipt\" id=\"receipt-").Append(entry.EventId.ToString()).Append("\" href=\"").Append(ReceiptPathPrefix).Append(entry.EventId.ToString())
                 .Append("/receipt\" download>").Append(Html.E(UiText.Get("consents.receipt", language))).Append("</a></li>");
         }

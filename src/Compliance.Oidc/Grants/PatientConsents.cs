@@ -10,8 +10,11 @@ namespace Compliance.Oidc.Grants;
 /// <param name="ExpiresAt">When a given consent lapses, if it does.</param>
 public sealed record PatientConsent(string ClientId, string PurposeId, string State, bool Stands, string? NoticeVersion, DateTimeOffset Since, DateTimeOffset? ExpiresAt);
 
-/// <summary>One event of the patient's consent history, with the receipt it has.</summary>
-public sealed record PatientConsentEvent(Guid EventId, string ClientId, string PurposeId, string State, DateTimeOffset OccurredAt);
+/// <summary>
+/// One event of the patient's consent history, with the receipt it has. <c>RecordedBy</c> is the partner's name when
+/// the partner collected the consent in its own app and recorded it, null when it was given here.
+/// </summary>
+public sealed record PatientConsentEvent(Guid EventId, string ClientId, string PurposeId, string State, DateTimeOffset OccurredAt, string? RecordedBy = null);
 
 /// <summary>
 /// What the patient's account pages read and do with consents, published by the OpenID provider (which owns the

@@ -180,6 +180,8 @@ internal static class UiText
         ["consents.withdraw"] = ("Retirer ce consentement", "Withdraw this consent"),
         ["consents.history"] = ("Historique et preuves", "History and proofs"),
         ["consents.receipt"] = ("Télécharger la preuve", "Download the proof"),
+        ["consents.given_here"] = ("ici", "here"),
+        ["consents.recorded_by"] = ("enregistré par {0}", "recorded by {0}"),
         ["consents.event.given"] = ("donné", "given"),
         ["consents.event.renewedgiven"] = ("renouvelé", "renewed"),
         ["consents.event.refused"] = ("refusé", "refused"),
