@@ -1,0 +1,389 @@
+using System.Net;
+using System.Net.Http.Headers;
+using System.Net.Sockets;
+using System.Text;
+using System.Text.Json;
+using AngleSharp.Html.Parser;
+using Compliance.Consent;
+using Compliance.Consent.Ledger;
+using Compliance.Oidc.Clients;
+using Compliance.Policies;
+using Compliance.Server.Tests.Oidc;
+using Compliance.Testing;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.IdentityModel.JsonWebTokens;
+
+namespace Compliance.Server.Tests.Consent;
+
+/// <summary>
+/// The partner consent API through the real server: checks answer from the ledger, a partner records what it collected
+/// (idempotently), a withdrawal on /account reaches the partner's tokens (introspection) and its session (back-channel
+/// logout to a real listener), partners see only their own subjects, and payers never see a care purpose.
+/// </summary>
+public abstract class PartnerConsentApiTests<TStores>(TStores stores) : IDisposable
+    where TStores : StoreFixture
+{
+    private const string Verifier = "dBjftJeZ4CVP-mB92K27uhbUJU1p1r_wW1gFWFOEjXk";
+    private readonly ComplianceFactory _factory = new(new Dictionary<string, string?>(stores.Settings) { ["Oidc:AllowLoopbackHttpFetch"] = "true" });
+
+    public void Dispose()
+    {
+        _factory.Dispose();
+        GC.SuppressFinalize(this);
+    }
+
+    [Fact]
+    public async Task WithdrawalOnAccount_MakesTheTokensInactive_LogsThePartnerOut_AndTheCheckDenies()
+    {
+        var port = FreePort();
+        using var listener = new HttpListener();
+        listener.Prefixes.Add($"http://127.0.0.1:{port}/bcl/");
+        listener.Start();
+        var partner = await RegisterAsync("wd-", backchannel: $"http://127.0.0.1:{port}/bcl/");
+        using var patient = Browser();
+        var tokens = await SignInWithResearchAsync(patient, partner);
+        using var api = Api(partner);
+
+        (await IntrospectAsync(api, tokens.Access)).ShouldBeTrue();
+        (await IntrospectAsync(api, tokens.Refresh)).ShouldBeTrue();
+        var before = await CheckAsync(api, tokens.Sub, "research");
+        before.GetProperty("allowed").GetBoolean().ShouldBeTrue();
+        before.GetProperty("reason").GetString().ShouldBe("given");
+
+        var account = await patient.GetAsync("/account");
+        var html = await account.Content.ReadAsStringAsync();
+        var withdraw = await patient.PostFormAsync("/account/consents/withdraw", new Dictionary<string, string>
+        {
+            ["__RequestVerificationToken"] = PatientBrowser.Hidden(html, "__RequestVerificationToken"),
+            ["client_id"] = partner.ClientId,
+            ["purpose_id"] = "research",
+        });
+        ((int)withdraw.StatusCode).ShouldBe(302);
+
+        (await IntrospectAsync(api, tokens.Access)).ShouldBeFalse("the access token rested on the withdrawn purpose");
+        (await IntrospectAsync(api, tokens.Refresh)).ShouldBeFalse("so did the refresh token");
+        var after = await CheckAsync(api, tokens.Sub, "research");
+        after.GetProperty("allowed").GetBoolean().ShouldBeFalse();
+        after.GetProperty("reason").GetString().ShouldBe("withdrawn");
+        after.GetProperty("event_id").GetGuid().ShouldNotBe(before.GetProperty("event_id").GetGuid());
+
+        var received = await listener.GetContextAsync().WaitAsync(TimeSpan.FromSeconds(30));
+        using var reader = new StreamReader(received.Request.InputStream);
+        var form = await reader.ReadToEndAsync();
+        received.Response.StatusCode = 200;
+        received.Response.Close();
+        var logout = new JsonWebToken(Uri.UnescapeDataString(form.Split("logout_token=")[1]));
+        logout.Audiences.ShouldBe([partner.ClientId]);
+        logout.Subject.ShouldBe(tokens.Sub);
+        (await patient.GetAsync("/account")).StatusCode.ShouldBe(HttpStatusCode.OK, "the patient stays signed in here; only the partner's part ended");
+    }
+
+    [Fact]
+    public async Task PartnerRecordsAConsent_TheCheckAllowsIt_TheAccountSaysWhoRecordedIt_AndTheSameKeyReplays()
+    {
+        var partner = await RegisterAsync("rec-");
+        using var patient = Browser();
+        var tokens = await SignInWithResearchAsync(patient, partner, research: false);
+        using var api = Api(partner);
+        (await CheckAsync(api, tokens.Sub, "research")).GetProperty("reason").GetString().ShouldBe("refused");
+        var body = RecordBody(tokens.Sub, "given", await NoticeAsync("research", "fr"));
+
+        var first = await RecordAsync(api, "key-1", body);
+        var replay = await RecordAsync(api, "key-1", body);
+        var otherBody = await RecordAsync(api, "key-1", body.Replace("\"ref-1\"", "\"ref-2\"", StringComparison.Ordinal));
+
+        first.StatusCode.ShouldBe(HttpStatusCode.Created);
+        var recorded = JsonDocument.Parse(await first.Content.ReadAsStringAsync()).RootElement;
+        recorded.GetProperty("state").GetString().ShouldBe("Given");
+        replay.StatusCode.ShouldBe(HttpStatusCode.OK);
+        replay.Headers.GetValues("Idempotent-Replayed").ShouldBe(["true"]);
+        JsonDocument.Parse(await replay.Content.ReadAsStringAsync()).RootElement.GetProperty("event_id").GetGuid()
+            .ShouldBe(recorded.GetProperty("event_id").GetGuid());
+        await ShouldBeProblemAsync(otherBody, 422, "idempotency_key_reused");
+        var check = await CheckAsync(api, tokens.Sub, "research");
+        check.GetProperty("allowed").GetBoolean().ShouldBeTrue();
+        check.GetProperty("event_id").GetGuid().ShouldBe(recorded.GetProperty("event_id").GetGuid());
+
+        var account = new HtmlParser().ParseDocument(await (await patient.GetAsync("/account")).Content.ReadAsStringAsync());
+        account.QuerySelector($"#consent-{partner.ClientId}-research")!.GetAttribute("data-state").ShouldBe("Given");
+        var history = account.QuerySelectorAll(".consent-history li").Select(li => li.TextContent).ToList();
+        history.Count(h => h.Contains("enregistré par Clinique Exemple SAS", StringComparison.Ordinal)).ShouldBe(1, string.Join(" | ", history));
+        history.Count(h => h.Contains("(ici)", StringComparison.Ordinal)).ShouldBe(2, "the consent screen's refusals of research and newsletter");
+        await using var scope = _factory.Services.CreateAsyncScope();
+        var receipt = await scope.ServiceProvider.GetRequiredService<Compliance.Consent.Receipts.IConsentReceipts>()
+            .ForSubjectAsync(await SubjectIdAsync(scope.ServiceProvider, partner, tokens.Sub), recorded.GetProperty("event_id").GetGuid(), CancellationToken.None);
+        using var anonymous = _factory.CreateClient();
+        var verified = Compliance.Consent.Receipts.ReceiptVerifier.Verify(receipt!, await anonymous.GetStringAsync("/ledger/keys"));
+        verified.Valid.ShouldBeTrue(verified.Refusal);
+        verified.Record!.Method.ShouldBe("partner-api");
+        verified.Record.Actor.ShouldBe("partner:" + partner.ClientId);
+        verified.Record.RecordedBy!.Reference.ShouldBe("ref-1");
+    }
+
+    [Fact]
+    public async Task APartner_SeesOnlyItsOwnSubjectsAndConsents()
+    {
+        var first = await RegisterAsync("own-a-");
+        var second = await RegisterAsync("own-b-");
+        using var patient = Browser();
+        var atFirst = await SignInWithResearchAsync(patient, first);
+        using var firstApi = Api(first);
+        using var secondApi = Api(second);
+
+        var foreignSub = await PostJsonAsync(secondApi, "/partner/v1/consents/check", $$"""{"sub":"{{atFirst.Sub}}","purpose":"research"}""");
+        var randomSub = await PostJsonAsync(secondApi, "/partner/v1/consents/check", """{"sub":"never-issued","purpose":"research"}""");
+        var record = await RecordAsync(secondApi, "k", RecordBody(atFirst.Sub, "withdrawn", null));
+
+        await ShouldBeProblemAsync(foreignSub, 404, "unknown_subject");
+        await ShouldBeProblemAsync(randomSub, 404, "unknown_subject");
+        await ShouldBeProblemAsync(record, 404, "unknown_subject");
+        (await CheckAsync(firstApi, atFirst.Sub, "research")).GetProperty("allowed").GetBoolean().ShouldBeTrue("the other partner changed nothing");
+    }
+
+    [Fact]
+    public async Task APayer_IsRefusedACarePurpose_AtRegistrationAtConsentAndInEveryAnswer()
+    {
+        await using var scope = _factory.Services.CreateAsyncScope();
+        var administration = scope.ServiceProvider.GetRequiredService<ClientAdministration>();
+        var payerId = "payer-" + Guid.NewGuid().ToString("N")[..8];
+        ClientRequest Payer(string[] scopes) => new(payerId, "Mutuelle", ClientTypes.Confidential, ClientAuthMethods.SecretBasic, [$"https://{payerId}.example/cb"], [],
+            scopes, ["authorization_code"], ControllerName: "Mutuelle SA", DpoContact: "mailto:dpo@mutuelle.example", NoticeUrl: "https://mutuelle.example/privacy",
+            Kind: ClientKinds.Payer);
+
+        var refused = await Should.ThrowAsync<ClientRegistrationException>(() => administration.AddAsync(Payer(["openid", "research"]), CancellationToken.None));
+        refused.Message.ShouldContain("scope 'research': a payer or insurer is never granted a care or special-category purpose");
+        var payer = await administration.AddAsync(Payer(["openid", "newsletter"]), CancellationToken.None);
+        payer.Client.Kind.ShouldBe(ClientKinds.Payer);
+
+        // The ledger refuses it too, whatever the caller: the consent screen, or a partner recording.
+        using var patient = Browser();
+        var atPayer = await SignInAsync(patient, new RegisteredPartner(payerId, payer.Secret!), "openid newsletter", new() { ["purpose:newsletter"] = "yes" });
+        var subjectId = await SubjectIdAsync(scope.ServiceProvider, new RegisteredPartner(payerId, payer.Secret!), atPayer.Sub);
+        var ledger = scope.ServiceProvider.GetRequiredService<IConsentLedger>();
+        var notice = scope.ServiceProvider.GetRequiredService<PolicySet>().FindPurpose("research")!.CurrentNotice(DateTimeOffset.UtcNow)!.Version;
+        var direct = await Should.ThrowAsync<ConsentLedgerException>(() => ledger.AppendAsync(
+            [new ConsentEventDraft(subjectId, payerId, "research", ConsentState.Given, notice, "fr", ConsentMethods.ConsentScreen, "data-subject", DateTimeOffset.UtcNow)],
+            CancellationToken.None));
+        direct.Code.ShouldBe("purpose_not_allowed");
+
+        // Asked about a care or special-category purpose, the payer gets the answer of a purpose that does not exist.
+        using var api = Api(new RegisteredPartner(payerId, payer.Secret!));
+        var research = await PostJsonAsync(api, "/partner/v1/consents/check", $$"""{"sub":"{{atPayer.Sub}}","purpose":"research"}""");
+        var care = await PostJsonAsync(api, "/partner/v1/consents/check", $$"""{"sub":"{{atPayer.Sub}}","purpose":"care"}""");
+        var nonexistent = await PostJsonAsync(api, "/partner/v1/consents/check", $$"""{"sub":"{{atPayer.Sub}}","purpose":"no-such-purpose"}""");
+        var recordResearch = await RecordAsync(api, "k1", RecordBody(atPayer.Sub, "given", await NoticeAsync("research", "fr"), "research"));
+        var researchBody = await research.Content.ReadAsStringAsync();
+        var careBody = await care.Content.ReadAsStringAsync();
+        var nonexistentBody = await nonexistent.Content.ReadAsStringAsync();
+        var recordBody = await recordResearch.Content.ReadAsStringAsync();
+
+        foreach (var (response, text) in new[] { (research, researchBody), (care, careBody), (nonexistent, nonexistentBody), (recordResearch, recordBody) })
+        {
+            ((int)response.StatusCode).ShouldBe(404);
+            JsonDocument.Parse(text).RootElement.GetProperty("code").GetString().ShouldBe("unknown_purpose");
+            text.ShouldNotContain("research");
+            text.ShouldNotContain("care");
+            text.ShouldNotContain("provision");
+        }
+
+        // What the payer legitimately gets names no care or special-category purpose either.
+        var newsletter = await CheckAsync(api, atPayer.Sub, "newsletter");
+        newsletter.GetProperty("allowed").GetBoolean().ShouldBeTrue();
+        atPayer.Raw.ShouldNotContain("research");
+    }
+
+    [Theory]
+    [InlineData("none", "application/json", """{"sub":"x","purpose":"research"}""", 401, "invalid_client")]
+    [InlineData("patient", "application/json", """{"sub":"x","purpose":"research"}""", 401, "invalid_client")]
+    [InlineData("basic", "text/plain", """{"sub":"x","purpose":"research"}""", 415, "unsupported_media_type")]
+    [InlineData("basic", "application/json", "{\"sub\":", 400, "invalid_request")]
+    [InlineData("basic", "application/json", "[1,2]", 400, "invalid_request")]
+    [InlineData("basic", "application/json", """{"sub":"x","purpose":"research","extra":1}""", 400, "invalid_request")]
+    [InlineData("basic", "application/json", """{"sub":"x"}""", 400, "invalid_request")]
+    [InlineData("basic", "application/json", "OVERSIZED", 413, "body_too_large")]
+    [InlineData("basic", "application/json", """{"sub":"x","purpose":"care"}""", 400, "not_consent_based")]
+    [InlineData("basic", "application/json", """{"sub":"x","purpose":"no-such"}""", 404, "unknown_purpose")]
+    public async Task Check_HostileInput_GetsAClearProblem(string auth, string contentType, string body, int status, string code)
+    {
+        var partner = await RegisterAsync("hostile-");
+        using var patient = Browser();
+        var tokens = await SignInWithResearchAsync(patient, partner);
+        using var api = auth == "none" ? _factory.CreateClient() : Api(partner);
+        if (auth == "patient")
+        {
+            api.DefaultRequestHeaders.Authorization = new AuthenticationHeaderValue("Bearer", tokens.Access);
+        }
+
+        var content = body == "OVERSIZED" ? $$"""{"sub":"{{new string('x', 9000)}}","purpose":"research"}""" : body;
+        var response = await api.PostAsync("/partner/v1/consents/check", new StringContent(content, Encoding.UTF8, contentType));
+
+        await ShouldBeProblemAsync(response, status, code);
+        if (status == 401)
+        {
+            response.Headers.WwwAuthenticate.ShouldNotBeEmpty();
+        }
+    }
+
+    [Theory]
+    [InlineData(null, 400, "idempotency_key_required")]
+    [InlineData("bad key with spaces", 400, "idempotency_key_required")]
+    [InlineData("future", 400, "invalid_request")]
+    [InlineData("old", 400, "invalid_request")]
+    [InlineData("hash", 422, "notice_mismatch")]
+    [InlineData("version", 422, "unknown_notice")]
+    [InlineData("decision", 400, "invalid_request")]
+    [InlineData("withdraw-nothing", 409, "not_given")]
+    public async Task Record_HostileInput_GetsAClearProblem_AndRecordsNothing(string? variant, int status, string code)
+    {
+        var partner = await RegisterAsync("hostile-rec-");
+        using var patient = Browser();
+        var tokens = await SignInWithResearchAsync(patient, partner, research: false);
+        using var api = Api(partner);
+        var notice = await NoticeAsync("research", "fr");
+        var body = variant switch
+        {
+            "future" => RecordBody(tokens.Sub, "given", notice, collectedAt: DateTimeOffset.UtcNow.AddHours(1)),
+            "old" => RecordBody(tokens.Sub, "given", notice, collectedAt: DateTimeOffset.UtcNow.AddDays(-30)),
+            "hash" => RecordBody(tokens.Sub, "given", notice with { Sha256 = new string('0', 64) }),
+            "version" => RecordBody(tokens.Sub, "given", notice with { Version = "1999-01" }),
+            "decision" => RecordBody(tokens.Sub, "maybe", notice),
+            "withdraw-nothing" => RecordBody(tokens.Sub, "withdrawn", null),
+            _ => RecordBody(tokens.Sub, "given", notice),
+        };
+        var before = await CheckAsync(api, tokens.Sub, "research");
+
+        var response = await RecordAsync(api, variant switch { null => null, "bad key with spaces" => variant, _ => "k-" + variant }, body);
+
+        await ShouldBeProblemAsync(response, status, code);
+        (await CheckAsync(api, tokens.Sub, "research")).GetProperty("event_id").GetGuid().ShouldBe(before.GetProperty("event_id").GetGuid(), "nothing was recorded");
+    }
+
+    private sealed record RegisteredPartner(string ClientId, string Secret);
+
+    private sealed record Tokens(string Access, string Refresh, string Sub, string Raw);
+
+    private sealed record Notice(string Version, string Sha256);
+
+    private async Task<RegisteredPartner> RegisterAsync(string prefix, string? backchannel = null)
+    {
+        var clientId = prefix + Guid.NewGuid().ToString("N")[..8];
+        await using var scope = _factory.Services.CreateAsyncScope();
+        var registered = await scope.ServiceProvider.GetRequiredService<ClientAdministration>().AddAsync(
+            new ClientRequest(clientId, "Clinique", ClientTypes.Confidential, ClientAuthMethods.SecretBasic, [$"https://{clientId}.example/cb"], [],
+                ["openid", "offline_access", "research", "newsletter"], ["authorization_code", "refresh_token"], BackchannelLogoutUri: backchannel,
+                ControllerName: "Clinique Exemple SAS", DpoContact: "mailto:dpo@clinique.example", NoticeUrl: "https://clinique.example/privacy"),
+            CancellationToken.None);
+        return new RegisteredPartner(clientId, registered.Secret!);
+    }
+
+    // An unticked box is an absent field, as a browser sends it.
+    private Task<Tokens> SignInWithResearchAsync(PatientBrowser patient, RegisteredPartner partner, bool research = true) =>
+        SignInAsync(patient, partner, "openid offline_access research newsletter",
+            research ? new() { ["purpose:research"] = "yes", ["offline_access"] = "yes" } : new() { ["offline_access"] = "yes" });
+
+    /// <summary>Signs a new patient up through the partner's consent screen and exchanges the code.</summary>
+    private async Task<Tokens> SignInAsync(PatientBrowser patient, RegisteredPartner partner, string scope, Dictionary<string, string> choices)
+    {
+        var html = await PurposeConsentSteps.ConsentPageAsync(patient, partner.ClientId, scope, null);
+        var decided = await PurposeConsentSteps.DecideAsync(patient, html, "allow", choices);
+        var code = Uri.UnescapeDataString(decided.Headers.Location!.OriginalString.Split("code=")[1].Split('&')[0]);
+        using var api = Api(partner);
+        var response = await api.PostAsync("/connect/token", new FormUrlEncodedContent(new Dictionary<string, string>
+        {
+            ["grant_type"] = "authorization_code",
+            ["code"] = code,
+            ["redirect_uri"] = $"https://{partner.ClientId}.example/cb",
+            ["code_verifier"] = Verifier,
+        }));
+        var raw = await response.Content.ReadAsStringAsync();
+        response.StatusCode.ShouldBe(HttpStatusCode.OK, raw);
+        var json = JsonDocument.Parse(raw).RootElement;
+        var sub = new JsonWebToken(json.GetProperty("id_token").GetString()).Subject;
+        return new Tokens(json.GetProperty("access_token").GetString()!, json.TryGetProperty("refresh_token", out var refresh) ? refresh.GetString()! : "", sub, raw);
+    }
+
+    private HttpClient Api(RegisteredPartner partner)
+    {
+        var client = _factory.CreateClient();
+        client.DefaultRequestHeaders.Authorization = new AuthenticationHeaderValue("Basic",
+            Convert.ToBase64String(Encoding.UTF8.GetBytes($"{Uri.EscapeDataString(partner.ClientId)}:{Uri.EscapeDataString(partner.Secret)}")));
+        return client;
+    }
+
+    private static async Task<bool> IntrospectAsync(HttpClient api, string token)
+    {
+        var response = await api.PostAsync("/connect/introspect", new FormUrlEncodedContent(new Dictionary<string, string> { ["token"] = token }));
+        response.StatusCode.ShouldBe(HttpStatusCode.OK);
+        return JsonDocument.Parse(await response.Content.ReadAsStringAsync()).RootElement.GetProperty("active").GetBoolean();
+    }
+
+    private static async Task<JsonElement> CheckAsync(HttpClient api, string sub, string purpose)
+    {
+        var response = await PostJsonAsync(api, "/partner/v1/consents/check", JsonSerializer.Serialize(new { sub, purpose }));
+        var text = await response.Content.ReadAsStringAsync();
+        response.StatusCode.ShouldBe(HttpStatusCode.OK, text);
+        response.Headers.CacheControl!.NoStore.ShouldBeTrue();
+        return JsonDocument.Parse(text).RootElement;
+    }
+
+    private static Task<HttpResponseMessage> PostJsonAsync(HttpClient api, string path, string json) =>
+        api.PostAsync(path, new StringContent(json, Encoding.UTF8, "application/json"));
+
+    private static Task<HttpResponseMessage> RecordAsync(HttpClient api, string? key, string body)
+    {
+        var request = new HttpRequestMessage(HttpMethod.Post, "/partner/v1/consents") { Content = new StringContent(body, Encoding.UTF8, "application/json") };
+        if (key is not null)
+        {
+            request.Headers.TryAddWithoutValidation("Idempotency-Key", key);
+        }
+
+        return api.SendAsync(request);
+    }
+
+    private static string RecordBody(string sub, string decision, Notice? notice, string purpose = "research", DateTimeOffset? collectedAt = null) =>
+        JsonSerializer.Serialize(new Dictionary<string, object?>
+        {
+            ["sub"] = sub,
+            ["purpose"] = purpose,
+            ["decision"] = decision,
+            ["notice_version"] = notice?.Version,
+            ["notice_sha256"] = notice?.Sha256,
+            ["language"] = "fr",
+            ["collected_at"] = (collectedAt ?? DateTimeOffset.UtcNow.AddMinutes(-1)).ToString("O"),
+            ["reference"] = "ref-1",
+        });
+
+    private async Task<Notice> NoticeAsync(string purposeId, string language)
+    {
+        await using var scope = _factory.Services.CreateAsyncScope();
+        var notice = scope.ServiceProvider.GetRequiredService<PolicySet>().FindPurpose(purposeId)!.CurrentNotice(DateTimeOffset.UtcNow)!;
+        return new Notice(notice.Version, notice.In(language)!.Sha256);
+    }
+
+    private static async Task<Guid> SubjectIdAsync(IServiceProvider services, RegisteredPartner partner, string sub)
+    {
+        var client = await services.GetRequiredService<IPartnerDirectory>().FindAsync(partner.ClientId, CancellationToken.None);
+        return (await services.GetRequiredService<Compliance.Oidc.Subjects.IPairwiseSubjects>().ResolveAsync(client!.Sector, sub, CancellationToken.None))!.Value;
+    }
+
+    private static async Task ShouldBeProblemAsync(HttpResponseMessage response, int status, string code)
+    {
+        var text = await response.Content.ReadAsStringAsync();
+        ((int)response.StatusCode).ShouldBe(status, text);
+        response.Content.Headers.ContentType!.MediaType.ShouldBe("application/problem+json");
+        JsonDocument.Parse(text).RootElement.GetProperty("code").GetString().ShouldBe(code);
+    }
+
+    private PatientBrowser Browser() => new(_factory.Server.CreateHandler(), new Uri("http://localhost"));
+
+    private static int FreePort()
+    {
+        using var socket = new TcpListener(IPAddress.Loopback, 0);
+        socket.Start();
+        return ((IPEndPoint)socket.LocalEndpoint).Port;
+    }
+}
+
+public sealed class PartnerConsentApiTests_Sqlite(SqliteStores stores) : PartnerConsentApiTests<SqliteStores>(stores), IClassFixture<SqliteStores>;
+
+public sealed class PartnerConsentApiTests_Postgres(PostgresStores stores) : PartnerConsentApiTests<PostgresStores>(stores), IClassFixture<PostgresStores>;
