@@ -13,7 +13,8 @@
 //    Each use rotates the token, so each writes a new refresh token row.
 // Prints one JSON line: { codes, code: { ok, failed, seconds, rps, p50, p99, cpuMs (server CPU per request), sample },
 // refresh: { the same }, collectSeconds }. --phase code stops after step 3; --phase refresh times only step 4 (for the
-// profiler, which wants one kind of request at a time).
+// profiler, which wants one kind of request at a time). --phase sub signs in, exchanges one code and prints only
+// { sub }: the demo account's pairwise sub at the demo client, for benchmarks of the partner API (consent.sh).
 // Codes live 60 s on both servers, so the pool is sized to be collected and exchanged well inside that.
 import http from 'node:http';
 import { createHash, randomBytes } from 'node:crypto';
@@ -235,6 +236,18 @@ const refresh = (tokens) => timed(tokens, (token) =>
   new URLSearchParams({ grant_type: 'refresh_token', refresh_token: token }).toString());
 
 await signIn();
+if (phase === 'sub') {
+  const [{ code, verifier }] = await collect(1);
+  const res = await request('POST', paths.token, {
+    body: new URLSearchParams({ grant_type: 'authorization_code', code, redirect_uri: REDIRECT_URI, code_verifier: verifier }).toString(),
+    headers: { authorization: BASIC },
+  });
+  if (res.status !== 200) throw new Error(`token ${res.status}: ${res.body.slice(0, 200)}`);
+  const idToken = JSON.parse(res.body).id_token;
+  console.log(JSON.stringify({ sub: JSON.parse(Buffer.from(idToken.split('.')[1], 'base64url').toString()).sub }));
+  agent.destroy();
+  process.exit(0);
+}
 for (let round = 0; warmup > 0 && round < warmupRounds; round++) {
   const { refreshTokens } = await exchange(await collect(warmup));
   await refresh(refreshTokens);
