@@ -170,8 +170,8 @@ internal static class PostgresMode
 
     private static double Median(List<double> values) => values.Order().ElementAt(values.Count / 2);
 
-    // The statement Integrity/PostgresLedgerCopy reads, in the same session settings, its bytes thrown away: no
-    // verifier on this side of the socket can read the rows faster than this.
+    // The rows Integrity/LedgerIntegrity reads (same join, same order, same session settings), as a binary COPY whose
+    // bytes are thrown away: no verifier on this side of the socket can read them faster.
     private const string CopySql = """
         COPY (SELECT l.leaf_index, l.event_id, l.appended_at, l.payload_commitment, l.leaf_hash, l.seal,
                      p.event_id IS NOT NULL, p.salt, p.payload
