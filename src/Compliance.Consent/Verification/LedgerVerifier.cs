@@ -2,6 +2,7 @@ using System.Collections.Concurrent;
 using System.Diagnostics;
 using System.Globalization;
 using System.Security.Cryptography;
+using System.Threading.Channels;
 using Compliance.Consent.Merkle;
 
 namespace Compliance.Consent.Verification;
@@ -14,6 +15,9 @@ namespace Compliance.Consent.Verification;
 public static class LedgerVerifier
 {
     private const int BatchSize = 4096;
+
+    // Batches in flight: one being read, one being checked, one being classified, and one spare so no stage waits.
+    private const int Batches = 4;
 
     // How far from its own index a sealed row's header is searched for, and for how many rows, before it is called
     // changed: bounds the work an attacker can cause by scrambling every header.
@@ -36,26 +40,48 @@ public static class LedgerVerifier
         var stopwatch = Stopwatch.StartNew();
         var run = new Run(checkpoints);
 
-        // Two buffers: while one batch is classified in order (accumulator, checkpoints, findings), the next one is
-        // read and its per-row hashes checked in parallel.
-        var batches = new[] { new LedgerRow[BatchSize], new LedgerRow[BatchSize] };
-        var allFacts = new[] { new RowFacts[BatchSize], new RowFacts[BatchSize] };
-        var current = 0;
-        var count = 0;
-        Task classifying = Task.CompletedTask;
-        await foreach (var row in rowsInIndexOrder.WithCancellation(cancellationToken))
+        // Three stages overlap: a reader fills batches from the source (a database cursor keeps producing meanwhile),
+        // the per-row hashes of the next full batch are checked in parallel, and the batch before it is classified in
+        // order (accumulator, checkpoints, findings). Batches go back to the reader once classified.
+        var free = Channel.CreateBounded<Batch>(Batches);
+        var full = Channel.CreateBounded<Batch>(Batches);
+        for (var i = 0; i < Batches; i++)
         {
-            batches[current][count++] = row ?? throw new ArgumentException("A ledger row is null.", nameof(rowsInIndexOrder));
-            if (count == BatchSize)
-            {
-                classifying = await HandOverAsync(run, batches[current], allFacts[current], count, classifying, seal, cancellationToken);
-                current = 1 - current;
-                count = 0;
-            }
+            free.Writer.TryWrite(new Batch());
         }
 
-        classifying = await HandOverAsync(run, batches[current], allFacts[current], count, classifying, seal, cancellationToken);
-        await classifying;
+        using var stop = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+        var reading = Task.Run(() => ReadAsync(rowsInIndexOrder, full.Writer, free.Reader, stop.Token), CancellationToken.None);
+        Task classifying = Task.CompletedTask;
+        try
+        {
+            while (await full.Reader.WaitToReadAsync(cancellationToken))
+            {
+                while (full.Reader.TryRead(out var batch))
+                {
+                    await CheckBatchAsync(batch.Rows, batch.Facts, batch.Count, seal, cancellationToken);
+                    await classifying;
+                    classifying = Task.Run(
+                        () =>
+                        {
+                            run.Classify(batch.Rows, batch.Facts, batch.Count);
+                            free.Writer.TryWrite(batch);
+                        },
+                        cancellationToken);
+                }
+            }
+
+            // The reader's own failure (a null row, the source's exception) comes out here, as it was thrown.
+            await reading;
+            await classifying;
+        }
+        finally
+        {
+            // Never leave the reader running on the caller's connection after returning.
+            await stop.CancelAsync();
+            await Task.WhenAll(reading, classifying).ContinueWith(static _ => { }, CancellationToken.None, TaskContinuationOptions.ExecuteSynchronously, TaskScheduler.Default);
+        }
+
         run.Finish();
         foreach (var eventId in payloadsWithoutLeaf)
         {
@@ -65,12 +91,42 @@ public static class LedgerVerifier
         return new LedgerVerification(run.Leaves, run.Redacted, run.Accumulator.Root(), run.Findings, checkpoints.Count, stopwatch.Elapsed);
     }
 
-    // Checks a full batch, waits for the previous batch's classification, then starts this one's. Returns it.
-    private static async Task<Task> HandOverAsync(Run run, LedgerRow[] batch, RowFacts[] facts, int count, Task previous, ILeafSeal seal, CancellationToken cancellationToken)
+    // Fills free batches from the source in order and hands each full one over; the last may be partial or empty.
+    private static async Task ReadAsync(IAsyncEnumerable<LedgerRow> rowsInIndexOrder, ChannelWriter<Batch> full, ChannelReader<Batch> free, CancellationToken cancellationToken)
     {
-        await CheckBatchAsync(batch, facts, count, seal, cancellationToken);
-        await previous;
-        return Task.Run(() => run.Classify(batch, facts, count), cancellationToken);
+        try
+        {
+            var batch = await free.ReadAsync(cancellationToken);
+            batch.Count = 0;
+            await foreach (var row in rowsInIndexOrder.WithCancellation(cancellationToken))
+            {
+                batch.Rows[batch.Count++] = row ?? throw new ArgumentException("A ledger row is null.", nameof(rowsInIndexOrder));
+                if (batch.Count == BatchSize)
+                {
+                    await full.WriteAsync(batch, cancellationToken);
+                    batch = await free.ReadAsync(cancellationToken);
+                    batch.Count = 0;
+                }
+            }
+
+            if (batch.Count > 0)
+            {
+                await full.WriteAsync(batch, cancellationToken);
+            }
+        }
+        finally
+        {
+            full.TryComplete();
+        }
+    }
+
+    private sealed class Batch
+    {
+        public LedgerRow[] Rows { get; } = new LedgerRow[BatchSize];
+
+        public RowFacts[] Facts { get; } = new RowFacts[BatchSize];
+
+        public int Count { get; set; }
     }
 
     // The per-row hashes, in parallel: payload commitment, header against the stored leaf hash, and the seal.

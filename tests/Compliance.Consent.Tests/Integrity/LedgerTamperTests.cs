@@ -26,6 +26,9 @@ public abstract class LedgerTamperTests : IAsyncLifetime
 
     protected StoreFixture Stores { get; set; } = null!;
 
+    /// <summary>The ten events appended, in index order.</summary>
+    protected IReadOnlyList<AppendedConsentEvent> Events => _events;
+
     /// <summary>The class's stores, with an empty ledger.</summary>
     protected abstract Task<StoreFixture> FreshStoresAsync();
 
@@ -54,7 +57,8 @@ public abstract class LedgerTamperTests : IAsyncLifetime
         }
 
         await SignAsync();
-        (await VerifyAsync()).Intact.ShouldBeTrue("the untouched ledger verifies");
+        var untouched = await VerifyAsync();
+        untouched.Intact.ShouldBeTrue($"the untouched ledger verifies: {string.Join(" | ", untouched.Findings)}");
     }
 
     public virtual async Task DisposeAsync() => await _nodes.DisposeAsync();
@@ -159,7 +163,7 @@ public abstract class LedgerTamperTests : IAsyncLifetime
     private Task<SignedCheckpoint?> SignAsync() =>
         LedgerNodes.InScopeAsync(_node, s => s.GetRequiredService<ILedgerCheckpoints>().SignAsync(CancellationToken.None));
 
-    private Task<LedgerVerification> VerifyAsync() =>
+    protected Task<LedgerVerification> VerifyAsync() =>
         LedgerNodes.InScopeAsync(_node, s => s.GetRequiredService<ILedgerIntegrity>().VerifyAsync(CancellationToken.None));
 }
 
@@ -214,4 +218,17 @@ public sealed class LedgerTamperTests_Postgres(PostgresStores stores) : LedgerTa
     protected override Task TamperAsync(string sql) => StoreSql.ExecuteAsync(Stores.Compliance, "SET session_replication_role = replica; " + sql);
 
     protected override string Bytes(byte[] value) => $"decode('{Convert.ToHexString(value)}', 'hex')";
+
+    [Fact]
+    public async Task AppendTimeSetToInfinity_IsNamedNotAnException()
+    {
+        // PostgreSQL's timestamps reach 'infinity', beyond anything .NET holds: the row is reported, the rest verified.
+        var target = Events[4];
+
+        await TamperAsync("UPDATE consent_leaves SET appended_at = 'infinity' WHERE leaf_index = 4");
+
+        var result = await VerifyAsync();
+        result.Leaves.ShouldBe(10);
+        result.Findings.ShouldContain(f => f.Kind == TamperKind.Changed && f.Index == 4 && f.EventId == target.EventId);
+    }
 }

@@ -296,4 +296,56 @@ public sealed class LedgerVerifierTests
             [(TamperKind.CheckpointMismatch, 0L), (TamperKind.Reordered, 4095L), (TamperKind.Reordered, 4096L), (TamperKind.Changed, 8191L),
              (TamperKind.Deleted, 8192L), (TamperKind.Deleted, 9999L)], ignoreOrder: true);
     }
+
+    [Fact]
+    public async Task Verify_SourceFailsAfterManyBatches_ThrowsItsOwnException()
+    {
+        var rows = Ledger(50);
+        static async IAsyncEnumerable<LedgerRow> Failing(List<LedgerRow> rows)
+        {
+            // More than the batches in flight, so the failure comes while earlier batches are still being checked.
+            for (var i = 0; i < 40_000; i++)
+            {
+                await Task.CompletedTask;
+                yield return Reindexed(rows[i % rows.Count], i);
+            }
+
+            throw new InvalidOperationException("the store went away");
+        }
+
+        var thrown = await Should.ThrowAsync<InvalidOperationException>(() =>
+            LedgerVerifier.VerifyAsync(Failing(rows), [], [], Seal, CancellationToken.None));
+
+        thrown.Message.ShouldBe("the store went away");
+    }
+
+    [Fact]
+    public async Task Verify_NullRow_IsRefused()
+    {
+        var rows = Ledger(3).Append(null!).Concat(Ledger(3));
+
+        await Should.ThrowAsync<ArgumentException>(() => LedgerVerifier.VerifyAsync(Stream(rows), [], [], Seal, CancellationToken.None));
+    }
+
+    [Fact]
+    public async Task Verify_CancelledWhileReading_StopsWithCancellation()
+    {
+        using var cancel = new CancellationTokenSource();
+        async IAsyncEnumerable<LedgerRow> Endless()
+        {
+            var row = Row(0);
+            for (long i = 0; ; i++)
+            {
+                if (i == 20_000)
+                {
+                    await cancel.CancelAsync();
+                }
+
+                await Task.CompletedTask;
+                yield return Reindexed(row, i);
+            }
+        }
+
+        await Should.ThrowAsync<OperationCanceledException>(() => LedgerVerifier.VerifyAsync(Endless(), [], [], Seal, cancel.Token));
+    }
 }
