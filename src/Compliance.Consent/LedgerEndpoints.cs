@@ -1,5 +1,6 @@
 using Compliance.Consent.Checkpoints;
 using Compliance.Consent.Integrity;
+using Compliance.Consent.Outbox;
 using Compliance.Keys;
 using Compliance.Keys.Attestation;
 using Compliance.Oidc.Staff;
@@ -33,6 +34,7 @@ public static class LedgerEndpoints
         routes.MapGet(InclusionProof, InclusionAsync).WithName("LedgerInclusionProof");
         routes.MapGet(ConsistencyProof, ConsistencyAsync).WithName("LedgerConsistencyProof");
         routes.MapPost(Verification, VerifyAsync).WithName("LedgerVerification").RequireAuthorization(StaffPolicies.Dpo).DisableAntiforgery();
+        routes.MapPartnerEvents();
         return routes;
     }
 

@@ -1,9 +1,10 @@
+using Compliance.Consent.Outbox;
 using Compliance.Data.Model;
 using Microsoft.EntityFrameworkCore;
 
 namespace Compliance.Consent.Ledger;
 
-internal sealed class ConsentLedger(ComplianceDbContext db, ConsentRecords records, LedgerAppender appender, TimeProvider time) : IConsentLedger
+internal sealed class ConsentLedger(ComplianceDbContext db, ConsentRecords records, OutboxEntries outbox, LedgerAppender appender, TimeProvider time) : IConsentLedger
 {
     /// <summary>The most events one call may append (one per purpose of one decision, in practice a handful).</summary>
     public const int MaxEventsPerAppend = 64;
@@ -21,10 +22,12 @@ internal sealed class ConsentLedger(ComplianceDbContext db, ConsentRecords recor
         {
             var eventId = Guid.CreateVersion7(time.GetUtcNow());
             var (payload, expiresAt) = await records.BuildAsync(eventId, draft, cancellationToken);
-            prepared.Add(new PreparedEvent(eventId, draft, payload, expiresAt));
+            prepared.Add(new PreparedEvent(eventId, draft, payload, expiresAt, await outbox.ForAsync(draft, cancellationToken)));
         }
 
-        return await appender.AppendAsync(prepared, cancellationToken);
+        var appended = await appender.AppendAsync(prepared, cancellationToken);
+        outbox.Nudge(prepared);
+        return appended;
     }
 
     public async Task<IReadOnlyList<ConsentStandingView>> StandingAsync(Guid subjectId, CancellationToken cancellationToken) =>

@@ -84,6 +84,12 @@ public sealed class Client
     /// <summary>The partner's own privacy notice (https), linked from its consent screen.</summary>
     public string? NoticeUrl { get; set; }
 
+    /// <summary>
+    /// Where the partner receives consent events as signed Security Event Tokens (RFC 8417, pushed as RFC 8935 says),
+    /// or null: it then pulls them from <c>/partner/v1/events</c>. Same rules as <see cref="JwksUri"/>.
+    /// </summary>
+    public string? WebhookUrl { get; set; }
+
     public DateTimeOffset CreatedAt { get; set; }
 
     /// <summary>

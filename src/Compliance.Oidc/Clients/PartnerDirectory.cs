@@ -7,7 +7,8 @@ namespace Compliance.Oidc.Clients;
 /// <param name="ControllerName">Its legal name as controller, when registered.</param>
 /// <param name="DpoContact">Its DPO's contact (<c>mailto:</c> or https), when registered.</param>
 /// <param name="NoticeUrl">Its privacy notice, when registered.</param>
-public sealed record Partner(string ClientId, string DisplayName, string Sector, string? ControllerName, string? DpoContact, string? NoticeUrl);
+/// <param name="WebhookUrl">Where it receives consent events (signed SETs), when registered.</param>
+public sealed record Partner(string ClientId, string DisplayName, string Sector, string? ControllerName, string? DpoContact, string? NoticeUrl, string? WebhookUrl = null);
 
 /// <summary>The partners (registered, not removed clients), for modules other than the OpenID provider.</summary>
 public interface IPartnerDirectory
@@ -25,5 +26,5 @@ internal sealed class PartnerDirectory(ClientRegistry clients) : IPartnerDirecto
     }
 
     internal static Partner PartnerOf(Client client) =>
-        new(client.ClientId, client.DisplayName, client.Sector, client.ControllerName, client.DpoContact, client.NoticeUrl);
+        new(client.ClientId, client.DisplayName, client.Sector, client.ControllerName, client.DpoContact, client.NoticeUrl, client.WebhookUrl);
 }
