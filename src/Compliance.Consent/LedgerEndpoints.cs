@@ -14,7 +14,8 @@ namespace Compliance.Consent;
 /// <summary>
 /// The ledger's public endpoints, for partners and auditors who keep their own copies: every attestation key ever
 /// used, the signed checkpoints, and inclusion and consistency proofs. Nothing here names a subject or a purpose. The
-/// full verification is for staff DPOs.
+/// full verification is for staff DPOs. The partners' own event feed (<c>/partner/v1/events</c>, authenticated) is
+/// mapped here too.
 /// </summary>
 public static class LedgerEndpoints
 {
