@@ -30,6 +30,7 @@ public static class CliApp
         root.Subcommands.Add(ClientsCommand.Create());
         root.Subcommands.Add(KeysCommand.Create());
         root.Subcommands.Add(LedgerCommand.Create());
+        root.Subcommands.Add(OutboxCommand.Create());
         root.Subcommands.Add(DemoCommand.Create());
         root.Subcommands.Add(StaffCommand.Create(input));
 

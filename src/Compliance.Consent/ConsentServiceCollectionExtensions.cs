@@ -4,6 +4,7 @@ using Compliance.Consent.Decisions;
 using Compliance.Consent.Integrity;
 using Compliance.Consent.Ledger;
 using Compliance.Consent.Partners;
+using Compliance.Consent.Outbox;
 using Compliance.Consent.Receipts;
 using Compliance.Data;
 using Compliance.Jobs;
@@ -12,6 +13,7 @@ using Compliance.Policies;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.DependencyInjection.Extensions;
+using Microsoft.Extensions.Options;
 
 namespace Compliance.Consent;
 
@@ -21,7 +23,8 @@ public static class ConsentServiceCollectionExtensions
     /// <summary>
     /// Adds the ledger's tables to the compliance store and the <see cref="IConsentLedger"/> seam. Requires
     /// <c>AddComplianceData</c>, <c>AddComplianceKeys</c>, <c>AddCompliancePolicies</c> and <c>AddComplianceOidc</c>
-    /// (the partners and their pairwise subjects). Safe to call twice.
+    /// (the partners and their pairwise subjects). With <c>AddComplianceJobs</c>, the partners' webhooks are pushed
+    /// (the <c>consent.webhook</c> due work, <see cref="OutboxOptions"/>). Safe to call twice.
     /// </summary>
     public static IServiceCollection AddComplianceConsent(this IServiceCollection services, IConfiguration configuration)
     {
@@ -47,6 +50,16 @@ public static class ConsentServiceCollectionExtensions
         services.TryAddScoped<IConsentReceipts, ConsentReceipts>();
         services.TryAddScoped<ILedgerIntegrity, LedgerIntegrity>();
         services.AddRecurringWork<CheckpointWork>();
+
+        // The partners' outbox: rows written with the leaves, pushed by the consent.webhook due work, pulled at /partner/v1/events.
+        services.AddOptions<OutboxOptions>().Bind(configuration.GetSection(OutboxOptions.SectionName)).ValidateOnStart();
+        services.TryAddEnumerable(ServiceDescriptor.Singleton<IValidateOptions<OutboxOptions>, OutboxOptionsValidator>());
+        services.AddComplianceModelPart<OutboxModelPart>();
+        services.TryAddScoped<OutboxEntries>();
+        services.TryAddScoped<SecurityEventTokens>();
+        services.TryAddScoped<IConsentOutbox, ConsentOutbox>();
+        services.AddDueWork<WebhookDelivery>();
+        services.AddWebhookHttp();
 
         // The consent screen and the account pages record through the OpenID provider's seams.
         services.Replace(ServiceDescriptor.Scoped<IConsentDecisions, LedgerConsentDecisions>());

@@ -1,6 +1,7 @@
 using Compliance.Consent.Checkpoints;
 using Compliance.Consent.Integrity;
 using Compliance.Consent.Partners;
+using Compliance.Consent.Outbox;
 using Compliance.Keys;
 using Compliance.Keys.Attestation;
 using Compliance.Oidc.Staff;
@@ -14,7 +15,8 @@ namespace Compliance.Consent;
 /// <summary>
 /// The ledger's public endpoints, for partners and auditors who keep their own copies: every attestation key ever
 /// used, the signed checkpoints, and inclusion and consistency proofs. Nothing here names a subject or a purpose. The
-/// full verification is for staff DPOs.
+/// full verification is for staff DPOs. The partners' own event feed (<c>/partner/v1/events</c>, authenticated) is
+/// mapped here too.
 /// </summary>
 public static class LedgerEndpoints
 {
@@ -35,6 +37,7 @@ public static class LedgerEndpoints
         routes.MapGet(ConsistencyProof, ConsistencyAsync).WithName("LedgerConsistencyProof");
         routes.MapPost(Verification, VerifyAsync).WithName("LedgerVerification").RequireAuthorization(StaffPolicies.Dpo).DisableAntiforgery();
         routes.MapPartnerConsentApi();
+        routes.MapPartnerEvents();
         return routes;
     }
 

@@ -151,6 +151,15 @@ public static class AuditEventTypes
     /// </summary>
     public static readonly AuditEventType LedgerReconciled = new(4003, "consent.ledger_reconciled");
 
+    /// <summary>
+    /// A consent event could not be pushed to a partner's webhook before its deadline (72 hours by default) and is
+    /// marked failed for operators. Details: client_id, event_id, type, attempts, last_error (a code such as http_503).
+    /// </summary>
+    public static readonly AuditEventType ConsentWebhookFailed = new(4050, "consent.webhook_failed");
+
+    /// <summary>An operator sent a failed webhook delivery again (<c>compliance outbox retry</c>). Details: client_id, event_id, type.</summary>
+    public static readonly AuditEventType ConsentWebhookRetried = new(4051, "consent.webhook_retried");
+
     /// <summary>Every type, for reports and for the test that keeps ids unique.</summary>
     public static IReadOnlyList<AuditEventType> All { get; } =
     [
@@ -162,6 +171,6 @@ public static class AuditEventTypes
         StaffAdded, StaffRemoved, StaffSignedIn, StaffSignInRefused, StaffSecondFactorEnrolled, StaffSignedOut, StaffPagePatientRefused, StaffAccessDenied,
         NoticeDelivered,
         JobsDashboardAction,
-        ConsentGiven, ConsentRefused, ConsentWithdrawn, LedgerReconciled,
+        ConsentGiven, ConsentRefused, ConsentWithdrawn, LedgerReconciled, ConsentWebhookFailed, ConsentWebhookRetried,
     ];
 }

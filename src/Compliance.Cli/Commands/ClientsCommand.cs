@@ -71,11 +71,12 @@ internal static class ClientsCommand
             Description = "partner (the default) or payer: a payer or insurer is never granted a care or special-category purpose. Fixed at registration.",
             DefaultValueFactory = _ => ClientKinds.Partner,
         };
+        var webhookUrl = new Option<string?>("--webhook-url") { Description = WebhookUrlHelp };
         var json = new Option<bool>("--json") { Description = "Print the client (and secret) as JSON." };
         var command = new Command("add", "Register a client. For client_secret_basic the secret is printed once and stored only as a hash.")
         {
             id, name, type, auth, redirect, postLogout, scope, grant, jwks, jwksUri, sector, sharedSector, backchannelLogout, alg, accessLifetime, idLifetime,
-            refreshSliding, refreshAbsolute, requirePar, noConsent, minAcr, controllerName, dpoContact, noticeUrl, kind, json,
+            refreshSliding, refreshAbsolute, requirePar, noConsent, minAcr, controllerName, dpoContact, noticeUrl, kind, webhookUrl, json,
         };
         command.SetAction((parse, cancellationToken) => CliRun.GuardAsync(parse.InvocationConfiguration.Error, async () =>
         {
@@ -104,7 +105,8 @@ internal static class ClientsCommand
                 ControllerName: parse.GetValue(controllerName),
                 DpoContact: parse.GetValue(dpoContact),
                 NoticeUrl: parse.GetValue(noticeUrl),
-                Kind: parse.GetValue(kind)!);
+                Kind: parse.GetValue(kind)!,
+                WebhookUrl: parse.GetValue(webhookUrl));
             await using var services = CliSettings.Services(CliSettings.Configuration(parse));
             await using var scopeServices = services.CreateAsyncScope();
             try
@@ -172,14 +174,16 @@ internal static class ClientsCommand
         };
         var dpoContact = new Option<string?>("--dpo-contact") { Description = "The partner's DPO: a mailto: address or an https URL (at most 320 characters)." };
         var noticeUrl = new Option<string?>("--notice-url") { Description = "The partner's privacy notice: an https URL (at most 2000 characters)." };
+        var webhookUrl = new Option<string?>("--webhook-url") { Description = WebhookUrlHelp };
+        var noWebhookUrl = new Option<bool>("--no-webhook-url") { Description = "Stops pushing consent events to this client: it pulls them from /partner/v1/events." };
         var command = new Command(
             "update",
-            "Change a client's display name, redirect URIs, post-logout URIs, scopes, lifetimes, minimum acr, back-channel logout URI, or its controller "
+            "Change a client's display name, redirect URIs, post-logout URIs, scopes, lifetimes, minimum acr, back-channel logout URI, webhook URL, or its controller "
             + "name, DPO contact and notice URL. "
             + "The type, auth method, grants, keys and pairwise sector never change: register another client for that.")
         {
             id, name, redirect, postLogout, noPostLogout, scope, accessLifetime, idLifetime, refreshSliding, refreshAbsolute, minAcr, noMinAcr,
-            backchannelLogout, noBackchannelLogout, controllerName, dpoContact, noticeUrl,
+            backchannelLogout, noBackchannelLogout, controllerName, dpoContact, noticeUrl, webhookUrl, noWebhookUrl,
         };
         command.SetAction((parse, cancellationToken) => CliRun.GuardAsync(parse.InvocationConfiguration.Error, async () =>
         {
@@ -208,6 +212,8 @@ internal static class ClientsCommand
                 ControllerName = parse.GetValue(controllerName),
                 DpoContact = parse.GetValue(dpoContact),
                 NoticeUrl = parse.GetValue(noticeUrl),
+                WebhookUrl = parse.GetValue(webhookUrl),
+                ClearWebhookUrl = parse.GetValue(noWebhookUrl),
             };
             await using var services = CliSettings.Services(CliSettings.Configuration(parse));
             await using var scopeServices = services.CreateAsyncScope();
@@ -373,6 +379,9 @@ internal static class ClientsCommand
         return $"Warning: {string.Join(", ", names[..^1])} and {names[^1]} will see the same identifier for a patient (sector {registered.Client.Sector}): "
             + "they must be one controller.";
     }
+
+    private const string WebhookUrlHelp =
+        "Where the partner receives consent events as signed Security Event Tokens (https, no credentials or fragment, never a private or loopback address).";
 
     private static readonly JsonSerializerOptions ShowJson = new() { WriteIndented = true };
 

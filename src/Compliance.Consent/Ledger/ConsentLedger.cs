@@ -1,9 +1,10 @@
+using Compliance.Consent.Outbox;
 using Compliance.Data.Model;
 using Microsoft.EntityFrameworkCore;
 
 namespace Compliance.Consent.Ledger;
 
-internal sealed class ConsentLedger(ComplianceDbContext db, ConsentRecords records, LedgerAppender appender, TimeProvider time) : IConsentLedger
+internal sealed class ConsentLedger(ComplianceDbContext db, ConsentRecords records, OutboxEntries outbox, LedgerAppender appender, TimeProvider time) : IConsentLedger
 {
     /// <summary>The most events one call may append (one per purpose of one decision, in practice a handful).</summary>
     public const int MaxEventsPerAppend = 64;
@@ -24,17 +25,21 @@ internal sealed class ConsentLedger(ComplianceDbContext db, ConsentRecords recor
         {
             var eventId = Guid.CreateVersion7(time.GetUtcNow());
             var (payload, expiresAt) = await records.BuildAsync(eventId, draft, cancellationToken);
-            prepared.Add(new PreparedEvent(eventId, draft, payload, expiresAt, prepared.Count == 0 ? claim : null));
+            prepared.Add(new PreparedEvent(eventId, draft, payload, expiresAt, await outbox.ForAsync(draft, cancellationToken), prepared.Count == 0 ? claim : null));
         }
 
+        IReadOnlyList<AppendedConsentEvent> appended;
         try
         {
-            return await appender.AppendAsync(prepared, cancellationToken);
+            appended = await appender.AppendAsync(prepared, cancellationToken);
         }
         catch (Exception duplicate) when (claim is not null && IsDuplicateKey(duplicate))
         {
             throw new ConsentLedgerException("duplicate_request", "This idempotency key was already recorded.");
         }
+
+        outbox.Nudge(prepared);
+        return appended;
     }
 
     public async Task<IReadOnlyList<ConsentStandingView>> StandingAsync(Guid subjectId, CancellationToken cancellationToken) =>

@@ -2,6 +2,7 @@ using System.Security.Cryptography;
 using System.Threading.Channels;
 using Compliance.Consent.Checkpoints;
 using Compliance.Consent.Merkle;
+using Compliance.Consent.Outbox;
 using Compliance.Data.Model;
 using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.DependencyInjection;
@@ -239,6 +240,7 @@ internal sealed class LedgerAppender(IServiceScopeFactory scopes, LedgerWitness 
             Project(db, standing, row.Event);
         }
 
+        db.AddRange(OutboxEntries.Rows(rows));
         await db.SaveChangesAsync();
     }
 
@@ -273,5 +275,8 @@ internal sealed class LedgerAppender(IServiceScopeFactory scopes, LedgerWitness 
 /// <summary>An event's rows, computed under the append lock.</summary>
 internal sealed record LedgerRows(PreparedEvent Event, long Index, DateTimeOffset AppendedAt, byte[] Commitment, byte[] LeafHash, byte[] Seal, byte[] Salt);
 
-/// <summary>An event whose record is built, ready to append; a <c>Claim</c> (the first event of a partner request) is written with it.</summary>
-internal sealed record PreparedEvent(Guid EventId, ConsentEventDraft Draft, byte[] Payload, DateTimeOffset? ExpiresAt, PartnerRequestClaim? Claim = null);
+/// <summary>
+/// An event whose record is built, ready to append; <paramref name="Outbox"/> when a partner learns of it, and
+/// <paramref name="Claim"/> (the first event of a partner request) written with it.
+/// </summary>
+internal sealed record PreparedEvent(Guid EventId, ConsentEventDraft Draft, byte[] Payload, DateTimeOffset? ExpiresAt, OutboxEntry? Outbox = null, PartnerRequestClaim? Claim = null);

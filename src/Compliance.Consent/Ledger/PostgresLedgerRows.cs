@@ -1,3 +1,4 @@
+using Compliance.Consent.Outbox;
 using Compliance.Data.Model;
 using Microsoft.EntityFrameworkCore;
 using Microsoft.EntityFrameworkCore.Storage;
@@ -8,7 +9,7 @@ namespace Compliance.Consent.Ledger;
 
 /// <summary>
 /// The append path on PostgreSQL, in two round trips whatever the batch size: the lock and the head in one, then one
-/// batch of four array inserts (<c>unnest</c>), the current state as an upsert. EF's change tracker cost more CPU per
+/// batch of five array inserts (<c>unnest</c>), the current state as an upsert, the partners' outbox rows last. EF's change tracker cost more CPU per
 /// event than everything else of an append together.
 /// </summary>
 internal static class PostgresLedgerRows
@@ -39,6 +40,10 @@ internal static class PostgresLedgerRows
             SELECT * FROM unnest(@s_subject, @s_client, @s_purpose, @s_state, @s_event, @s_notice, @s_occurred, @s_expires)
             ON CONFLICT (subject_id, client_id, purpose_id) DO UPDATE SET state = EXCLUDED.state, event_id = EXCLUDED.event_id,
                 notice_version = COALESCE(EXCLUDED.notice_version, s.notice_version), occurred_at = EXCLUDED.occurred_at, expires_at = EXCLUDED.expires_at;
+            INSERT INTO consent_outbox (event_id, client_id, event_type, subject, purpose_id, leaf_index, occurred_at, created_at, due_at, give_up_at, attempts, enqueued_until)
+            SELECT o.e, o.c, o.t, o.s, o.p, o.i, o.oc, o.cr, o.d, o.g, 0, o.q
+            FROM unnest(@o_event, @o_client, @o_type, @o_subject, @o_purpose, @o_index, @o_occurred, @o_created, @o_due, @o_give_up, @o_enqueued)
+                AS o(e, c, t, s, p, i, oc, cr, d, g, q);
             """);
         Add(command, "index", NpgsqlDbType.Bigint, rows.Select(r => r.Index));
         Add(command, "event", NpgsqlDbType.Uuid, rows.Select(r => r.Event.EventId));
@@ -62,6 +67,18 @@ internal static class PostgresLedgerRows
         Add(command, "s_notice", NpgsqlDbType.Varchar, states.Select(r => r.Event.Draft.NoticeVersion));
         Add(command, "s_occurred", NpgsqlDbType.TimestampTz, states.Select(r => r.Event.Draft.OccurredAt.ToUniversalTime()));
         Add(command, "s_expires", NpgsqlDbType.TimestampTz, states.Select(r => r.Event.ExpiresAt?.ToUniversalTime()));
+        var outbox = OutboxEntries.Rows(rows);
+        Add(command, "o_event", NpgsqlDbType.Uuid, outbox.Select(o => o.EventId));
+        Add(command, "o_client", NpgsqlDbType.Varchar, outbox.Select(o => o.ClientId));
+        Add(command, "o_type", NpgsqlDbType.Varchar, outbox.Select(o => o.EventType));
+        Add(command, "o_subject", NpgsqlDbType.Varchar, outbox.Select(o => o.Subject));
+        Add(command, "o_purpose", NpgsqlDbType.Varchar, outbox.Select(o => o.PurposeId));
+        Add(command, "o_index", NpgsqlDbType.Bigint, outbox.Select(o => o.LeafIndex));
+        Add(command, "o_occurred", NpgsqlDbType.TimestampTz, outbox.Select(o => o.OccurredAt));
+        Add(command, "o_created", NpgsqlDbType.TimestampTz, outbox.Select(o => o.CreatedAt));
+        Add(command, "o_due", NpgsqlDbType.TimestampTz, outbox.Select(o => o.DueAt));
+        Add(command, "o_give_up", NpgsqlDbType.TimestampTz, outbox.Select(o => o.GiveUpAt));
+        Add(command, "o_enqueued", NpgsqlDbType.TimestampTz, outbox.Select(o => o.EnqueuedUntil));
         await command.ExecuteNonQueryAsync();
         if (rows.Where(r => r.Event.Claim is not null).ToList() is { Count: > 0 } claimed)
         {

@@ -90,6 +90,12 @@ public sealed class Client
     /// </summary>
     public string Kind { get; set; } = ClientKinds.Partner;
 
+    /// <summary>
+    /// Where the partner receives consent events as signed Security Event Tokens (RFC 8417, pushed as RFC 8935 says),
+    /// or null: it then pulls them from <c>/partner/v1/events</c>. Same rules as <see cref="JwksUri"/>.
+    /// </summary>
+    public string? WebhookUrl { get; set; }
+
     public DateTimeOffset CreatedAt { get; set; }
 
     /// <summary>

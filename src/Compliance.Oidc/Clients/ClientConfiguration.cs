@@ -37,6 +37,7 @@ internal sealed class ClientConfiguration : IEntityTypeConfiguration<Client>
         builder.Property(c => c.DpoContact).HasColumnName("dpo_contact").HasMaxLength(320);
         builder.Property(c => c.NoticeUrl).HasColumnName("notice_url").HasMaxLength(2000);
         builder.Property(c => c.Kind).HasColumnName("kind").HasMaxLength(16).HasDefaultValue(ClientKinds.Partner);
+        builder.Property(c => c.WebhookUrl).HasColumnName("webhook_url").HasMaxLength(2000);
         builder.Property(c => c.CreatedAt).HasColumnName("created_at");
         builder.Property(c => c.RemovedAt).HasColumnName("removed_at");
 

@@ -41,7 +41,8 @@ public sealed record ClientRequest(
     string? ControllerName = null,
     string? DpoContact = null,
     string? NoticeUrl = null,
-    string Kind = ClientKinds.Partner);
+    string Kind = ClientKinds.Partner,
+    string? WebhookUrl = null);
 
 /// <summary>The registered client and, for <c>client_secret_basic</c>, its secret: shown once, never stored.</summary>
 public sealed record RegisteredClient(Client Client, string? Secret)
@@ -90,6 +91,12 @@ public sealed record ClientUpdate
 
     /// <summary>The partner's privacy notice URL (see <see cref="Client.NoticeUrl"/>).</summary>
     public string? NoticeUrl { get; init; }
+
+    /// <summary>Where the partner receives consent events (see <see cref="Client.WebhookUrl"/>).</summary>
+    public string? WebhookUrl { get; init; }
+
+    /// <summary>Removes the webhook URL: the partner then pulls its events.</summary>
+    public bool ClearWebhookUrl { get; init; }
 }
 
 /// <summary>The updated client and the names of the fields that changed (empty when the update changed nothing).</summary>
@@ -209,6 +216,7 @@ public sealed partial class ClientAdministration(
             DpoContact = request.DpoContact,
             NoticeUrl = request.NoticeUrl,
             Kind = request.Kind,
+            WebhookUrl = request.WebhookUrl,
             CreatedAt = time.GetUtcNow(),
         };
         db.Add(client);
@@ -227,6 +235,9 @@ public sealed partial class ClientAdministration(
             ["controller_name"] = (object?)client.ControllerName ?? "",
             ["dpo_contact"] = (object?)client.DpoContact ?? "",
             ["notice_url"] = (object?)client.NoticeUrl ?? "",
+
+            // Whether it has one, not the URL: a URI is not copied (it may carry a partner's token in its path).
+            ["webhook"] = client.WebhookUrl is not null,
         }));
         await db.SaveChangesAsync(cancellationToken);
         return new RegisteredClient(client, secret) { SharesSectorWith = sharing };
@@ -259,6 +270,11 @@ public sealed partial class ClientAdministration(
             errors.Add("backchannel_logout_uri: give a new value or clear it, not both.");
         }
 
+        if (update.ClearWebhookUrl && update.WebhookUrl is not null)
+        {
+            errors.Add("webhook_url: give a new value or clear it, not both.");
+        }
+
         var request = new ClientRequest(
             client.ClientId,
             update.DisplayName ?? client.DisplayName,
@@ -283,7 +299,8 @@ public sealed partial class ClientAdministration(
             ControllerName: update.ControllerName ?? client.ControllerName,
             DpoContact: update.DpoContact ?? client.DpoContact,
             NoticeUrl: update.NoticeUrl ?? client.NoticeUrl,
-            Kind: client.Kind);
+            Kind: client.Kind,
+            WebhookUrl: update.ClearWebhookUrl ? null : update.WebhookUrl ?? client.WebhookUrl);
         errors.AddRange(Validate(request, options.Value.AllowLoopbackHttpFetch, policies));
         var redirectsChanged = !request.RedirectUris.SequenceEqual(client.RedirectUriList, StringComparer.Ordinal);
         if (errors.Count == 0 && redirectsChanged)
@@ -318,6 +335,7 @@ public sealed partial class ClientAdministration(
         Set(client.ControllerName, request.ControllerName, v => client.ControllerName = v, "controller_name");
         Set(client.DpoContact, request.DpoContact, v => client.DpoContact = v, "dpo_contact");
         Set(client.NoticeUrl, request.NoticeUrl, v => client.NoticeUrl = v, "notice_url");
+        Set(client.WebhookUrl, request.WebhookUrl, v => client.WebhookUrl = v, "webhook_url");
         if (changed.Count > 0)
         {
             // Field names only, as a display name or a URI is free text; but the controller's identity is what a patient
@@ -487,6 +505,12 @@ public sealed partial class ClientAdministration(
         {
             errors.Add("backchannel_logout_uri: must be an absolute https URL without fragment or credentials, at most 2000 characters "
                 + "(plain http only on loopback, when Oidc:AllowLoopbackHttpFetch is true).");
+        }
+
+        if (request.WebhookUrl is not null && !WebhookUrls.IsAcceptable(request.WebhookUrl, allowLoopbackHttp))
+        {
+            errors.Add("webhook_url: must be an absolute https URL without fragment or credentials, at most 2000 characters, not on a private, "
+                + "loopback or link-local address (plain http, and loopback, only when Oidc:AllowLoopbackHttpFetch is true).");
         }
 
         foreach (var uri in request.RedirectUris.Concat(request.PostLogoutRedirectUris))

@@ -7,8 +7,10 @@ namespace Compliance.Oidc.Clients;
 /// <param name="ControllerName">Its legal name as controller, when registered.</param>
 /// <param name="DpoContact">Its DPO's contact (<c>mailto:</c> or https), when registered.</param>
 /// <param name="NoticeUrl">Its privacy notice, when registered.</param>
+/// <param name="WebhookUrl">Where it receives consent events (signed SETs), when registered.</param>
 /// <param name="Kind">A <see cref="ClientKinds"/> value: a payer never receives a care or special-category purpose.</param>
-public sealed record Partner(string ClientId, string DisplayName, string Sector, string? ControllerName, string? DpoContact, string? NoticeUrl, string Kind = ClientKinds.Partner)
+public sealed record Partner(
+    string ClientId, string DisplayName, string Sector, string? ControllerName, string? DpoContact, string? NoticeUrl, string? WebhookUrl = null, string Kind = ClientKinds.Partner)
 {
     public bool IsPayer => Kind == ClientKinds.Payer;
 }
@@ -29,5 +31,5 @@ internal sealed class PartnerDirectory(ClientRegistry clients) : IPartnerDirecto
     }
 
     internal static Partner PartnerOf(Client client) =>
-        new(client.ClientId, client.DisplayName, client.Sector, client.ControllerName, client.DpoContact, client.NoticeUrl, client.Kind);
+        new(client.ClientId, client.DisplayName, client.Sector, client.ControllerName, client.DpoContact, client.NoticeUrl, client.WebhookUrl, client.Kind);
 }

@@ -209,7 +209,7 @@ public sealed class LedgerTamperTests_Postgres(PostgresStores stores) : LedgerTa
             DbAdapter = DbAdapter.Postgres,
             SchemasToInclude = ["public"],
             TablesToInclude = [new Table("consent_leaves"), new Table("consent_payloads"), new Table("consent_checkpoints"),
-                new Table("consent_subject_events"), new Table("consent_states")],
+                new Table("consent_subject_events"), new Table("consent_states"), new Table("consent_outbox")],
         });
         await respawner.ResetAsync(connection);
         return stores;
