@@ -29,6 +29,12 @@ public static class ConsentMethods
 /// <param name="Method">One of <see cref="ConsentMethods"/>.</param>
 /// <param name="Actor"><c>data-subject</c>, <c>system</c>, or <c>partner:CLIENT_ID</c>.</param>
 /// <param name="OccurredAt">When the decision was made.</param>
+/// <param name="ExpectedCurrentEventId">
+/// When set, the event is appended only if the current state of this subject, partner and purpose is still the one
+/// this event made, checked under the append lock; otherwise the draft is dropped silently (neither appended nor
+/// returned). A decision taken on a state read earlier (a job's expiry, a withdrawal) then records once however many
+/// nodes or patients race it.
+/// </param>
 public sealed record ConsentEventDraft(
     Guid SubjectId,
     string ClientId,
@@ -38,7 +44,8 @@ public sealed record ConsentEventDraft(
     string Language,
     string Method,
     string Actor,
-    DateTimeOffset OccurredAt);
+    DateTimeOffset OccurredAt,
+    Guid? ExpectedCurrentEventId = null);
 
 /// <summary>An event as appended.</summary>
 public sealed record AppendedConsentEvent(Guid EventId, long LeafIndex, DateTimeOffset AppendedAt, ConsentEventDraft Draft, DateTimeOffset? ExpiresAt);
