@@ -3,6 +3,7 @@ using Compliance.Consent.Checkpoints;
 using Compliance.Consent.Decisions;
 using Compliance.Consent.Integrity;
 using Compliance.Consent.Ledger;
+using Compliance.Consent.Lifecycle;
 using Compliance.Consent.Receipts;
 using Compliance.Data;
 using Compliance.Jobs;
@@ -42,6 +43,7 @@ public static class ConsentServiceCollectionExtensions
         services.TryAddScoped<IConsentReceipts, ConsentReceipts>();
         services.TryAddScoped<ILedgerIntegrity, LedgerIntegrity>();
         services.AddRecurringWork<CheckpointWork>();
+        services.AddRecurringWork<ConsentLifecycle>();
 
         // The consent screen and the account pages record through the OpenID provider's seams.
         services.Replace(ServiceDescriptor.Scoped<IConsentDecisions, LedgerConsentDecisions>());
