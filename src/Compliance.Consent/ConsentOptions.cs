@@ -20,7 +20,7 @@ public sealed class ConsentOptions
     /// validity and an <c>Invalidated</c> event for each given under a notice version a material one superseded.
     /// Default every five minutes; until it runs, such a consent is already treated as not standing.
     /// </summary>
-    [Required]
+    [Required(ErrorMessage = "Consent:LifecycleCron is required: a cron expression such as '*/5 * * * *'.")]
     [RegularExpression(@"^[0-9*/,\- ]{9,64}$", ErrorMessage = "Consent:LifecycleCron must be a cron expression such as '*/5 * * * *'.")]
     public string LifecycleCron { get; set; } = "*/5 * * * *";
 

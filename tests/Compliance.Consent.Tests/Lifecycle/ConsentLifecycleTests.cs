@@ -8,6 +8,7 @@ using Compliance.Keys.Attestation;
 using Compliance.Oidc.Grants;
 using Compliance.Testing;
 using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Options;
 
 namespace Compliance.Consent.Tests.Lifecycle;
 
@@ -240,6 +241,28 @@ public abstract class ConsentLifecycleTests<TStores>(TStores stores) : IAsyncLif
         {
             (await EventsAsync(first, subject)).Select(e => e.State).ShouldBe([ConsentState.Withdrawn, ConsentState.Given]);
         }
+    }
+
+    [Theory]
+    [InlineData("every five minutes")]
+    [InlineData("*/5 * * * *; rm -rf /")]
+    [InlineData("")]
+    public void LifecycleCron_NotACronExpression_RefusesTheSettingsWithAClearMessage(string cron)
+    {
+        var node = _nodes.Node(new Dictionary<string, string?> { ["Consent:LifecycleCron"] = cron });
+
+        var refusal = Should.Throw<OptionsValidationException>(() => node.GetRequiredService<IOptions<ConsentOptions>>().Value);
+
+        refusal.Message.ShouldContain("Consent:LifecycleCron");
+    }
+
+    [Fact]
+    public void LifecycleCron_Unset_IsEveryFiveMinutes()
+    {
+        var node = _nodes.Node();
+
+        using var scope = node.CreateScope();
+        scope.ServiceProvider.GetServices<IRecurringWork>().Single(w => w.Id == "consent.lifecycle").Cron.ShouldBe("*/5 * * * *");
     }
 
     private LifecyclePolicies Policies(bool? material)
