@@ -243,6 +243,24 @@ public abstract class ConsentLifecycleTests<TStores>(TStores stores) : IAsyncLif
         }
     }
 
+    [Fact]
+    public async Task RunPastItsTimeBudget_StopsWithConsentsLeft_AndTheNextRunRecordsThem()
+    {
+        var node = _nodes.Node();
+        var slow = _nodes.Node(clock: new SlowClock());
+        var partner = await LedgerNodes.PartnerAsync(node, "lifecycle-i");
+        var subject = Guid.CreateVersion7();
+        await LedgerNodes.AppendAsync(node, Given(subject, partner, "newsletter", DateTimeOffset.UtcNow - Lapsed));
+
+        var stopped = await RunAsync(slow);
+
+        stopped.Finished.ShouldBeFalse();
+        (await EventsAsync(node, subject)).ShouldHaveSingleItem().State.ShouldBe(ConsentState.Given);
+        var next = await RunAsync(node);
+        next.Finished.ShouldBeTrue();
+        (await EventsAsync(node, subject))[0].State.ShouldBe(ConsentState.Expired);
+    }
+
     [Theory]
     [InlineData("every five minutes")]
     [InlineData("*/5 * * * *; rm -rf /")]
@@ -325,6 +343,14 @@ public abstract class ConsentLifecycleTests<TStores>(TStores stores) : IAsyncLif
         var verification = await LedgerNodes.InScopeAsync(node, s => s.GetRequiredService<ILedgerIntegrity>().VerifyAsync(CancellationToken.None));
         verification.Intact.ShouldBeTrue(string.Join("; ", verification.Findings));
     }
+}
+
+/// <summary>Real time, but every look at the stopwatch finds a minute gone: a run is past its budget at once.</summary>
+internal sealed class SlowClock : TimeProvider
+{
+    private long _timestamp;
+
+    public override long GetTimestamp() => Interlocked.Add(ref _timestamp, 60 * TimestampFrequency);
 }
 
 public sealed class ConsentLifecycleTests_Sqlite(SqliteStores stores) : ConsentLifecycleTests<SqliteStores>(stores), IClassFixture<SqliteStores>;
