@@ -44,6 +44,7 @@ public abstract class RecurringJobsTests<TStores>(TStores stores) : IAsyncLifeti
         builder.Services.AddComplianceKeys(builder.Configuration).AddComplianceOidc(builder.Configuration)
             .AddComplianceConsent(builder.Configuration).AddComplianceJobs(builder.Configuration);
         _node = builder.Build();
+        await ConsentLifecycleTests<TStores>.SettleAttestationKeyAsync(_node.Services);
         await _node.StartAsync();
     }
 
