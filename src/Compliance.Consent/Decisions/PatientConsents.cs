@@ -34,7 +34,7 @@ internal sealed class PatientConsents(IConsentLedger ledger, IConsentReceipts re
         // Each withdrawal expects the state it read: of two at once (two tabs, two nodes), only the first is recorded.
         var appended = await ledger.AppendAsync(
             [.. standing.Select(row => new ConsentEventDraft(subjectId, clientId, row.PurposeId, ConsentState.Withdrawn, null,
-                language is "fr" or "en" ? language : "fr", ConsentMethods.AccountPage, LedgerConsentDecisions.PatientActor, now, row.EventId))],
+                language is "fr" or "en" ? language : "fr", ConsentMethods.AccountPage, LedgerConsentDecisions.PatientActor, now, ExpectedCurrentEventId: row.EventId))],
             cancellationToken);
         return appended.Count;
     }

@@ -148,7 +148,7 @@ internal sealed class ConsentLifecycle(
     }
 
     private ConsentEventDraft Draft(ConsentStanding row, ConsentState state) =>
-        new(row.SubjectId, row.ClientId, row.PurposeId, state, null, "fr", ConsentMethods.System, SystemActor, time.GetUtcNow(), row.EventId);
+        new(row.SubjectId, row.ClientId, row.PurposeId, state, null, "fr", ConsentMethods.System, SystemActor, time.GetUtcNow(), ExpectedCurrentEventId: row.EventId);
 
     /// <summary>A refusal of one draft; a ledger that refuses every append (behind its checkpoint) fails the run instead.</summary>
     private static bool IsAboutADraft(ConsentLedgerException refused) => refused.Code is not ("ledger_behind_checkpoint" or "bad_batch");
