@@ -3,8 +3,9 @@ using Compliance.Consent.Checkpoints;
 using Compliance.Consent.Decisions;
 using Compliance.Consent.Integrity;
 using Compliance.Consent.Ledger;
-using Compliance.Consent.Partners;
+using Compliance.Consent.Lifecycle;
 using Compliance.Consent.Outbox;
+using Compliance.Consent.Partners;
 using Compliance.Consent.Receipts;
 using Compliance.Data;
 using Compliance.Jobs;
@@ -50,6 +51,7 @@ public static class ConsentServiceCollectionExtensions
         services.TryAddScoped<IConsentReceipts, ConsentReceipts>();
         services.TryAddScoped<ILedgerIntegrity, LedgerIntegrity>();
         services.AddRecurringWork<CheckpointWork>();
+        services.AddRecurringWork<ConsentLifecycle>();
 
         // The partners' outbox: rows written with the leaves, pushed by the consent.webhook due work, pulled at /partner/v1/events.
         services.AddOptions<OutboxOptions>().Bind(configuration.GetSection(OutboxOptions.SectionName)).ValidateOnStart();

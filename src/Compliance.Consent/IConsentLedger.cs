@@ -12,6 +12,8 @@ public interface IConsentLedger
     /// Appends the events in this order, all or none, and moves the current state in the same transaction. Returns
     /// after the commit. Throws <see cref="ConsentLedgerException"/> when the policies refuse a draft (unknown purpose
     /// or notice version, a purpose that does not rest on consent, an unknown partner) or the ledger refuses appends.
+    /// A draft with <see cref="ConsentEventDraft.ExpectedCurrentEventId"/> whose state moved meanwhile is left out,
+    /// and so is missing from the result.
     /// </summary>
     Task<IReadOnlyList<AppendedConsentEvent>> AppendAsync(IReadOnlyList<ConsentEventDraft> events, CancellationToken cancellationToken);
 

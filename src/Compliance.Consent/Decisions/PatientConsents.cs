@@ -14,17 +14,7 @@ internal sealed class PatientConsents(
     public async Task<IReadOnlyList<PatientConsent>> CurrentAsync(Guid subjectId, CancellationToken cancellationToken)
     {
         var now = time.GetUtcNow();
-        var rows = await db.Set<ConsentStanding>().AsNoTracking().Where(s => s.SubjectId == subjectId)
-            .OrderBy(s => s.ClientId).ThenBy(s => s.PurposeId).ToListAsync(cancellationToken);
-        return [.. rows.Select(row =>
-        {
-            var purpose = policies.FindPurpose(row.PurposeId);
-            var stands = purpose is not null && !purpose.Retired && LedgerConsentDecisions.Stands(row, purpose, now);
-            var state = ConsentStates.AllowsProcessing(row.State) && !stands && purpose is not null && LedgerConsentDecisions.InvalidatedByMaterialNotice(row, purpose, now)
-                ? ConsentState.Invalidated
-                : ConsentStates.AllowsProcessing(row.State) && row.ExpiresAt <= now ? ConsentState.Expired : row.State;
-            return new PatientConsent(row.ClientId, row.PurposeId, ConsentStates.Name(state), stands, row.NoticeVersion, row.OccurredAt, row.ExpiresAt);
-        })];
+        return [.. (await RowsAsync(subjectId, cancellationToken)).Select(row => Show(row, now))];
     }
 
     public async Task<IReadOnlyList<PatientConsentEvent>> HistoryAsync(Guid subjectId, CancellationToken cancellationToken)
@@ -56,8 +46,8 @@ internal sealed class PatientConsents(
     public async Task<int> WithdrawAsync(Guid subjectId, string clientId, string? purposeId, string language, CancellationToken cancellationToken)
     {
         var now = time.GetUtcNow();
-        var standing = (await CurrentAsync(subjectId, cancellationToken))
-            .Where(c => c.Stands && c.ClientId == clientId && (purposeId is null || c.PurposeId == purposeId))
+        var standing = (await RowsAsync(subjectId, cancellationToken))
+            .Where(row => row.ClientId == clientId && (purposeId is null || row.PurposeId == purposeId) && Show(row, now).Stands)
             .ToList();
         if (standing.Count == 0)
         {
@@ -66,14 +56,33 @@ internal sealed class PatientConsents(
 
         var purposes = standing.Select(c => c.PurposeId).ToList();
         await cascade.RevokeAsync(subjectId, clientId, purposes, cancellationToken);
-        await ledger.AppendAsync(
-            [.. standing.Select(c => new ConsentEventDraft(subjectId, clientId, c.PurposeId, ConsentState.Withdrawn, null,
-                language is "fr" or "en" ? language : "fr", ConsentMethods.AccountPage, LedgerConsentDecisions.PatientActor, now))],
+
+        // Each withdrawal expects the state it read: of two at once (two tabs, two nodes), only the first is recorded.
+        var appended = await ledger.AppendAsync(
+            [.. standing.Select(row => new ConsentEventDraft(subjectId, clientId, row.PurposeId, ConsentState.Withdrawn, null,
+                language is "fr" or "en" ? language : "fr", ConsentMethods.AccountPage, LedgerConsentDecisions.PatientActor, now, ExpectedCurrentEventId: row.EventId))],
             cancellationToken);
+
+        // Idempotent: the losing one of two simultaneous withdrawals finds nothing more to revoke or end.
         await cascade.CompleteAsync(subjectId, clientId, purposes, cancellationToken);
-        return standing.Count;
+        return appended.Count;
     }
 
     public Task<byte[]?> ReceiptAsync(Guid subjectId, Guid eventId, CancellationToken cancellationToken) =>
         receipts.ForSubjectAsync(subjectId, eventId, cancellationToken);
+
+    private async Task<List<ConsentStanding>> RowsAsync(Guid subjectId, CancellationToken cancellationToken) =>
+        await db.Set<ConsentStanding>().AsNoTracking().Where(s => s.SubjectId == subjectId)
+            .OrderBy(s => s.ClientId).ThenBy(s => s.PurposeId).ToListAsync(cancellationToken);
+
+    /// <summary>A row as the patient sees it now: a given consent past its validity or superseded shows as such before the job records it.</summary>
+    private PatientConsent Show(ConsentStanding row, DateTimeOffset now)
+    {
+        var purpose = policies.FindPurpose(row.PurposeId);
+        var stands = purpose is not null && !purpose.Retired && LedgerConsentDecisions.Stands(row, purpose, now);
+        var state = ConsentStates.AllowsProcessing(row.State) && !stands && purpose is not null && LedgerConsentDecisions.InvalidatedByMaterialNotice(row, purpose, now)
+            ? ConsentState.Invalidated
+            : ConsentStates.AllowsProcessing(row.State) && row.ExpiresAt <= now ? ConsentState.Expired : row.State;
+        return new PatientConsent(row.ClientId, row.PurposeId, ConsentStates.Name(state), stands, row.NoticeVersion, row.OccurredAt, row.ExpiresAt);
+    }
 }

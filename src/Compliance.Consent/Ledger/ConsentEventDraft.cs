@@ -30,6 +30,12 @@ public static class ConsentMethods
 /// <param name="Actor"><c>data-subject</c>, <c>system</c>, or <c>partner:CLIENT_ID</c>.</param>
 /// <param name="OccurredAt">When the decision was made.</param>
 /// <param name="Evidence">For a consent the partner collected in its own app: its evidence; null otherwise.</param>
+/// <param name="ExpectedCurrentEventId">
+/// When set, the event is appended only if the current state of this subject, partner and purpose is still the one
+/// this event made, checked under the append lock; otherwise the draft is dropped silently (neither appended nor
+/// returned). A decision taken on a state read earlier (a job's expiry, a withdrawal) then records once however many
+/// nodes or patients race it.
+/// </param>
 public sealed record ConsentEventDraft(
     Guid SubjectId,
     string ClientId,
@@ -40,7 +46,8 @@ public sealed record ConsentEventDraft(
     string Method,
     string Actor,
     DateTimeOffset OccurredAt,
-    PartnerEvidence? Evidence = null);
+    PartnerEvidence? Evidence = null,
+    Guid? ExpectedCurrentEventId = null);
 
 /// <summary>
 /// What a partner that collected a consent itself vouches for, beyond the notice version (whose SHA-256 it must

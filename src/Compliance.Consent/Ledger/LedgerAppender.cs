@@ -108,17 +108,18 @@ internal sealed class LedgerAppender(IServiceScopeFactory scopes, LedgerWitness 
         }
     }
 
-    private static void Complete(List<Pending> batch, List<AppendedConsentEvent> appended)
+    /// <summary>Each caller gets its events as appended, in its order; a dropped draft (null) is left out.</summary>
+    private static void Complete(List<Pending> batch, List<AppendedConsentEvent?> appended)
     {
         var offset = 0;
         foreach (var pending in batch)
         {
-            pending.Done.TrySetResult(appended.GetRange(offset, pending.Events.Count));
+            pending.Done.TrySetResult([.. appended.GetRange(offset, pending.Events.Count).OfType<AppendedConsentEvent>()]);
             offset += pending.Events.Count;
         }
     }
 
-    private async Task<List<AppendedConsentEvent>> WriteBatchAsync(List<Pending> batch)
+    private async Task<List<AppendedConsentEvent?>> WriteBatchAsync(List<Pending> batch)
     {
         await using var scope = scopes.CreateAsyncScope();
         var db = scope.ServiceProvider.GetRequiredService<ComplianceDbContext>();
@@ -140,7 +141,7 @@ internal sealed class LedgerAppender(IServiceScopeFactory scopes, LedgerWitness 
         }
     }
 
-    private async Task<List<AppendedConsentEvent>> WriteInTransactionAsync(ComplianceDbContext db, LedgerSeal seal, List<PreparedEvent> drafts)
+    private async Task<List<AppendedConsentEvent?>> WriteInTransactionAsync(ComplianceDbContext db, LedgerSeal seal, List<PreparedEvent> drafts)
     {
         await using var transaction = await db.Database.BeginTransactionAsync();
         if (db.Database.IsNpgsql())
@@ -152,7 +153,12 @@ internal sealed class LedgerAppender(IServiceScopeFactory scopes, LedgerWitness 
         {
             var appended = await AppendInTransactionAsync(db, seal, drafts);
             await transaction.CommitAsync();
-            LedgerLog.Appended(logger, appended.Count, appended[^1].LeafIndex + 1);
+            var written = appended.OfType<AppendedConsentEvent>().ToList();
+            if (written.Count > 0)
+            {
+                LedgerLog.Appended(logger, written.Count, written[^1].LeafIndex + 1);
+            }
+
             return appended;
         }
         catch
@@ -163,7 +169,7 @@ internal sealed class LedgerAppender(IServiceScopeFactory scopes, LedgerWitness 
         }
     }
 
-    private async Task<List<AppendedConsentEvent>> AppendInTransactionAsync(ComplianceDbContext db, LedgerSeal seal, List<PreparedEvent> drafts)
+    private async Task<List<AppendedConsentEvent?>> AppendInTransactionAsync(ComplianceDbContext db, LedgerSeal seal, List<PreparedEvent> drafts)
     {
         var postgres = db.Database.IsNpgsql();
         var (size, published) = postgres ? await PostgresLedgerRows.LockAndReadHeadAsync(db) : await HeadAsync(db);
@@ -182,17 +188,30 @@ internal sealed class LedgerAppender(IServiceScopeFactory scopes, LedgerWitness 
                 + "Appends are refused until an operator reconciles it (compliance ledger verify, then compliance ledger reconcile --accept-store).");
         }
 
+        var current = await StillCurrentAsync(db, drafts);
         var appendedAt = Stored(time.GetUtcNow());
         var rows = new List<LedgerRows>(drafts.Count);
-        var appended = new List<AppendedConsentEvent>(drafts.Count);
-        foreach (var prepared in drafts)
+        var appended = new List<AppendedConsentEvent?>(drafts.Count);
+        for (var i = 0; i < drafts.Count; i++)
         {
+            var prepared = drafts[i];
+            if (!current[i])
+            {
+                appended.Add(null);
+                continue;
+            }
+
             var salt = RandomNumberGenerator.GetBytes(32);
             var header = new LeafHeader(size, prepared.EventId, appendedAt, LeafHeader.Commit(salt, prepared.Payload));
             var leafHash = header.LeafHash();
             rows.Add(new LedgerRows(prepared, size, appendedAt, header.PayloadCommitment, leafHash, await seal.SealAsync(leafHash, CancellationToken.None), salt));
             appended.Add(new AppendedConsentEvent(prepared.EventId, size, appendedAt, prepared.Draft, prepared.ExpiresAt));
             size++;
+        }
+
+        if (rows.Count == 0)
+        {
+            return appended;
         }
 
         if (postgres)
@@ -205,6 +224,38 @@ internal sealed class LedgerAppender(IServiceScopeFactory scopes, LedgerWitness 
         }
 
         return appended;
+    }
+
+    /// <summary>
+    /// Whether each draft still applies, read under the append lock: a draft that expects a current event is dropped
+    /// when the state moved since it was decided, by a commit of any node or by an earlier draft of this batch.
+    /// </summary>
+    private static async Task<bool[]> StillCurrentAsync(ComplianceDbContext db, List<PreparedEvent> drafts)
+    {
+        var keep = new bool[drafts.Count];
+        var guarded = drafts.Where(d => d.Draft.ExpectedCurrentEventId is not null).Select(d => d.Draft.SubjectId).Distinct().ToList();
+        var current = new Dictionary<(Guid, string, string), Guid>();
+        if (guarded.Count > 0)
+        {
+            foreach (var row in await db.Set<ConsentStanding>().AsNoTracking().Where(s => guarded.Contains(s.SubjectId))
+                .Select(s => new { s.SubjectId, s.ClientId, s.PurposeId, s.EventId }).ToListAsync())
+            {
+                current[(row.SubjectId, row.ClientId, row.PurposeId)] = row.EventId;
+            }
+        }
+
+        for (var i = 0; i < drafts.Count; i++)
+        {
+            var draft = drafts[i].Draft;
+            var key = (draft.SubjectId, draft.ClientId, draft.PurposeId);
+            keep[i] = draft.ExpectedCurrentEventId is not { } expected || (current.TryGetValue(key, out var now) && now == expected);
+            if (keep[i])
+            {
+                current[key] = drafts[i].EventId;
+            }
+        }
+
+        return keep;
     }
 
     private static async Task<(long Size, long Published)> HeadAsync(ComplianceDbContext db) =>

@@ -48,9 +48,10 @@ internal sealed class PartnerConsentRecording(
         var purpose = check.PurposeFor(partner, purposeId);
         var subjectId = await check.SubjectAsync(partner, sub, cancellationToken);
         var notice = NoticeOf(purpose, request, decision);
-        var previous = await db.Set<ConsentStanding>().AsNoTracking()
+        var current = await db.Set<ConsentStanding>().AsNoTracking()
             .Where(s => s.SubjectId == subjectId && s.ClientId == partner.ClientId && s.PurposeId == purpose.Id)
-            .Select(s => (ConsentState?)s.State).FirstOrDefaultAsync(cancellationToken);
+            .Select(s => new { s.State, s.EventId }).FirstOrDefaultAsync(cancellationToken);
+        var previous = current?.State;
         var state = decision switch
         {
             "given" => previous is ConsentState.Given or ConsentState.RenewedGiven or ConsentState.Expired or ConsentState.Invalidated
@@ -70,7 +71,8 @@ internal sealed class PartnerConsentRecording(
         }
 
         var draft = new ConsentEventDraft(subjectId, partner.ClientId, purpose.Id, state, notice?.Version, request.Language ?? "fr",
-            ConsentMethods.PartnerApi, "partner:" + partner.ClientId, collectedAt, new PartnerEvidence(reference));
+            ConsentMethods.PartnerApi, "partner:" + partner.ClientId, collectedAt, new PartnerEvidence(reference),
+            ExpectedCurrentEventId: state == ConsentState.Withdrawn ? current!.EventId : null);
         IReadOnlyList<AppendedConsentEvent> appended;
         try
         {
@@ -91,6 +93,12 @@ internal sealed class PartnerConsentRecording(
         if (state == ConsentState.Withdrawn)
         {
             await cascade.CompleteAsync(subjectId, partner.ClientId, [purpose.Id], cancellationToken);
+        }
+
+        if (appended.Count == 0)
+        {
+            // A withdrawal expects the state it read; another decision came first, and nothing of this one was kept.
+            throw new PartnerConsentException("state_changed", "The consent changed while this request was recorded; nothing was recorded. Check it and retry.", 409);
         }
 
         return new PartnerConsentRecorded(appended[0].EventId, ConsentStates.Name(state), appended[0].LeafIndex, Replayed: false);
