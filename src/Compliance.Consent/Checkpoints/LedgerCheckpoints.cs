@@ -69,6 +69,10 @@ internal sealed class LedgerCheckpoints(
         }
 
         var root = MerkleTree.Root(hashes);
+
+        // The key is made (or rotated) before the time is read: a key is valid from the second it was made, and a
+        // checkpoint dated a moment before its key would never verify. The signature of this first call is discarded.
+        await attestation.SignAsync(CheckpointStatement.Type, ReadOnlyMemory<byte>.Empty, cancellationToken);
         var signedAt = LedgerAppender.Stored(time.GetUtcNow());
         var statement = CheckpointStatement.For(LogName, size, root, signedAt);
         var signature = await attestation.SignAsync(CheckpointStatement.Type, statement.ToBytes(), cancellationToken);
