@@ -12,6 +12,7 @@ using Compliance.Server.Tests.Oidc;
 using Compliance.Testing;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.IdentityModel.JsonWebTokens;
+using Microsoft.IdentityModel.Tokens;
 
 namespace Compliance.Server.Tests.Consent;
 
@@ -39,7 +40,11 @@ public abstract class PartnerConsentApiTests<TStores>(TStores stores) : IDisposa
         using var listener = new HttpListener();
         listener.Prefixes.Add($"http://127.0.0.1:{port}/bcl/");
         listener.Start();
-        var partner = await RegisterAsync("wd-", backchannel: $"http://127.0.0.1:{port}/bcl/");
+        var hookPort = FreePort();
+        using var webhook = new HttpListener();
+        webhook.Prefixes.Add($"http://127.0.0.1:{hookPort}/hook/");
+        webhook.Start();
+        var partner = await RegisterAsync("wd-", backchannel: $"http://127.0.0.1:{port}/bcl/", webhookUrl: $"http://127.0.0.1:{hookPort}/hook/");
         using var patient = Browser();
         var tokens = await SignInWithResearchAsync(patient, partner);
         using var api = Api(partner);
@@ -76,6 +81,39 @@ public abstract class PartnerConsentApiTests<TStores>(TStores stores) : IDisposa
         logout.Audiences.ShouldBe([partner.ClientId]);
         logout.Subject.ShouldBe(tokens.Sub);
         (await patient.GetAsync("/account")).StatusCode.ShouldBe(HttpStatusCode.OK, "the patient stays signed in here; only the partner's part ended");
+
+        // The partner's webhook gets the withdrawal as a Security Event Token that verifies with the published keys
+        // alone. The job that delivers it is run here as Hangfire would run it (test hosts run no job server).
+        var withdrawalId = after.GetProperty("event_id").GetGuid();
+        var delivering = Task.Run(async () =>
+        {
+            await using var scope = _factory.Services.CreateAsyncScope();
+            await scope.ServiceProvider.GetServices<Compliance.Jobs.Work.IDueWork>().Single(w => w.Kind == "consent.webhook").RunAsync(withdrawalId, CancellationToken.None);
+        });
+        var pushed = await webhook.GetContextAsync().WaitAsync(TimeSpan.FromSeconds(30));
+        using var pushedBody = new StreamReader(pushed.Request.InputStream);
+        var set = await pushedBody.ReadToEndAsync();
+        pushed.Response.StatusCode = 202;
+        pushed.Response.Close();
+        await delivering;
+        pushed.Request.ContentType.ShouldBe("application/secevent+jwt");
+        using var anonymous = _factory.CreateClient();
+        var jwks = new JsonWebKeySet(await anonymous.GetStringAsync("/.well-known/jwks.json"));
+        var validated = await new JsonWebTokenHandler().ValidateTokenAsync(set, new TokenValidationParameters
+        {
+            ValidIssuer = "http://localhost",
+            ValidateIssuer = false,
+            ValidAudience = partner.ClientId,
+            IssuerSigningKeys = jwks.GetSigningKeys(),
+            ValidTypes = ["secevent+jwt"],
+            RequireExpirationTime = false,
+            ValidateLifetime = false,
+        });
+        validated.IsValid.ShouldBeTrue(validated.Exception?.Message);
+        var token = (JsonWebToken)validated.SecurityToken;
+        token.Id.ShouldBe(withdrawalId.ToString());
+        token.GetPayloadValue<JsonElement>("sub_id").GetProperty("id").GetString().ShouldBe(tokens.Sub);
+        token.GetPayloadValue<JsonElement>("events").TryGetProperty("urn:compliance:event:consent.withdrawn", out _).ShouldBeTrue();
     }
 
     [Fact]
@@ -190,6 +228,14 @@ public abstract class PartnerConsentApiTests<TStores>(TStores stores) : IDisposa
         var newsletter = await CheckAsync(api, atPayer.Sub, "newsletter");
         newsletter.GetProperty("allowed").GetBoolean().ShouldBeTrue();
         atPayer.Raw.ShouldNotContain("research");
+        var pulled = await api.GetAsync("/partner/v1/events");
+        var events = await pulled.Content.ReadAsStringAsync();
+        pulled.StatusCode.ShouldBe(HttpStatusCode.OK, events);
+        events.ShouldContain("\"purpose\":\"newsletter\"");
+        foreach (var forbidden in new[] { "research", "care", "provision", "teleconsultation" })
+        {
+            events.ShouldNotContain(forbidden);
+        }
     }
 
     [Theory]
@@ -264,14 +310,15 @@ public abstract class PartnerConsentApiTests<TStores>(TStores stores) : IDisposa
 
     private sealed record Notice(string Version, string Sha256);
 
-    private async Task<RegisteredPartner> RegisterAsync(string prefix, string? backchannel = null)
+    private async Task<RegisteredPartner> RegisterAsync(string prefix, string? backchannel = null, string? webhookUrl = null)
     {
         var clientId = prefix + Guid.NewGuid().ToString("N")[..8];
         await using var scope = _factory.Services.CreateAsyncScope();
         var registered = await scope.ServiceProvider.GetRequiredService<ClientAdministration>().AddAsync(
             new ClientRequest(clientId, "Clinique", ClientTypes.Confidential, ClientAuthMethods.SecretBasic, [$"https://{clientId}.example/cb"], [],
                 ["openid", "offline_access", "research", "newsletter"], ["authorization_code", "refresh_token"], BackchannelLogoutUri: backchannel,
-                ControllerName: "Clinique Exemple SAS", DpoContact: "mailto:dpo@clinique.example", NoticeUrl: "https://clinique.example/privacy"),
+                ControllerName: "Clinique Exemple SAS", DpoContact: "mailto:dpo@clinique.example", NoticeUrl: "https://clinique.example/privacy",
+                WebhookUrl: webhookUrl),
             CancellationToken.None);
         return new RegisteredPartner(clientId, registered.Secret!);
     }
