@@ -184,9 +184,13 @@ public abstract class PartnerConsentApiTests<TStores>(TStores stores) : IDisposa
         await using var scope = _factory.Services.CreateAsyncScope();
         var administration = scope.ServiceProvider.GetRequiredService<ClientAdministration>();
         var payerId = "payer-" + Guid.NewGuid().ToString("N")[..8];
+        var hookPort = FreePort();
+        using var webhook = new HttpListener();
+        webhook.Prefixes.Add($"http://127.0.0.1:{hookPort}/hook/");
+        webhook.Start();
         ClientRequest Payer(string[] scopes) => new(payerId, "Mutuelle", ClientTypes.Confidential, ClientAuthMethods.SecretBasic, [$"https://{payerId}.example/cb"], [],
             scopes, ["authorization_code"], ControllerName: "Mutuelle SA", DpoContact: "mailto:dpo@mutuelle.example", NoticeUrl: "https://mutuelle.example/privacy",
-            Kind: ClientKinds.Payer);
+            Kind: ClientKinds.Payer, WebhookUrl: $"http://127.0.0.1:{hookPort}/hook/");
 
         var refused = await Should.ThrowAsync<ClientRegistrationException>(() => administration.AddAsync(Payer(["openid", "research"]), CancellationToken.None));
         refused.Message.ShouldContain("scope 'research': a payer or insurer is never granted a care or special-category purpose");
@@ -232,9 +236,34 @@ public abstract class PartnerConsentApiTests<TStores>(TStores stores) : IDisposa
         var events = await pulled.Content.ReadAsStringAsync();
         pulled.StatusCode.ShouldBe(HttpStatusCode.OK, events);
         events.ShouldContain("\"purpose\":\"newsletter\"");
-        foreach (var forbidden in new[] { "research", "care", "provision", "teleconsultation" })
+
+        // And what is pushed to it: each event's SET, decoded.
+        var pushedSets = new List<string>();
+        foreach (var jti in JsonDocument.Parse(events).RootElement.GetProperty("events").EnumerateArray().Select(e => e.GetProperty("jti").GetGuid()))
         {
-            events.ShouldNotContain(forbidden);
+            var delivering = Task.Run(async () =>
+            {
+                await using var deliveryScope = _factory.Services.CreateAsyncScope();
+                await deliveryScope.ServiceProvider.GetServices<Compliance.Jobs.Work.IDueWork>().Single(w => w.Kind == "consent.webhook").RunAsync(jti, CancellationToken.None);
+            });
+            var pushed = await webhook.GetContextAsync().WaitAsync(TimeSpan.FromSeconds(30));
+            using var pushedBody = new StreamReader(pushed.Request.InputStream);
+            var set = new JsonWebToken(await pushedBody.ReadToEndAsync());
+            pushed.Response.StatusCode = 202;
+            pushed.Response.Close();
+            await delivering;
+            pushedSets.Add(Encoding.UTF8.GetString(Base64UrlEncoder.DecodeBytes(set.EncodedPayload)));
+        }
+
+        pushedSets.ShouldNotBeEmpty();
+        // (The token response is scanned above for the purpose's name only: its base64 tokens are long enough to hold
+        // a four-letter word by chance.)
+        foreach (var received in pushedSets.Append(events))
+        {
+            foreach (var forbidden in new[] { "research", "care", "provision", "teleconsultation" })
+            {
+                received.ShouldNotContain(forbidden);
+            }
         }
     }
 
@@ -279,6 +308,7 @@ public abstract class PartnerConsentApiTests<TStores>(TStores stores) : IDisposa
     [InlineData("version", 422, "unknown_notice")]
     [InlineData("decision", 400, "invalid_request")]
     [InlineData("withdraw-nothing", 409, "not_given")]
+    [InlineData("oversized", 413, "body_too_large")]
     public async Task Record_HostileInput_GetsAClearProblem_AndRecordsNothing(string? variant, int status, string code)
     {
         var partner = await RegisterAsync("hostile-rec-");
@@ -294,6 +324,7 @@ public abstract class PartnerConsentApiTests<TStores>(TStores stores) : IDisposa
             "version" => RecordBody(tokens.Sub, "given", notice with { Version = "1999-01" }),
             "decision" => RecordBody(tokens.Sub, "maybe", notice),
             "withdraw-nothing" => RecordBody(tokens.Sub, "withdrawn", null),
+            "oversized" => RecordBody(tokens.Sub, "given", notice).Replace("\"ref-1\"", $"\"{new string('r', 9000)}\"", StringComparison.Ordinal),
             _ => RecordBody(tokens.Sub, "given", notice),
         };
         var before = await CheckAsync(api, tokens.Sub, "research");
