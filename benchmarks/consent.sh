@@ -110,7 +110,7 @@ for store in $STORES; do
   COLLECTED="$(date -u +%Y-%m-%dT%H:%M:%SZ)"
   status="$(curl -s -o "$WORK/record.json" -w '%{http_code}' -X POST "$url/partner/v1/consents" -H "Authorization: $BASIC" \
     -H 'Content-Type: application/json' -H "Idempotency-Key: bench-$store" \
-    -d "{\"sub\":\"$SUB\",\"purpose\":\"research\",\"decision\":\"given\",\"notice_version\":\"$NOTICE_VERSION\",\"notice_sha256\":\"$NOTICE_SHA\",\"language\":\"fr\",\"collected_at\":\"$COLLECTED\",\"reference\":\"bench\"}")"
+    -d "{\"sub\":\"$SUB\",\"purpose\":\"research\",\"decision\":\"given\",\"notice_version\":\"$NOTICE_VERSION\",\"notice_sha256\":\"$NOTICE_SHA\",\"language\":\"fr\",\"collected_at\":\"$COLLECTED\",\"reference\":\"bench\",\"collection_method\":\"app-checkbox\"}")"
   [ "$status" = "201" ] || { log "recording the consent answered $status: $(cat "$WORK/record.json")"; exit 1; }
   CHECK_BODY="{\"sub\":\"$SUB\",\"purpose\":\"research\"}"
   curl -s -X POST "$url/partner/v1/consents/check" -H "Authorization: $BASIC" -H 'Content-Type: application/json' -d "$CHECK_BODY" \

@@ -55,7 +55,8 @@ public sealed record ConsentEventDraft(
 /// ours can be matched. The record names the partner as the one who recorded it.
 /// </summary>
 /// <param name="Reference">The partner's reference: 1 to 100 printable characters, no personal data.</param>
-public sealed record PartnerEvidence(string Reference);
+/// <param name="CollectionMethod">How the partner collected it, as a short token (<c>app-checkbox</c>, <c>web-form</c>…).</param>
+public sealed record PartnerEvidence(string Reference, string CollectionMethod);
 
 /// <summary>
 /// A partner request's idempotency key, written in the same transaction as its events: a second request with the same

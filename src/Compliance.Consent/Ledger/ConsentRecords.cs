@@ -82,7 +82,7 @@ internal sealed class ConsentRecords(PolicySet policies, IPartnerDirectory partn
             expiresAt?.ToUniversalTime(),
             new WithdrawalRef(ConsentMethods.AccountPage, oidc.Value.IssuerUri + WithdrawalPath),
             policies.Fingerprint,
-            draft.Evidence is { } evidence ? new RecordedByRef(partner.ClientId, partner.ControllerName ?? partner.DisplayName, evidence.Reference) : null);
+            draft.Evidence is { } evidence ? new RecordedByRef(partner.ClientId, partner.ControllerName ?? partner.DisplayName, evidence.Reference, evidence.CollectionMethod) : null);
         var payload = JsonSerializer.SerializeToUtf8Bytes(record, Json);
         return payload.Length <= MaxPayloadBytes
             ? (payload, expiresAt)
@@ -117,7 +117,7 @@ public sealed record ConsentRecord(
     RecordedByRef? RecordedBy = null);
 
 /// <summary>Set when the partner collected the consent in its own app and recorded it here, with its own reference.</summary>
-public sealed record RecordedByRef(string ClientId, string Name, string Reference);
+public sealed record RecordedByRef(string ClientId, string Name, string Reference, string CollectionMethod);
 
 public sealed record SubjectRef(string Id, string IdType, string Sector);
 

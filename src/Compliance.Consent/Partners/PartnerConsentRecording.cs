@@ -17,8 +17,10 @@ namespace Compliance.Consent.Partners;
 /// <param name="Language"><c>fr</c> or <c>en</c>: the language of the text shown.</param>
 /// <param name="CollectedAt">When the patient decided.</param>
 /// <param name="Reference">The partner's own reference for the collection.</param>
+/// <param name="CollectionMethod">How the partner collected it, in its own words as a short token (<c>app-checkbox</c>, <c>web-form</c>, <c>paper-form</c>…).</param>
 public sealed record PartnerConsentRequest(
-    string? Sub, string? Purpose, string? Decision, string? NoticeVersion, string? NoticeSha256, string? Language, DateTimeOffset? CollectedAt, string? Reference);
+    string? Sub, string? Purpose, string? Decision, string? NoticeVersion, string? NoticeSha256, string? Language, DateTimeOffset? CollectedAt, string? Reference,
+    string? CollectionMethod);
 
 /// <summary>What a recorded (or replayed) request answers.</summary>
 public sealed record PartnerConsentRecorded(Guid EventId, string State, long LeafIndex, bool Replayed);
@@ -44,7 +46,7 @@ internal sealed class PartnerConsentRecording(
             return earlier;
         }
 
-        var (sub, purposeId, decision, reference, collectedAt) = Validate(request);
+        var (sub, purposeId, decision, reference, method, collectedAt) = Validate(request);
         var purpose = check.PurposeFor(partner, purposeId);
         var subjectId = await check.SubjectAsync(partner, sub, cancellationToken);
         var notice = NoticeOf(purpose, request, decision);
@@ -71,7 +73,7 @@ internal sealed class PartnerConsentRecording(
         }
 
         var draft = new ConsentEventDraft(subjectId, partner.ClientId, purpose.Id, state, notice?.Version, request.Language ?? "fr",
-            ConsentMethods.PartnerApi, "partner:" + partner.ClientId, collectedAt, new PartnerEvidence(reference),
+            ConsentMethods.PartnerApi, "partner:" + partner.ClientId, collectedAt, new PartnerEvidence(reference, method),
             ExpectedCurrentEventId: state == ConsentState.Withdrawn ? current!.EventId : null);
         IReadOnlyList<AppendedConsentEvent> appended;
         try
@@ -124,7 +126,7 @@ internal sealed class PartnerConsentRecording(
         return new PartnerConsentRecorded(earlier.EventId, ConsentStates.Name(recorded.State), recorded.LeafIndex, Replayed: true);
     }
 
-    private (string Sub, string Purpose, string Decision, string Reference, DateTimeOffset CollectedAt) Validate(PartnerConsentRequest request)
+    private (string Sub, string Purpose, string Decision, string Reference, string Method, DateTimeOffset CollectedAt) Validate(PartnerConsentRequest request)
     {
         static PartnerConsentException Bad(string message) => new("invalid_request", message, 400);
         if (request.Sub is not { Length: > 0 and <= 256 } sub || sub.Any(char.IsControl))
@@ -152,13 +154,18 @@ internal sealed class PartnerConsentRecording(
             throw Bad("reference: the partner's own reference, 1 to 100 printable characters.");
         }
 
+        if (request.CollectionMethod is not { Length: > 0 and <= 64 } method || !method.All(c => char.IsAsciiLetterLower(c) || char.IsAsciiDigit(c) || c == '-'))
+        {
+            throw Bad("collection_method: how the partner collected it, 1 to 64 characters among a-z, 0-9 and '-' (app-checkbox, web-form, paper-form…).");
+        }
+
         var now = time.GetUtcNow();
         if (request.CollectedAt is not { } collectedAt || collectedAt > now + ClockSkew || collectedAt < now - MaxAge)
         {
             throw Bad("collected_at: when the patient decided, in RFC 3339, within the last 7 days and not in the future.");
         }
 
-        return (sub, purpose, request.Decision, reference, LedgerAppender.Stored(collectedAt));
+        return (sub, purpose, request.Decision, reference, method, LedgerAppender.Stored(collectedAt));
     }
 
     // A given or refused consent proves which text was shown: the declared version and the SHA-256 of its exact text.
@@ -184,5 +191,5 @@ internal sealed class PartnerConsentRecording(
     /// <summary>The request as a canonical string, hashed: the same fields give the same hash, whatever the JSON layout.</summary>
     private static byte[] Hash(PartnerConsentRequest request) => SHA256.HashData(Encoding.UTF8.GetBytes(string.Join('\n',
         request.Sub, request.Purpose, request.Decision, request.NoticeVersion, request.NoticeSha256?.ToLowerInvariant(), request.Language,
-        request.CollectedAt?.ToUniversalTime().ToString("O", System.Globalization.CultureInfo.InvariantCulture), request.Reference)));
+        request.CollectedAt?.ToUniversalTime().ToString("O", System.Globalization.CultureInfo.InvariantCulture), request.Reference, request.CollectionMethod)));
 }

@@ -156,6 +156,7 @@ public abstract class PartnerConsentApiTests<TStores>(TStores stores) : IDisposa
         verified.Record!.Method.ShouldBe("partner-api");
         verified.Record.Actor.ShouldBe("partner:" + partner.ClientId);
         verified.Record.RecordedBy!.Reference.ShouldBe("ref-1");
+        verified.Record.RecordedBy.CollectionMethod.ShouldBe("app-checkbox");
     }
 
     [Fact]
@@ -309,6 +310,7 @@ public abstract class PartnerConsentApiTests<TStores>(TStores stores) : IDisposa
     [InlineData("decision", 400, "invalid_request")]
     [InlineData("withdraw-nothing", 409, "not_given")]
     [InlineData("oversized", 413, "body_too_large")]
+    [InlineData("method", 400, "invalid_request")]
     public async Task Record_HostileInput_GetsAClearProblem_AndRecordsNothing(string? variant, int status, string code)
     {
         var partner = await RegisterAsync("hostile-rec-");
@@ -324,6 +326,7 @@ public abstract class PartnerConsentApiTests<TStores>(TStores stores) : IDisposa
             "version" => RecordBody(tokens.Sub, "given", notice with { Version = "1999-01" }),
             "decision" => RecordBody(tokens.Sub, "maybe", notice),
             "withdraw-nothing" => RecordBody(tokens.Sub, "withdrawn", null),
+            "method" => RecordBody(tokens.Sub, "given", notice).Replace("\"app-checkbox\"", "\"App Checkbox!\"", StringComparison.Ordinal),
             "oversized" => RecordBody(tokens.Sub, "given", notice).Replace("\"ref-1\"", $"\"{new string('r', 9000)}\"", StringComparison.Ordinal),
             _ => RecordBody(tokens.Sub, "given", notice),
         };
@@ -429,6 +432,7 @@ public abstract class PartnerConsentApiTests<TStores>(TStores stores) : IDisposa
             ["language"] = "fr",
             ["collected_at"] = (collectedAt ?? DateTimeOffset.UtcNow.AddMinutes(-1)).ToString("O"),
             ["reference"] = "ref-1",
+            ["collection_method"] = "app-checkbox",
         });
 
     private async Task<Notice> NoticeAsync(string purposeId, string language)

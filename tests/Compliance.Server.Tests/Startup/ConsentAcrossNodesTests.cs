@@ -163,6 +163,7 @@ public sealed class ConsentAcrossNodesTests : IAsyncLifetime
         {
             ["sub"] = sub, ["purpose"] = "research", ["decision"] = decision, ["notice_version"] = notice.Version, ["notice_sha256"] = notice.Sha256,
             ["language"] = "fr", ["collected_at"] = DateTimeOffset.UtcNow.AddSeconds(-1).ToString("O"), ["reference"] = reference,
+            ["collection_method"] = "app-checkbox",
         });
         var request = new HttpRequestMessage(HttpMethod.Post, "/partner/v1/consents") { Content = new StringContent(body, Encoding.UTF8, "application/json") };
         request.Headers.TryAddWithoutValidation("Idempotency-Key", key);
