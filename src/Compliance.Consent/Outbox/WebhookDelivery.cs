@@ -37,50 +37,14 @@ internal sealed class WebhookDelivery(
 {
     public const string WorkKind = "consent.webhook";
 
-    // As the notices' claim: PostgreSQL chooses the rows once (a materialized CTE) and two reconcilers take disjoint
-    // rows (SKIP LOCKED); SQLite has one writer. {0} now, {1} enqueued until, {2} limit.
-    private const string PostgresClaimSql = """
-        WITH due AS MATERIALIZED (
-            SELECT event_id FROM consent_outbox
-            WHERE delivered_at IS NULL AND failed_at IS NULL AND due_at <= {0}/*lease*/
-            ORDER BY due_at
-            LIMIT {2}
-            FOR UPDATE SKIP LOCKED)
-        UPDATE consent_outbox SET enqueued_until = {1}
-        FROM due
-        WHERE consent_outbox.event_id = due.event_id
-        RETURNING consent_outbox.event_id AS "Value"
-        """;
-
-    private const string SqliteClaimSql = """
-        UPDATE consent_outbox SET enqueued_until = {1}
-        WHERE event_id IN (
-            SELECT event_id FROM consent_outbox
-            WHERE delivered_at IS NULL AND failed_at IS NULL AND due_at <= {0}/*lease*/
-            ORDER BY due_at
-            LIMIT {2})
-        RETURNING event_id AS "Value"
-        """;
-
-    private const string LeaseOver = " AND (enqueued_until IS NULL OR enqueued_until <= {0})";
-
     private readonly IJobScheduler? _scheduler = services.GetService<IJobScheduler>();
 
     public string Kind => WorkKind;
 
-    public async Task<IReadOnlyList<Guid>> ClaimDueAsync(
-        DateTimeOffset now, DateTimeOffset enqueuedUntil, int limit, bool ignoreEnqueued, CancellationToken cancellationToken)
-    {
-        if (limit < 1)
-        {
-            return [];
-        }
-
-        var sql = (db.Database.IsSqlite() ? SqliteClaimSql : PostgresClaimSql)
-            .Replace("/*lease*/", ignoreEnqueued ? "" : LeaseOver, StringComparison.Ordinal);
-        return await db.Database.SqlQueryRaw<Guid>(sql, db.StoredTime(now.ToUniversalTime()), db.StoredTime(enqueuedUntil.ToUniversalTime()), limit)
-            .ToListAsync(cancellationToken);
-    }
+    // As the notices' claim (DueClaims): disjoint rows across reconcilers, one statement on each provider.
+    public Task<IReadOnlyList<Guid>> ClaimDueAsync(
+        DateTimeOffset now, DateTimeOffset enqueuedUntil, int limit, bool ignoreEnqueued, CancellationToken cancellationToken) =>
+        DueClaims.ClaimAsync(db, "consent_outbox", "event_id", "delivered_at IS NULL AND failed_at IS NULL", now, enqueuedUntil, limit, ignoreEnqueued, cancellationToken);
 
     public async Task<DateTimeOffset?> OldestDueAsync(DateTimeOffset now, CancellationToken cancellationToken)
     {

@@ -21,50 +21,11 @@ internal sealed class NoticeDelivery(
 {
     public const string WorkKind = "notice.delivery";
 
-    // One statement on each provider. PostgreSQL: the due rows are chosen once, in a materialized CTE (an IN subquery may
-    // be run again per row, and then skips the rows this very statement updated and takes more than the limit), and two
-    // reconcilers take disjoint rows (SKIP LOCKED; a row that changed meanwhile is checked again). SQLite (3.35+ for
-    // RETURNING): one writer at a time, and the uncorrelated subquery runs once. {0} now, {1} enqueued until, {2} limit.
-    private const string PostgresClaimSql = """
-        WITH due AS MATERIALIZED (
-            SELECT id FROM notices
-            WHERE delivered_at IS NULL AND due_at <= {0}/*lease*/
-            ORDER BY due_at
-            LIMIT {2}
-            FOR UPDATE SKIP LOCKED)
-        UPDATE notices SET enqueued_until = {1}
-        FROM due
-        WHERE notices.id = due.id
-        RETURNING notices.id AS "Value"
-        """;
-
-    private const string SqliteClaimSql = """
-        UPDATE notices SET enqueued_until = {1}
-        WHERE id IN (
-            SELECT id FROM notices
-            WHERE delivered_at IS NULL AND due_at <= {0}/*lease*/
-            ORDER BY due_at
-            LIMIT {2})
-        RETURNING id AS "Value"
-        """;
-
-    private const string LeaseOver = " AND (enqueued_until IS NULL OR enqueued_until <= {0})";
-
     public string Kind => WorkKind;
 
-    public async Task<IReadOnlyList<Guid>> ClaimDueAsync(
-        DateTimeOffset now, DateTimeOffset enqueuedUntil, int limit, bool ignoreEnqueued, CancellationToken cancellationToken)
-    {
-        if (limit < 1)
-        {
-            return [];
-        }
-
-        var sql = (db.Database.IsSqlite() ? SqliteClaimSql : PostgresClaimSql)
-            .Replace("/*lease*/", ignoreEnqueued ? "" : LeaseOver, StringComparison.Ordinal);
-        return await db.Database.SqlQueryRaw<Guid>(sql, db.StoredTime(now.ToUniversalTime()), db.StoredTime(enqueuedUntil.ToUniversalTime()), limit)
-            .ToListAsync(cancellationToken);
-    }
+    public Task<IReadOnlyList<Guid>> ClaimDueAsync(
+        DateTimeOffset now, DateTimeOffset enqueuedUntil, int limit, bool ignoreEnqueued, CancellationToken cancellationToken) =>
+        DueClaims.ClaimAsync(db, "notices", "id", "delivered_at IS NULL", now, enqueuedUntil, limit, ignoreEnqueued, cancellationToken);
 
     public async Task<DateTimeOffset?> OldestDueAsync(DateTimeOffset now, CancellationToken cancellationToken)
     {
