@@ -26,6 +26,21 @@ internal sealed partial class AuthorizationCodeGrant(
 {
     public async Task<Dictionary<string, object>> HandleAsync(Client client, ProtocolParameters parameters, CancellationToken cancellationToken)
     {
+        // One connection for the request's reads and its write, instead of one opened and closed for each; opened
+        // here, so closed here, before the pooled context goes back to its pool.
+        await db.Database.OpenConnectionAsync(cancellationToken);
+        try
+        {
+            return await HandleOnOpenConnectionAsync(client, parameters, cancellationToken);
+        }
+        finally
+        {
+            await db.Database.CloseConnectionAsync();
+        }
+    }
+
+    private async Task<Dictionary<string, object>> HandleOnOpenConnectionAsync(Client client, ProtocolParameters parameters, CancellationToken cancellationToken)
+    {
         var code = parameters["code"] ?? throw new OAuthException(OAuthErrors.InvalidRequest, "code is missing.");
         var verifier = parameters["code_verifier"] ?? throw new OAuthException(OAuthErrors.InvalidRequest, "code_verifier is missing (PKCE is required).");
         if (!VerifierPattern().IsMatch(verifier))
@@ -37,8 +52,6 @@ internal sealed partial class AuthorizationCodeGrant(
         var now = time.GetUtcNow();
 
         // Another client's code is indistinguishable from an unknown one, and is left untouched.
-        // One connection for the request's reads and its write, instead of one opened and closed for each.
-        await db.Database.OpenConnectionAsync(cancellationToken);
         var found = await FindCode.For(db)(db, hash, client.ClientId, cancellationToken);
         var stored = found?.Row;
         if (stored is null || stored.ExpiresAt <= now || parameters["redirect_uri"] != stored.RedirectUri

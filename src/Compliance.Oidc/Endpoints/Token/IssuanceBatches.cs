@@ -75,23 +75,30 @@ internal sealed class IssuanceBatches(IServiceScopeFactory scopes) : IAsyncDispo
             await using var scope = scopes.CreateAsyncScope();
             var db = scope.ServiceProvider.GetRequiredService<ComplianceDbContext>();
             await db.Database.OpenConnectionAsync();
-            await using var transaction = await db.Database.BeginTransactionAsync();
-            for (var i = 0; i < batch.Count; i++)
+            try
             {
-                await transaction.CreateSavepointAsync("issuance");
-                try
+                await using var transaction = await db.Database.BeginTransactionAsync();
+                for (var i = 0; i < batch.Count; i++)
                 {
-                    outcomes[i] = (await IssuanceCommit.ApplyAsync(db, batch[i].Work, CancellationToken.None), null);
-                    await transaction.ReleaseSavepointAsync("issuance");
+                    await transaction.CreateSavepointAsync("issuance");
+                    try
+                    {
+                        outcomes[i] = (await IssuanceCommit.ApplyAsync(db, batch[i].Work, CancellationToken.None), null);
+                        await transaction.ReleaseSavepointAsync("issuance");
+                    }
+                    catch (Exception e) when (e is DbUpdateException or InvalidOperationException or Microsoft.Data.Sqlite.SqliteException)
+                    {
+                        await transaction.RollbackToSavepointAsync("issuance");
+                        outcomes[i] = (default, e);
+                    }
                 }
-                catch (Exception e) when (e is DbUpdateException or InvalidOperationException or Microsoft.Data.Sqlite.SqliteException)
-                {
-                    await transaction.RollbackToSavepointAsync("issuance");
-                    outcomes[i] = (default, e);
-                }
-            }
 
-            await transaction.CommitAsync();
+                await transaction.CommitAsync();
+            }
+            finally
+            {
+                await db.Database.CloseConnectionAsync();
+            }
         }
 #pragma warning disable CA1031 // Whatever failed the batch fails each of its requests, which then answer with an error.
         catch (Exception e)

@@ -24,12 +24,25 @@ internal sealed class RefreshTokenGrant(
 {
     public async Task<Dictionary<string, object>> HandleAsync(Client client, ProtocolParameters parameters, CancellationToken cancellationToken)
     {
+        // One connection for the request's reads and its write, instead of one opened and closed for each; opened
+        // here, so closed here, before the pooled context goes back to its pool.
+        await db.Database.OpenConnectionAsync(cancellationToken);
+        try
+        {
+            return await HandleOnOpenConnectionAsync(client, parameters, cancellationToken);
+        }
+        finally
+        {
+            await db.Database.CloseConnectionAsync();
+        }
+    }
+
+    private async Task<Dictionary<string, object>> HandleOnOpenConnectionAsync(Client client, ProtocolParameters parameters, CancellationToken cancellationToken)
+    {
         var token = parameters["refresh_token"] ?? throw new OAuthException(OAuthErrors.InvalidRequest, "refresh_token is missing.");
         var requested = parameters.List("scope");
         var hash = TokenHashes.Of(token);
         var now = time.GetUtcNow();
-        // One connection for the request's reads and its write, instead of one opened and closed for each.
-        await db.Database.OpenConnectionAsync(cancellationToken);
         var found = await FindToken.For(db)(db, hash, client.ClientId, cancellationToken);
         var stored = found?.Row;
         if (stored is null || stored.RevokedAt is not null)
