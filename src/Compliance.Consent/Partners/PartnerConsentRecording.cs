@@ -64,7 +64,9 @@ internal sealed class PartnerConsentRecording(
         };
         if (state == ConsentState.Withdrawn && !(previous is { } before && ConsentStates.AllowsProcessing(before)))
         {
-            throw new PartnerConsentException("not_given", "No consent stands for this purpose: there is nothing to withdraw, and nothing was recorded.", 409);
+            // The withdrawal that left nothing to withdraw may be this key's own first request, committed since the lookup above.
+            return await ReplayAsync(partner, idempotencyKey, hash, cancellationToken)
+                ?? throw new PartnerConsentException("not_given", "No consent stands for this purpose: there is nothing to withdraw, and nothing was recorded.", 409);
         }
 
         if (state == ConsentState.Withdrawn)
@@ -99,8 +101,10 @@ internal sealed class PartnerConsentRecording(
 
         if (appended.Count == 0)
         {
-            // A withdrawal expects the state it read; another decision came first, and nothing of this one was kept.
-            throw new PartnerConsentException("state_changed", "The consent changed while this request was recorded; nothing was recorded. Check it and retry.", 409);
+            // A withdrawal expects the state it read; another decision came first, and nothing of this one was kept. When
+            // that decision is this key's first request, this one is its retry: it gets the first answer, not a conflict.
+            return await ReplayAsync(partner, idempotencyKey, hash, cancellationToken)
+                ?? throw new PartnerConsentException("state_changed", "The consent changed while this request was recorded; nothing was recorded. Check it and retry.", 409);
         }
 
         return new PartnerConsentRecorded(appended[0].EventId, ConsentStates.Name(state), appended[0].LeafIndex, Replayed: false);

@@ -6,6 +6,7 @@ using System.Text.Json;
 using AngleSharp.Html.Parser;
 using Compliance.Consent;
 using Compliance.Consent.Ledger;
+using Compliance.Consent.Outbox;
 using Compliance.Oidc.Clients;
 using Compliance.Policies;
 using Compliance.Server.Tests.Oidc;
@@ -157,6 +158,126 @@ public abstract class PartnerConsentApiTests<TStores>(TStores stores) : IDisposa
         verified.Record.Actor.ShouldBe("partner:" + partner.ClientId);
         verified.Record.RecordedBy!.Reference.ShouldBe("ref-1");
         verified.Record.RecordedBy.CollectionMethod.ShouldBe("app-checkbox");
+    }
+
+    [Fact]
+    public async Task Record_SameKeySameBodyAtOnce_RecordsOneEvent_AndEveryOtherAnswerReplaysIt()
+    {
+        var partner = await RegisterAsync("race-give-");
+        using var patient = Browser();
+        var tokens = await SignInWithResearchAsync(patient, partner, research: false);
+        using var api = Api(partner);
+        var body = RecordBody(tokens.Sub, "given", await NoticeAsync("research", "fr"));
+
+        var answers = await RaceAsync(api, Enumerable.Repeat(("give-at-once", body), Racers));
+
+        var recorded = ShouldBeOneRecordedAndReplays(answers);
+        (await CheckAsync(api, tokens.Sub, "research")).GetProperty("event_id").GetGuid().ShouldBe(recorded);
+        (await PulledAsync(api, tokens.Sub, OutboxEventTypes.ConsentGiven)).ShouldBe([recorded], "one event in the ledger, whatever the number of retries");
+    }
+
+    [Fact]
+    public async Task Record_SameKeySameWithdrawalAtOnce_RecordsOneEvent_AndEveryOtherAnswerReplaysIt()
+    {
+        var partner = await RegisterAsync("race-wd-");
+        using var patient = Browser();
+        var tokens = await SignInWithResearchAsync(patient, partner, research: false);
+        using var api = Api(partner);
+        (await RecordAsync(api, "give-first", RecordBody(tokens.Sub, "given", await NoticeAsync("research", "fr")))).StatusCode.ShouldBe(HttpStatusCode.Created);
+        var withdrawal = RecordBody(tokens.Sub, "withdrawn", null);
+
+        var answers = await RaceAsync(api, Enumerable.Repeat(("withdraw-at-once", withdrawal), Racers));
+
+        var recorded = ShouldBeOneRecordedAndReplays(answers);
+        var check = await CheckAsync(api, tokens.Sub, "research");
+        check.GetProperty("reason").GetString().ShouldBe("withdrawn");
+        check.GetProperty("event_id").GetGuid().ShouldBe(recorded);
+        (await PulledAsync(api, tokens.Sub, OutboxEventTypes.ConsentWithdrawn)).ShouldBe([recorded]);
+    }
+
+    [Theory]
+    [InlineData("given")]
+    [InlineData("withdrawn")]
+    public async Task Record_SameKeyDifferentBodiesAtOnce_RecordsOneEvent_AndRefusesTheOtherBodies(string decision)
+    {
+        var partner = await RegisterAsync("race-mix-");
+        using var patient = Browser();
+        var tokens = await SignInWithResearchAsync(patient, partner, research: false);
+        using var api = Api(partner);
+        var notice = await NoticeAsync("research", "fr");
+        if (decision == "withdrawn")
+        {
+            (await RecordAsync(api, "give-first", RecordBody(tokens.Sub, "given", notice))).StatusCode.ShouldBe(HttpStatusCode.Created);
+        }
+
+        var eventType = decision == "given" ? OutboxEventTypes.ConsentGiven : OutboxEventTypes.ConsentWithdrawn;
+        var before = await PulledAsync(api, tokens.Sub, eventType);
+        var body = RecordBody(tokens.Sub, decision, decision == "given" ? notice : null);
+        string[] bodies = [body, body.Replace("\"ref-1\"", "\"ref-2\"", StringComparison.Ordinal), body.Replace("\"ref-1\"", "\"ref-3\"", StringComparison.Ordinal)];
+
+        var answers = await RaceAsync(api, Enumerable.Range(0, Racers).Select(i => ("mixed-at-once", bodies[i % bodies.Length])));
+
+        answers.ShouldAllBe(a => a.Status != 500, Describe(answers));
+        var winners = answers.Where(a => a.Status == 201).ToList();
+        winners.Count.ShouldBe(1, Describe(answers));
+        var winner = winners[0];
+        foreach (var answer in answers.Where(a => a.Status != 201))
+        {
+            if (answer.Body == winner.Body)
+            {
+                (answer.Status, answer.Replayed, answer.EventId).ShouldBe((200, true, winner.EventId), Describe(answers));
+            }
+            else
+            {
+                (answer.Status, answer.Code).ShouldBeOneOf([(422, "idempotency_key_reused"), (409, "request_in_progress")], Describe(answers));
+            }
+        }
+
+        (await PulledAsync(api, tokens.Sub, eventType)).Except(before).ShouldBe([winner.EventId!.Value]);
+        (await CheckAsync(api, tokens.Sub, "research")).GetProperty("event_id").GetGuid().ShouldBe(winner.EventId!.Value);
+    }
+
+    [Fact]
+    public async Task Record_WithdrawalRetriedAfterItSucceeded_ReplaysIt_EvenOnceTheConsentMovedOn()
+    {
+        var partner = await RegisterAsync("retry-wd-");
+        using var patient = Browser();
+        var tokens = await SignInWithResearchAsync(patient, partner, research: false);
+        using var api = Api(partner);
+        var notice = await NoticeAsync("research", "fr");
+        (await RecordAsync(api, "give-1", RecordBody(tokens.Sub, "given", notice))).StatusCode.ShouldBe(HttpStatusCode.Created);
+        var withdrawal = RecordBody(tokens.Sub, "withdrawn", null);
+        var first = await AnswerAsync(await RecordAsync(api, "withdraw-1", withdrawal), "withdraw-1", withdrawal);
+
+        var retried = await AnswerAsync(await RecordAsync(api, "withdraw-1", withdrawal), "withdraw-1", withdrawal);
+        (await RecordAsync(api, "give-2", RecordBody(tokens.Sub, "given", notice))).StatusCode.ShouldBe(HttpStatusCode.Created);
+        var retriedLater = await AnswerAsync(await RecordAsync(api, "withdraw-1", withdrawal), "withdraw-1", withdrawal);
+
+        first.Status.ShouldBe(201, first.Text);
+        (retried.Status, retried.Replayed, retried.EventId).ShouldBe((200, true, first.EventId), retried.Text);
+        (retriedLater.Status, retriedLater.Replayed, retriedLater.EventId).ShouldBe((200, true, first.EventId), retriedLater.Text);
+        (await PulledAsync(api, tokens.Sub, OutboxEventTypes.ConsentWithdrawn)).ShouldBe([first.EventId!.Value]);
+        (await CheckAsync(api, tokens.Sub, "research")).GetProperty("reason").GetString().ShouldBe("given", "the retry recorded nothing");
+    }
+
+    [Fact]
+    public async Task Record_TwoWithdrawalsUnderTwoKeysAtOnce_RecordsOne_AndTheOtherIsAConflict()
+    {
+        var partner = await RegisterAsync("race-keys-");
+        using var patient = Browser();
+        var tokens = await SignInWithResearchAsync(patient, partner, research: false);
+        using var api = Api(partner);
+        (await RecordAsync(api, "give-first", RecordBody(tokens.Sub, "given", await NoticeAsync("research", "fr")))).StatusCode.ShouldBe(HttpStatusCode.Created);
+        var withdrawal = RecordBody(tokens.Sub, "withdrawn", null);
+
+        var answers = await RaceAsync(api, [("withdraw-a", withdrawal), ("withdraw-b", withdrawal)]);
+
+        var winner = answers.Single(a => a.Status == 201);
+        var loser = answers.Single(a => a.Status != 201);
+        (loser.Status, loser.Code).ShouldBeOneOf([(409, "state_changed"), (409, "not_given")], Describe(answers));
+        var retried = await AnswerAsync(await RecordAsync(api, loser.Key, withdrawal), loser.Key, withdrawal);
+        (retried.Status, retried.Code).ShouldBe((409, "not_given"), "the refused request kept nothing under its key: " + retried.Text);
+        (await PulledAsync(api, tokens.Sub, OutboxEventTypes.ConsentWithdrawn)).ShouldBe([winner.EventId!.Value]);
     }
 
     [Fact]
@@ -434,6 +555,61 @@ public abstract class PartnerConsentApiTests<TStores>(TStores stores) : IDisposa
             ["reference"] = "ref-1",
             ["collection_method"] = "app-checkbox",
         });
+
+    // Enough requests at once for some to meet in one group commit and others to arrive just after it.
+    private const int Racers = 16;
+
+    private sealed record Answer(string Key, string Body, int Status, string? Code, Guid? EventId, bool Replayed, string Text);
+
+    /// <summary>Sends every request at the same moment, as retries of a client that lost its answers would arrive.</summary>
+    private static async Task<List<Answer>> RaceAsync(HttpClient api, IEnumerable<(string Key, string Body)> requests)
+    {
+        var start = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        var racing = requests.Select(r => Task.Run(async () =>
+        {
+            await start.Task;
+            return await AnswerAsync(await RecordAsync(api, r.Key, r.Body), r.Key, r.Body);
+        })).ToList();
+        start.SetResult();
+        return [.. await Task.WhenAll(racing)];
+    }
+
+    private static async Task<Answer> AnswerAsync(HttpResponseMessage response, string key, string body)
+    {
+        var text = await response.Content.ReadAsStringAsync();
+        var json = text.StartsWith('{') ? JsonDocument.Parse(text).RootElement : default;
+        return new Answer(key, body, (int)response.StatusCode,
+            json.ValueKind == JsonValueKind.Object && json.TryGetProperty("code", out var code) ? code.GetString() : null,
+            json.ValueKind == JsonValueKind.Object && json.TryGetProperty("event_id", out var eventId) ? eventId.GetGuid() : null,
+            response.Headers.TryGetValues("Idempotent-Replayed", out var replayed) && replayed.SequenceEqual(["true"]),
+            text);
+    }
+
+    /// <summary>One answer recorded (201), every other one the same event replayed (200, Idempotent-Replayed); its event id.</summary>
+    private static Guid ShouldBeOneRecordedAndReplays(List<Answer> answers)
+    {
+        var description = Describe(answers);
+        answers.Count(a => a.Status == 201).ShouldBe(1, description);
+        answers.Where(a => a.Status != 201).ShouldAllBe(a => a.Status == 200 && a.Replayed, description);
+        answers.Single(a => a.Status == 201).Replayed.ShouldBeFalse(description);
+        answers.Select(a => a.EventId).Distinct().ShouldHaveSingleItem(description).ShouldNotBeNull();
+        return answers[0].EventId!.Value;
+    }
+
+    private static string Describe(List<Answer> answers) =>
+        string.Join(" | ", answers.GroupBy(a => $"{a.Status} {a.Code ?? (a.Replayed ? "replayed" : "")}").Select(g => $"{g.Count()} x {g.Key}"))
+        + " | first refusal: " + answers.FirstOrDefault(a => a.Status >= 400)?.Text;
+
+    /// <summary>The ids of the events of one type the partner pulls for this sub and research, as its own feed shows them.</summary>
+    private static async Task<List<Guid>> PulledAsync(HttpClient api, string sub, string type)
+    {
+        var response = await api.GetAsync($"/partner/v1/events?limit={Racers * 4}");
+        var text = await response.Content.ReadAsStringAsync();
+        response.StatusCode.ShouldBe(HttpStatusCode.OK, text);
+        return [.. JsonDocument.Parse(text).RootElement.GetProperty("events").EnumerateArray()
+            .Where(e => e.GetProperty("sub").GetString() == sub && e.GetProperty("purpose").GetString() == "research" && e.GetProperty("type").GetString() == type)
+            .Select(e => e.GetProperty("jti").GetGuid())];
+    }
 
     private async Task<Notice> NoticeAsync(string purposeId, string language)
     {
