@@ -54,11 +54,12 @@ internal sealed class ConsentLedger(ComplianceDbContext db, ConsentRecords recor
             .Select(e => new ConsentEventView(e.EventId, e.LeafIndex, e.ClientId, e.PurposeId, e.State, e.OccurredAt))
             .ToListAsync(cancellationToken);
 
-    // PostgreSQL's unique_violation or SQLite's SQLITE_CONSTRAINT (19), bare or inside EF's DbUpdateException.
+    // PostgreSQL's unique_violation, or SQLite's SQLITE_CONSTRAINT_UNIQUE (2067) or _PRIMARYKEY (1555), bare or inside
+    // EF's DbUpdateException. Any other constraint (a foreign key, a NOT NULL) is a real failure, not a replay.
     private static bool IsDuplicateKey(Exception error) => (error is DbUpdateException { InnerException: { } inner } ? inner : error) switch
     {
         Npgsql.PostgresException { SqlState: "23505" } => true,
-        Microsoft.Data.Sqlite.SqliteException { SqliteErrorCode: 19 } => true,
+        Microsoft.Data.Sqlite.SqliteException { SqliteExtendedErrorCode: 2067 or 1555 } => true,
         _ => false,
     };
 }
