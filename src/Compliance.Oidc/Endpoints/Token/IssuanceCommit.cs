@@ -1,6 +1,9 @@
+using System.Globalization;
+using System.Text.RegularExpressions;
 using Compliance.Data.Model;
 using Compliance.Oidc.Grants;
 using Microsoft.EntityFrameworkCore;
+using Npgsql;
 
 namespace Compliance.Oidc.Endpoints.Token;
 
@@ -30,7 +33,7 @@ internal sealed record IssuanceClaim(bool IsCode, string Hash, string ClientId, 
 /// transaction of <see cref="IssuanceBatches"/> (group commit), on the process's write gate.</item>
 /// </list>
 /// </summary>
-internal static class IssuanceCommit
+internal static partial class IssuanceCommit
 {
     public static bool OnSqlite(ComplianceDbContext db) => db.Database.IsSqlite();
 
@@ -68,21 +71,65 @@ internal static class IssuanceCommit
         SqliteCodeClaim + SqliteFamilyOpen + SqliteAccessInsert + SqliteRefreshInsert,
     ];
 
+    // Positional: the placeholders {0}..{20} become $1..$21.
     private static readonly string[] Postgres =
     [
-        PostgresStatement(PostgresRefreshClaim, withRefresh: false),
-        PostgresStatement(PostgresRefreshClaim, withRefresh: true),
-        PostgresStatement(PostgresCodeClaim, withRefresh: false),
-        PostgresStatement(PostgresCodeClaim, withRefresh: true),
+        Positional(PostgresStatement(PostgresRefreshClaim, withRefresh: false)),
+        Positional(PostgresStatement(PostgresRefreshClaim, withRefresh: true)),
+        Positional(PostgresStatement(PostgresCodeClaim, withRefresh: false)),
+        Positional(PostgresStatement(PostgresCodeClaim, withRefresh: true)),
     ];
 
-    /// <summary>PostgreSQL: the whole issuance in one autocommitted statement.</summary>
+    /// <summary>
+    /// PostgreSQL: the whole issuance in one autocommitted statement, on the request's open connection. It is sent as
+    /// an Npgsql command with positional parameters, not through EF's raw SQL: EF would look the statement up in its
+    /// query cache by its expression tree and name its 21 parameters, which Npgsql then rewrites into positions by
+    /// parsing the SQL text, on every request. Every PostgreSQL type here is native (text, uuid, timestamptz).
+    /// </summary>
     public static async Task<IssueOutcome> PostgresAsync(
         ComplianceDbContext db, IssuanceClaim claim, Guid familyId, IssuedToken access, RefreshToken? refresh, CancellationToken cancellationToken)
     {
-        var sql = Postgres[(claim.IsCode ? 2 : 0) + (refresh is null ? 0 : 1)];
-        var row = (await db.Database.SqlQueryRaw<Outcome>(sql, Parameters(db, claim, familyId, access, refresh)).ToListAsync(cancellationToken))[0];
-        return row.Claimed != 1 ? IssueOutcome.ClaimLost : row.Issued != 1 ? IssueOutcome.FamilyRevoked : IssueOutcome.Issued;
+        var connection = (NpgsqlConnection)db.Database.GetDbConnection();
+        if (connection.State != System.Data.ConnectionState.Open)
+        {
+            throw new InvalidOperationException("The issuance runs on the request's connection, which the grant opens.");
+        }
+
+        await using var command = new NpgsqlCommand(Postgres[(claim.IsCode ? 2 : 0) + (refresh is null ? 0 : 1)], connection);
+        var parameters = command.Parameters;
+        parameters.Add(new NpgsqlParameter<string> { TypedValue = claim.Hash });
+        parameters.Add(new NpgsqlParameter<string> { TypedValue = claim.ClientId });
+        parameters.Add(new NpgsqlParameter<DateTimeOffset> { TypedValue = claim.At.ToUniversalTime() });
+        parameters.Add(new NpgsqlParameter<Guid> { TypedValue = familyId });
+        parameters.Add(new NpgsqlParameter<string> { TypedValue = access.TokenId });
+        parameters.Add(new NpgsqlParameter<Guid> { TypedValue = familyId });
+        parameters.Add(new NpgsqlParameter<string> { TypedValue = access.ClientId });
+        parameters.Add(new NpgsqlParameter<Guid> { TypedValue = access.SubjectId!.Value });
+        parameters.Add(new NpgsqlParameter<DateTimeOffset> { TypedValue = access.ExpiresAt.ToUniversalTime() });
+        if (refresh is not null)
+        {
+            parameters.Add(new NpgsqlParameter<string> { TypedValue = refresh.TokenHash });
+            parameters.Add(new NpgsqlParameter<Guid> { TypedValue = familyId });
+            parameters.Add(new NpgsqlParameter<string> { TypedValue = refresh.ClientId });
+            parameters.Add(new NpgsqlParameter<Guid> { TypedValue = refresh.SubjectId });
+            parameters.Add(new NpgsqlParameter<string> { TypedValue = refresh.Scope });
+            parameters.Add(new NpgsqlParameter<string> { TypedValue = refresh.SessionId });
+            parameters.Add(new NpgsqlParameter<DateTimeOffset> { TypedValue = refresh.AuthTime.ToUniversalTime() });
+            parameters.Add(new NpgsqlParameter<string> { TypedValue = refresh.Acr });
+            parameters.Add(new NpgsqlParameter<string> { TypedValue = refresh.Amr });
+            parameters.Add(new NpgsqlParameter<DateTimeOffset> { TypedValue = refresh.CreatedAt.ToUniversalTime() });
+            parameters.Add(new NpgsqlParameter<DateTimeOffset> { TypedValue = refresh.ExpiresAt.ToUniversalTime() });
+            parameters.Add(new NpgsqlParameter<DateTimeOffset> { TypedValue = refresh.AbsoluteExpiresAt.ToUniversalTime() });
+        }
+
+        await using var reader = await command.ExecuteReaderAsync(cancellationToken);
+        if (!await reader.ReadAsync(cancellationToken))
+        {
+            throw new InvalidOperationException("The issuance statement returned no row.");
+        }
+
+        var (claimed, issued) = (reader.GetInt32(0), reader.GetInt32(1));
+        return claimed != 1 ? IssueOutcome.ClaimLost : issued != 1 ? IssueOutcome.FamilyRevoked : IssueOutcome.Issued;
     }
 
     /// <summary>SQLite: the issuance as a unit of work for <see cref="IssuanceBatches"/>.</summary>
@@ -157,10 +204,8 @@ internal static class IssuanceCommit
             """;
     }
 
-    private sealed class Outcome
-    {
-        public int Claimed { get; init; }
+    private static string Positional(string sql) => Placeholder().Replace(sql, m => "$" + (int.Parse(m.Groups[1].ValueSpan, CultureInfo.InvariantCulture) + 1));
 
-        public int Issued { get; init; }
-    }
+    [GeneratedRegex(@"\{(\d+)\}")]
+    private static partial Regex Placeholder();
 }
