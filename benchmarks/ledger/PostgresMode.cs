@@ -9,6 +9,7 @@ using Compliance.Consent.Verification;
 using Compliance.Data;
 using Compliance.Data.Storage;
 using Compliance.Keys;
+using Compliance.Keys.Hashing;
 using Compliance.Oidc;
 using Compliance.Oidc.Clients;
 using Compliance.Policies;
@@ -97,7 +98,8 @@ internal static class PostgresMode
         var copy = await MeasureAsync(cpu, total, () => CopyDiscardedAsync(database, total));
         var rows = await ReadRowsAsync(database);
         var checkpoints = await CheckpointsAsync(database);
-        var seal = new CustodySeal(services.GetRequiredService<IKeyedHash>());
+        using var hasher = await services.GetRequiredService<IKeyedHash>().HasherAsync("consent-ledger-seal", CancellationToken.None);
+        var seal = new CustodySeal(hasher);
         var alone = await MeasureAsync(cpu, total, async () =>
         {
             var result = await LedgerVerifier.VerifyAsync(InMemory(rows), checkpoints, [], seal, CancellationToken.None);
@@ -247,11 +249,11 @@ internal static class PostgresMode
         }
     }
 
-    // The seal as the integrity service computes it: key custody's keyed hash under the ledger's purpose.
-    private sealed class CustodySeal(IKeyedHash keyedHash) : ILeafSeal
+    // The seal as the integrity service computes it: key custody's hasher under the ledger's purpose, keyed once per thread.
+    private sealed class CustodySeal(KeyedHasher hasher) : ILeafSeal
     {
         public ValueTask<byte[]> SealAsync(ReadOnlyMemory<byte> leafHash, CancellationToken cancellationToken) =>
-            keyedHash.ComputeAsync("consent-ledger-seal", leafHash, cancellationToken);
+            ValueTask.FromResult(hasher.Compute(leafHash.Span));
     }
 
     private static async Task AppendAsync(ServiceProvider services, Guid[] patients, int events, List<double>? latencies)

@@ -12,4 +12,10 @@ public interface IKeyedHash
     /// node; each purpose has its own secret, so hashes of one purpose cannot be joined with another's.
     /// </summary>
     ValueTask<byte[]> ComputeAsync(string purpose, ReadOnlyMemory<byte> data, CancellationToken cancellationToken);
+
+    /// <summary>
+    /// A hasher under the same secret as <see cref="ComputeAsync"/> for <paramref name="purpose"/>, keyed once per
+    /// thread, for many hashes in a row. The caller disposes it.
+    /// </summary>
+    ValueTask<Hashing.KeyedHasher> HasherAsync(string purpose, CancellationToken cancellationToken);
 }

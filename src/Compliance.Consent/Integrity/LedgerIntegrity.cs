@@ -23,7 +23,7 @@ public interface ILedgerIntegrity
     Task<LedgerVerification> VerifyAsync(CancellationToken cancellationToken);
 }
 
-internal sealed class LedgerIntegrity(ComplianceDbContext db, LedgerSeal seal, IAttestationKeys attestation) : ILedgerIntegrity, ILeafSeal
+internal sealed class LedgerIntegrity(ComplianceDbContext db, LedgerSeal seal, IAttestationKeys attestation) : ILedgerIntegrity
 {
     private static readonly DateTimeOffsetToBinaryConverter SqliteTime = new();
 
@@ -49,7 +49,8 @@ internal sealed class LedgerIntegrity(ComplianceDbContext db, LedgerSeal seal, I
                 .Where(p => !db.Set<ConsentLeaf>().Any(l => l.EventId == p.EventId))
                 .Select(p => p.EventId)
                 .ToListAsync(cancellationToken);
-            return await LedgerVerifier.VerifyAsync(RowsAsync(db.Database.GetDbConnection(), cancellationToken), checkpoints, orphans, this, cancellationToken);
+            using var seals = await seal.ForManyAsync(cancellationToken);
+            return await LedgerVerifier.VerifyAsync(RowsAsync(db.Database.GetDbConnection(), cancellationToken), checkpoints, orphans, seals, cancellationToken);
         }
         finally
         {
@@ -71,8 +72,6 @@ internal sealed class LedgerIntegrity(ComplianceDbContext db, LedgerSeal seal, I
 
         return checkpoints;
     }
-
-    public ValueTask<byte[]> SealAsync(ReadOnlyMemory<byte> leafHash, CancellationToken cancellationToken) => seal.SealAsync(leafHash, cancellationToken);
 
     /// <summary>
     /// Leaves joined with their payloads in index order, read with plain ADO.NET. A binary <c>COPY</c> parsed by hand

@@ -1,4 +1,5 @@
 using Compliance.Keys;
+using Compliance.Keys.Hashing;
 
 namespace Compliance.Consent.Ledger;
 
@@ -12,4 +13,17 @@ internal sealed class LedgerSeal(IKeyedHash keyedHash)
 
     public ValueTask<byte[]> SealAsync(ReadOnlyMemory<byte> leafHash, CancellationToken cancellationToken) =>
         keyedHash.ComputeAsync(KeyPurpose, leafHash, cancellationToken);
+
+    /// <summary>The seal of many leaves in a row (verification): keyed once per thread, disposed by the caller.</summary>
+    public async ValueTask<BatchSeal> ForManyAsync(CancellationToken cancellationToken) =>
+        new(await keyedHash.HasherAsync(KeyPurpose, cancellationToken));
+
+    /// <summary>Seals with one <see cref="KeyedHasher"/>; never waits.</summary>
+    public sealed class BatchSeal(KeyedHasher hasher) : Verification.ILeafSeal, IDisposable
+    {
+        public ValueTask<byte[]> SealAsync(ReadOnlyMemory<byte> leafHash, CancellationToken cancellationToken) =>
+            ValueTask.FromResult(hasher.Compute(leafHash.Span));
+
+        public void Dispose() => hasher.Dispose();
+    }
 }

@@ -48,6 +48,15 @@ internal sealed class KeyedHash(
         }
     }
 
+    public async ValueTask<KeyedHasher> HasherAsync(string purpose, CancellationToken cancellationToken)
+    {
+        ValidatePurpose(purpose);
+        var secret = _secrets.TryGetValue(purpose, out var entry) && time.GetUtcNow() < entry.RefreshAt
+            ? entry.Secret
+            : await GetSecretAsync(purpose, entry, cancellationToken);
+        return new KeyedHasher(secret);
+    }
+
     public void Dispose() => _load.Dispose();
 
     private async Task<byte[]> GetSecretAsync(string purpose, Entry? stale, CancellationToken cancellationToken)

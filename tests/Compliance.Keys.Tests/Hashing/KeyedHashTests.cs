@@ -185,6 +185,38 @@ public abstract class KeyedHashTests<TStores>(TStores stores) : IAsyncLifetime
         await Should.ThrowAsync<ArgumentException>(async () => await hash.ComputeAsync(purpose, Data, CancellationToken.None));
     }
 
+    [Fact]
+    public async Task HasherAsync_FromManyThreads_GivesExactlyWhatComputeAsyncGives_OnEveryNode()
+    {
+        var a = _nodes.Node();
+        var b = _nodes.Node();
+        var inputs = Enumerable.Range(0, 2_000).Select(i => Encoding.UTF8.GetBytes($"leaf-{i}")).ToArray();
+        var expected = new byte[inputs.Length][];
+        for (var i = 0; i < inputs.Length; i++)
+        {
+            expected[i] = await Hash(a).ComputeAsync("consent-ledger-seal", inputs[i], CancellationToken.None);
+        }
+
+        using var hasher = await Hash(b).HasherAsync("consent-ledger-seal", CancellationToken.None);
+        var computed = new byte[inputs.Length][];
+        Parallel.For(0, inputs.Length, new ParallelOptions { MaxDegreeOfParallelism = 8 }, i => computed[i] = hasher.Compute(inputs[i]));
+
+        computed.ShouldBe(expected);
+        using var other = await Hash(b).HasherAsync("pairwise-subject", CancellationToken.None);
+        other.Compute(inputs[0]).ShouldNotBe(expected[0], "each purpose has its own secret");
+    }
+
+    [Fact]
+    public async Task HasherAsync_Disposed_RefusesToHash_AndAnInvalidPurposeIsRefused()
+    {
+        var hash = Hash(_nodes.Node());
+        var hasher = await hash.HasherAsync("pairwise-subject", CancellationToken.None);
+        hasher.Dispose();
+
+        Should.Throw<ObjectDisposedException>(() => hasher.Compute(Data));
+        await Should.ThrowAsync<ArgumentException>(async () => await hash.HasherAsync("Not A Purpose", CancellationToken.None));
+    }
+
     private static IKeyedHash Hash(IServiceProvider node) => node.GetRequiredService<IKeyedHash>();
 }
 
