@@ -2,7 +2,9 @@ using System.Globalization;
 using System.Text.RegularExpressions;
 using Compliance.Data.Model;
 using Compliance.Oidc.Grants;
+using Microsoft.Data.Sqlite;
 using Microsoft.EntityFrameworkCore;
+using Microsoft.EntityFrameworkCore.Storage;
 using Npgsql;
 
 namespace Compliance.Oidc.Endpoints.Token;
@@ -63,13 +65,18 @@ internal static partial class IssuanceCommit
     private static readonly string SqliteRefreshInsert =
         $"; INSERT INTO oidc_refresh_tokens ({RefreshColumns}) SELECT {RefreshValues()} WHERE changes() = 1";
 
+    // Named: the placeholders {0}..{20} become $p0..$p20.
     private static readonly string[] Sqlite =
     [
-        SqliteRefreshClaim + SqliteFamilyOpen + SqliteAccessInsert,
-        SqliteRefreshClaim + SqliteFamilyOpen + SqliteAccessInsert + SqliteRefreshInsert,
-        SqliteCodeClaim + SqliteFamilyOpen + SqliteAccessInsert,
-        SqliteCodeClaim + SqliteFamilyOpen + SqliteAccessInsert + SqliteRefreshInsert,
+        SqliteNamed(SqliteRefreshClaim + SqliteFamilyOpen + SqliteAccessInsert),
+        SqliteNamed(SqliteRefreshClaim + SqliteFamilyOpen + SqliteAccessInsert + SqliteRefreshInsert),
+        SqliteNamed(SqliteCodeClaim + SqliteFamilyOpen + SqliteAccessInsert),
+        SqliteNamed(SqliteCodeClaim + SqliteFamilyOpen + SqliteAccessInsert + SqliteRefreshInsert),
     ];
+
+    private static readonly string SqliteCodeClaimNamed = SqliteNamed(SqliteCodeClaim);
+
+    private static readonly string SqliteRefreshClaimNamed = SqliteNamed(SqliteRefreshClaim);
 
     // Positional: the placeholders {0}..{20} become $1..$21.
     private static readonly string[] Postgres =
@@ -135,7 +142,7 @@ internal static partial class IssuanceCommit
     /// <summary>SQLite: the issuance as a unit of work for <see cref="IssuanceBatches"/>.</summary>
     public static SqliteIssuance ForSqlite(ComplianceDbContext db, IssuanceClaim claim, Guid familyId, IssuedToken access, RefreshToken? refresh) =>
         new(Sqlite[(claim.IsCode ? 2 : 0) + (refresh is null ? 0 : 1)],
-            claim.IsCode ? SqliteCodeClaim : SqliteRefreshClaim,
+            claim.IsCode ? SqliteCodeClaimNamed : SqliteRefreshClaimNamed,
             Parameters(db, claim, familyId, access, refresh),
             Expected: refresh is null ? 2 : 3);
 
@@ -144,21 +151,44 @@ internal static partial class IssuanceCommit
     /// conditional on the family being open, then each insert conditional on the statement before it having changed
     /// its one row (<c>changes()</c>). When that changes nothing, which refusal it is decides whether the family is
     /// revoked as a replay, so the claim alone is tried again inside a savepoint that is rolled back.
+    /// It runs as a Microsoft.Data.Sqlite command on the batch's transaction, not through EF's raw SQL (a query-cache
+    /// lookup and 21 parameters mapped on every request; the PostgreSQL path measured 0.23 ms of CPU less per exchange
+    /// without it). The values are already in EF's stored forms (<see cref="Parameters"/>), so the rows read the same.
     /// </summary>
     public static async Task<IssueOutcome> ApplyAsync(DbContext db, SqliteIssuance work, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(db);
         ArgumentNullException.ThrowIfNull(work);
-        if (await db.Database.ExecuteSqlRawAsync(work.Sql, work.Parameters, cancellationToken) == work.Expected)
+        var transaction = db.Database.CurrentTransaction?.GetDbTransaction() as SqliteTransaction
+            ?? throw new InvalidOperationException("A SQLite issuance runs inside its batch's transaction.");
+        if (await ExecuteAsync(transaction, work.Sql, work.Parameters, cancellationToken) == work.Expected)
         {
             return IssueOutcome.Issued;
         }
 
-        await db.Database.ExecuteSqlRawAsync("SAVEPOINT classify", cancellationToken);
-        var claimed = await db.Database.ExecuteSqlRawAsync(work.ClaimSql, work.Parameters[..4], cancellationToken);
-        await db.Database.ExecuteSqlRawAsync("ROLLBACK TO classify; RELEASE classify", cancellationToken);
+        await ExecuteAsync(transaction, "SAVEPOINT classify", [], cancellationToken);
+        var claimed = await ExecuteAsync(transaction, work.ClaimSql, work.Parameters[..4], cancellationToken);
+        await ExecuteAsync(transaction, "ROLLBACK TO classify; RELEASE classify", [], cancellationToken);
         return claimed != 1 ? IssueOutcome.ClaimLost : IssueOutcome.FamilyRevoked;
     }
+
+    private static async Task<int> ExecuteAsync(SqliteTransaction transaction, string sql, object[] values, CancellationToken cancellationToken)
+    {
+        await using var command = transaction.Connection!.CreateCommand();
+        command.Transaction = transaction;
+        command.CommandText = sql;
+        for (var i = 0; i < values.Length; i++)
+        {
+            // EF stores a Guid as upper-case text on SQLite; the driver alone would bind it as a blob.
+            command.Parameters.Add(new SqliteParameter(SqliteParameterNames[i], values[i] is Guid id ? id.ToString().ToUpperInvariant() : values[i]));
+        }
+
+        return await command.ExecuteNonQueryAsync(cancellationToken);
+    }
+
+    private static readonly string[] SqliteParameterNames = [.. Enumerable.Range(0, 21).Select(i => "$p" + i.ToString(CultureInfo.InvariantCulture))];
+
+    private static string SqliteNamed(string sql) => Placeholder().Replace(sql, m => "$p" + m.Groups[1].Value);
 
     private static object[] Parameters(ComplianceDbContext db, IssuanceClaim claim, Guid familyId, IssuedToken access, RefreshToken? refresh)
     {
