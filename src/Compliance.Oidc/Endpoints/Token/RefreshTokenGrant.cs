@@ -22,20 +22,8 @@ internal sealed class RefreshTokenGrant(
     TimeProvider time,
     ILogger<RefreshTokenGrant> logger)
 {
-    public async Task<Dictionary<string, object>> HandleAsync(Client client, ProtocolParameters parameters, CancellationToken cancellationToken)
-    {
-        // One connection for the request's reads and its write, instead of one opened and closed for each; opened
-        // here, so closed here, before the pooled context goes back to its pool.
-        await db.Database.OpenConnectionAsync(cancellationToken);
-        try
-        {
-            return await HandleOnOpenConnectionAsync(client, parameters, cancellationToken);
-        }
-        finally
-        {
-            await db.Database.CloseConnectionAsync();
-        }
-    }
+    public Task<Dictionary<string, object>> HandleAsync(Client client, ProtocolParameters parameters, CancellationToken cancellationToken) =>
+        OneConnection.RunAsync(db.Database, () => HandleOnOpenConnectionAsync(client, parameters, cancellationToken), cancellationToken);
 
     private async Task<Dictionary<string, object>> HandleOnOpenConnectionAsync(Client client, ProtocolParameters parameters, CancellationToken cancellationToken)
     {
