@@ -130,10 +130,19 @@ for trx in "$RESULTS"/*.trx; do
   passed=$((passed + ${p:-0})); failed=$((failed + ${f:-0}))
 done
 if [ "$failed" != "0" ]; then
-  # The names of the failed tests, last, so that a truncated CI log still shows them.
+  # The names of the failed tests and the start of their messages, last, so that a truncated CI log still shows them.
   log "failed tests:"
   for trx in "$RESULTS"/*.trx; do
-    grep -o '<UnitTestResult [^>]*outcome="Failed"[^>]*>' "$trx" | sed -n 's/.*testName="\([^"]*\)".*/  FAILED \1/p' >&2 || true
+    perl -0777 -ne '
+      my %xml = (lt => "<", gt => ">", amp => "&", quot => "\"", apos => "\x27");
+      while (/<UnitTestResult [^>]*testName="([^"]*)"[^>]*outcome="Failed"[^>]*>(.*?)<\/UnitTestResult>/gs) {
+        my ($name, $body) = ($1, $2);
+        my ($message) = $body =~ /<Message>(.*?)<\/Message>/s;
+        $message = "" unless defined $message;
+        s/&(lt|gt|amp|quot|apos);/$xml{$1}/g for $name, $message;
+        my @lines = grep { /\S/ } split /\n/, $message;
+        print STDERR "  FAILED $name\n", map({ "    $_\n" } @lines[0 .. ($#lines < 7 ? $#lines : 7)]);
+      }' "$trx" || true
   done
 fi
 if [ "$interop_failed" != "0" ]; then

@@ -32,6 +32,13 @@ public sealed partial class JobsOptions
     /// <summary>Most items of one kind the reconciler enqueues per pass; the next pass takes the rest.</summary>
     public int ReconcileBatch { get; set; } = 1000;
 
+    /// <summary>
+    /// PostgreSQL: a job-store lock older than this is taken to belong to a node that died holding it (killed, or its
+    /// machine lost) and is removed. Hangfire holds its locks for moments, and our jobs take none, so this bounds how
+    /// long a crash can stall the survivors' schedulers. Hangfire's default is ten minutes.
+    /// </summary>
+    public int LockTimeoutSeconds { get; set; } = 60;
+
     /// <summary>A job server whose last heartbeat is older than this is reported not ready.</summary>
     public int HeartbeatToleranceSeconds { get; set; } = 90;
 
@@ -83,6 +90,11 @@ internal sealed class JobsOptionsValidator : IValidateOptions<JobsOptions>
         if (options.ReconcileBatch is < 1 or > 100_000)
         {
             failures.Add("Jobs:ReconcileBatch must be between 1 and 100000.");
+        }
+
+        if (options.LockTimeoutSeconds is < 5 or > 3_600)
+        {
+            failures.Add("Jobs:LockTimeoutSeconds must be between 5 and 3600.");
         }
 
         if (options.HeartbeatToleranceSeconds is < 10 or > 3_600)

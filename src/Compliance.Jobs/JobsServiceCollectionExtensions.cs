@@ -42,7 +42,8 @@ public static class JobsServiceCollectionExtensions
         services.AddSingleton<JobStateFilter>();
         services.AddSingleton(provider => JobStoreSettings.From(
             provider.GetRequiredService<IOptions<StorageOptions>>().Value, provider.GetRequiredService<IOptions<JobsOptions>>().Value));
-        services.AddSingleton(provider => CreateStorage(provider.GetRequiredService<JobStoreSettings>()));
+        services.AddSingleton(provider => CreateStorage(
+            provider.GetRequiredService<JobStoreSettings>(), provider.GetRequiredService<IOptions<JobsOptions>>().Value));
         services.AddSingleton<IJobFilterProvider>(provider => new JobFilterProviderCollection(
             JobFilterProviders.Providers, new JobFilterCollection { provider.GetRequiredService<JobStateFilter>() }));
         services.AddSingleton<IBackgroundJobClient>(provider => new BackgroundJobClient(
@@ -83,7 +84,7 @@ public static class JobsServiceCollectionExtensions
         return services;
     }
 
-    private static JobStorage CreateStorage(JobStoreSettings settings) => settings.Kind switch
+    private static JobStorage CreateStorage(JobStoreSettings settings, JobsOptions jobs) => settings.Kind switch
     {
         JobStoreKind.PostgreSql => new PostgreSqlStorage(
             new NpgsqlConnectionFactory(settings.ConnectionString!, new PostgreSqlStorageOptions { SchemaName = settings.Schema }),
@@ -95,6 +96,8 @@ public static class JobsServiceCollectionExtensions
                 // A job caught mid-run by a crash is fetched again after this; the reconciler's lease is shorter anyway.
                 InvisibilityTimeout = TimeSpan.FromMinutes(30),
                 QueuePollInterval = TimeSpan.FromSeconds(2),
+                // A lock left by a node killed while it held it (Hangfire's schedulers take theirs for moments).
+                DistributedLockTimeout = TimeSpan.FromSeconds(jobs.LockTimeoutSeconds),
                 EnableLongPolling = true,
             }),
         _ => new InMemoryStorage(new InMemoryStorageOptions { IdType = InMemoryStorageIdType.Guid }),

@@ -36,7 +36,7 @@ internal sealed class ConsentLifecycle(
     /// <summary>Consents read per query; they are appended in calls of the ledger's largest append.</summary>
     public const int PageSize = 500;
 
-    /// <summary>A run stops after this and leaves the rest to the next one (within the job's lock timeout).</summary>
+    /// <summary>A run stops after this and leaves the rest to the next one (five minutes later by default).</summary>
     public static readonly TimeSpan Budget = TimeSpan.FromSeconds(50);
 
     public string Id => WorkId;

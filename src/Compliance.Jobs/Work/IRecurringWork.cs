@@ -5,7 +5,9 @@ namespace Compliance.Jobs.Work;
 
 /// <summary>
 /// Work that runs on a schedule rather than per row (for example signing a ledger checkpoint). Each run is idempotent
-/// (Hangfire retries) and reads its truth from our tables. Register an implementation with
+/// (Hangfire retries), reads its truth from our tables, and is safe while another run goes on (a run longer than its
+/// schedule's period, or a retry): no job-store lock keeps two apart, since a node killed while holding one would
+/// stall every other node's run until the lock timed out. Register an implementation with
 /// <c>AddRecurringWork&lt;T&gt;()</c>; every node with a job server declares it, and Hangfire runs it once per tick.
 /// </summary>
 public interface IRecurringWork
@@ -22,7 +24,6 @@ public interface IRecurringWork
 /// <summary>The Hangfire job of every <see cref="IRecurringWork"/>: its argument is the work's id, nothing else.</summary>
 public sealed class RecurringWorkJob(IServiceScopeFactory scopes)
 {
-    [DisableConcurrentExecution(timeoutInSeconds: 60)]
     [AutomaticRetry(Attempts = 3)]
     [JobDisplayName("{0}")]
     public async Task RunAsync(string id, CancellationToken cancellationToken)

@@ -7,8 +7,9 @@ namespace Compliance.Jobs.Work;
 
 /// <summary>
 /// Re-enqueues whatever our tables say is due and not in the hands of a live job. It runs as a recurring job and once
-/// when a job server starts, so a lost, wiped or in-memory job store loses nothing. Idempotent and never concurrent
-/// with itself across nodes; two racing passes claim each item once (<see cref="IDueWork.ClaimDueAsync"/>).
+/// when a job server starts, so a lost, wiped or in-memory job store loses nothing. Idempotent, and it takes no
+/// job-store lock: two passes at once, on one node or two, claim each item once (<see cref="IDueWork.ClaimDueAsync"/>),
+/// and a node killed in the middle of a pass leaves nothing that holds back the others' passes.
 /// </summary>
 public sealed class Reconciler(
     IEnumerable<IDueWork> kinds,
@@ -22,7 +23,6 @@ public sealed class Reconciler(
     public const string RecurringJobId = "compliance.reconcile";
 
     /// <summary>The recurring pass: items whose enqueue lease has run out.</summary>
-    [DisableConcurrentExecution(timeoutInSeconds: 60)]
     [AutomaticRetry(Attempts = 0)]
     [JobDisplayName("reconcile")]
     public Task RunAsync(CancellationToken cancellationToken) => ReconcileAsync(ignoreEnqueued: false, cancellationToken);

@@ -21,6 +21,7 @@ public sealed class StartupRefusalTests : IDisposable
     [InlineData("Keys:SigningKeyLifetimeDays", "1", "Keys:SigningKeyLifetimeDays")]
     [InlineData("Storage:ComplianceConnectionString", "Data Source=", "Storage:ComplianceConnectionString: a SQLite connection string must name a database file")]
     [InlineData("Jobs:Schema", "x\"; drop", "Jobs:Schema must be a lower-case PostgreSQL identifier")]
+    [InlineData("Jobs:LockTimeoutSeconds", "1", "Jobs:LockTimeoutSeconds must be between 5 and 3600")]
     public async Task Start_WrongSetting_StopsNamingTheSettingAndReason(string setting, string value, string expected)
     {
         await using var server = ServerProcess.Start(new Dictionary<string, string?>
