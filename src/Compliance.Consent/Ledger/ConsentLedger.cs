@@ -1,5 +1,6 @@
 using Compliance.Consent.Outbox;
 using Compliance.Data.Model;
+using Compliance.Data.Storage;
 using Microsoft.EntityFrameworkCore;
 
 namespace Compliance.Consent.Ledger;
@@ -33,7 +34,7 @@ internal sealed class ConsentLedger(ComplianceDbContext db, ConsentRecords recor
         {
             appended = await appender.AppendAsync(prepared, cancellationToken);
         }
-        catch (Exception duplicate) when (claim is not null && IsDuplicateKey(duplicate))
+        catch (Exception duplicate) when (claim is not null && StoreConflicts.IsUniqueViolation(duplicate))
         {
             throw new ConsentLedgerException("duplicate_request", "This idempotency key was already recorded.");
         }
@@ -53,13 +54,4 @@ internal sealed class ConsentLedger(ComplianceDbContext db, ConsentRecords recor
             .OrderByDescending(e => e.LeafIndex)
             .Select(e => new ConsentEventView(e.EventId, e.LeafIndex, e.ClientId, e.PurposeId, e.State, e.OccurredAt))
             .ToListAsync(cancellationToken);
-
-    // PostgreSQL's unique_violation, or SQLite's SQLITE_CONSTRAINT_UNIQUE (2067) or _PRIMARYKEY (1555), bare or inside
-    // EF's DbUpdateException. Any other constraint (a foreign key, a NOT NULL) is a real failure, not a replay.
-    private static bool IsDuplicateKey(Exception error) => (error is DbUpdateException { InnerException: { } inner } ? inner : error) switch
-    {
-        Npgsql.PostgresException { SqlState: "23505" } => true,
-        Microsoft.Data.Sqlite.SqliteException { SqliteExtendedErrorCode: 2067 or 1555 } => true,
-        _ => false,
-    };
 }

@@ -25,4 +25,15 @@ public static class OneConnection
             await database.CloseConnectionAsync();
         }
     }
+
+    /// <inheritdoc cref="RunAsync{T}"/>
+    public static Task RunAsync(DatabaseFacade database, Func<Task> work, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(work);
+        return RunAsync(database, async () =>
+        {
+            await work();
+            return true;
+        }, cancellationToken);
+    }
 }

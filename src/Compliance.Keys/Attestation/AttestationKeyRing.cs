@@ -1,9 +1,10 @@
 using System.Globalization;
 using System.Security.Cryptography;
-using System.Text;
 using System.Text.Json;
+using System.Text;
 using Compliance.Audit.Trail;
 using Compliance.Data.Model;
+using Compliance.Data.Storage;
 using Compliance.Keys.Encryption;
 using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.DependencyInjection;

@@ -3,6 +3,7 @@ using System.Security.Cryptography;
 using System.Text.Json;
 using Compliance.Audit.Trail;
 using Compliance.Data.Model;
+using Compliance.Data.Storage;
 using Compliance.Keys.Encryption;
 using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.DependencyInjection;

@@ -3,6 +3,7 @@ using System.Security.Cryptography;
 using System.Text;
 using System.Text.Json;
 using Compliance.Audit.Trail;
+using Compliance.Data.Storage;
 using Compliance.Keys.Attestation;
 using Compliance.Keys.Encryption;
 using Compliance.Testing;

@@ -74,8 +74,7 @@ internal sealed class IssuanceBatches(IServiceScopeFactory scopes) : IAsyncDispo
         {
             await using var scope = scopes.CreateAsyncScope();
             var db = scope.ServiceProvider.GetRequiredService<ComplianceDbContext>();
-            await db.Database.OpenConnectionAsync();
-            try
+            await OneConnection.RunAsync(db.Database, async () =>
             {
                 await using var transaction = await db.Database.BeginTransactionAsync();
                 for (var i = 0; i < batch.Count; i++)
@@ -94,11 +93,7 @@ internal sealed class IssuanceBatches(IServiceScopeFactory scopes) : IAsyncDispo
                 }
 
                 await transaction.CommitAsync();
-            }
-            finally
-            {
-                await db.Database.CloseConnectionAsync();
-            }
+            }, CancellationToken.None);
         }
 #pragma warning disable CA1031 // Whatever failed the batch fails each of its requests, which then answer with an error.
         catch (Exception e)

@@ -91,7 +91,8 @@ internal static partial class IssuanceCommit
     /// PostgreSQL: the whole issuance in one autocommitted statement, on the request's open connection. It is sent as
     /// an Npgsql command with positional parameters, not through EF's raw SQL: EF would look the statement up in its
     /// query cache by its expression tree and name its 21 parameters, which Npgsql then rewrites into positions by
-    /// parsing the SQL text, on every request. Every PostgreSQL type here is native (text, uuid, timestamptz).
+    /// parsing the SQL text, on every request. Every PostgreSQL type here is native (text, uuid, timestamptz), so the
+    /// driver infers each from its value.
     /// </summary>
     public static async Task<IssueOutcome> PostgresAsync(
         ComplianceDbContext db, IssuanceClaim claim, Guid familyId, IssuedToken access, RefreshToken? refresh, CancellationToken cancellationToken)
@@ -103,30 +104,9 @@ internal static partial class IssuanceCommit
         }
 
         await using var command = new NpgsqlCommand(Postgres[(claim.IsCode ? 2 : 0) + (refresh is null ? 0 : 1)], connection);
-        var parameters = command.Parameters;
-        parameters.Add(new NpgsqlParameter<string> { TypedValue = claim.Hash });
-        parameters.Add(new NpgsqlParameter<string> { TypedValue = claim.ClientId });
-        parameters.Add(new NpgsqlParameter<DateTimeOffset> { TypedValue = claim.At.ToUniversalTime() });
-        parameters.Add(new NpgsqlParameter<Guid> { TypedValue = familyId });
-        parameters.Add(new NpgsqlParameter<string> { TypedValue = access.TokenId });
-        parameters.Add(new NpgsqlParameter<Guid> { TypedValue = familyId });
-        parameters.Add(new NpgsqlParameter<string> { TypedValue = access.ClientId });
-        parameters.Add(new NpgsqlParameter<Guid> { TypedValue = access.SubjectId!.Value });
-        parameters.Add(new NpgsqlParameter<DateTimeOffset> { TypedValue = access.ExpiresAt.ToUniversalTime() });
-        if (refresh is not null)
+        foreach (var value in Parameters(db, claim, familyId, access, refresh))
         {
-            parameters.Add(new NpgsqlParameter<string> { TypedValue = refresh.TokenHash });
-            parameters.Add(new NpgsqlParameter<Guid> { TypedValue = familyId });
-            parameters.Add(new NpgsqlParameter<string> { TypedValue = refresh.ClientId });
-            parameters.Add(new NpgsqlParameter<Guid> { TypedValue = refresh.SubjectId });
-            parameters.Add(new NpgsqlParameter<string> { TypedValue = refresh.Scope });
-            parameters.Add(new NpgsqlParameter<string> { TypedValue = refresh.SessionId });
-            parameters.Add(new NpgsqlParameter<DateTimeOffset> { TypedValue = refresh.AuthTime.ToUniversalTime() });
-            parameters.Add(new NpgsqlParameter<string> { TypedValue = refresh.Acr });
-            parameters.Add(new NpgsqlParameter<string> { TypedValue = refresh.Amr });
-            parameters.Add(new NpgsqlParameter<DateTimeOffset> { TypedValue = refresh.CreatedAt.ToUniversalTime() });
-            parameters.Add(new NpgsqlParameter<DateTimeOffset> { TypedValue = refresh.ExpiresAt.ToUniversalTime() });
-            parameters.Add(new NpgsqlParameter<DateTimeOffset> { TypedValue = refresh.AbsoluteExpiresAt.ToUniversalTime() });
+            command.Parameters.Add(new NpgsqlParameter { Value = value });
         }
 
         await using var reader = await command.ExecuteReaderAsync(cancellationToken);
@@ -194,20 +174,23 @@ internal static partial class IssuanceCommit
     {
         var values = new List<object>(21)
         {
-            claim.Hash, claim.ClientId, db.StoredTime(claim.At), familyId,
-            access.TokenId, familyId, access.ClientId, access.SubjectId!.Value, db.StoredTime(access.ExpiresAt),
+            claim.Hash, claim.ClientId, Stored(db, claim.At), familyId,
+            access.TokenId, familyId, access.ClientId, access.SubjectId!.Value, Stored(db, access.ExpiresAt),
         };
         if (refresh is not null)
         {
             values.AddRange([
                 refresh.TokenHash, familyId, refresh.ClientId, refresh.SubjectId, refresh.Scope, refresh.SessionId,
-                db.StoredTime(refresh.AuthTime), refresh.Acr, refresh.Amr, db.StoredTime(refresh.CreatedAt),
-                db.StoredTime(refresh.ExpiresAt), db.StoredTime(refresh.AbsoluteExpiresAt),
+                Stored(db, refresh.AuthTime), refresh.Acr, refresh.Amr, Stored(db, refresh.CreatedAt),
+                Stored(db, refresh.ExpiresAt), Stored(db, refresh.AbsoluteExpiresAt),
             ]);
         }
 
         return [.. values];
     }
+
+    // PostgreSQL's timestamptz takes a DateTimeOffset at offset zero only.
+    private static object Stored(ComplianceDbContext db, DateTimeOffset time) => db.StoredTime(time.ToUniversalTime());
 
     private static string RefreshValues() => string.Join(", ", Enumerable.Range(9, 12).Select(i => $"{{{i}}}"));
 
