@@ -108,7 +108,6 @@ public sealed class JobsAcrossCrashesTests : IAsyncLifetime
     {
         var settings = await StoresAsync(DatabaseProvider.PostgreSQL);
         settings["Jobs:WorkerCount"] = "1";
-        settings["Jobs:LockTimeoutSeconds"] = "5";
         await using var survivor = ServerProcess.Start(settings);
         await survivor.WaitUntilReadyAsync();
 
@@ -127,8 +126,8 @@ public sealed class JobsAcrossCrashesTests : IAsyncLifetime
         }
 
         // Due in a second, so scheduled in the job store: only the schedulers, which need those locks, or the reconciler
-        // can hand them to a worker. With Hangfire's default lock timeout (ten minutes) 49 of 50 were still waiting
-        // after the 45 s below.
+        // can hand them to a worker. The locks are taken over after Jobs:LockTimeoutSeconds (5 s here); with
+        // Hangfire's default (ten minutes), 49 of 50 were still waiting after the 45 s below.
         var notices = await PostAsync(settings, 50, DateTimeOffset.UtcNow.AddSeconds(1));
         await WaitForAsync(settings, delivered => delivered == 50, TimeSpan.FromSeconds(45));
 
@@ -160,6 +159,8 @@ public sealed class JobsAcrossCrashesTests : IAsyncLifetime
         var settings = await MigratedStores.CreateAsync(_empty, provider, folder);
         settings["Jobs:ReconcileCron"] = "*/1 * * * * *";
         settings["Jobs:EnqueuedLeaseSeconds"] = "3";
+        // The killed node may hold Hangfire's scheduler locks; its successor takes them after this.
+        settings["Jobs:LockTimeoutSeconds"] = "5";
         return settings;
     }
 

@@ -102,6 +102,8 @@ public sealed class OutboxAcrossCrashesTests : IAsyncLifetime
         var settings = await MigratedStores.CreateAsync(_empty, provider, folder);
         settings["Jobs:ReconcileCron"] = "*/1 * * * * *";
         settings["Jobs:EnqueuedLeaseSeconds"] = "3";
+        // The killed node may hold Hangfire's scheduler locks; its successor takes them after this.
+        settings["Jobs:LockTimeoutSeconds"] = "5";
         settings["Jobs:WorkerCount"] = "2";
         settings["Oidc:AllowLoopbackHttpFetch"] = "true";
         settings["Consent:Outbox:RetryBaseSeconds"] = "1";
