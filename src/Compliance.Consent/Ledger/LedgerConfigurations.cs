@@ -81,6 +81,8 @@ internal sealed class ConsentStandingConfiguration : IEntityTypeConfiguration<Co
         builder.Property(s => s.OccurredAt).HasColumnName("occurred_at");
         builder.Property(s => s.ExpiresAt).HasColumnName("expires_at");
         builder.HasIndex(s => s.ExpiresAt).HasDatabaseName("ix_consent_states_expires_at");
+        // The lifecycle job's invalidation sweep: a purpose's consents given under superseded notice versions.
+        builder.HasIndex(s => new { s.PurposeId, s.NoticeVersion }).HasDatabaseName("ix_consent_states_purpose_id_notice_version");
     }
 }
 
