@@ -5,8 +5,8 @@ namespace Compliance.Jobs;
 /// <summary>The jobs module's log messages (event ids 3000–3049; notices use 3050–3099).</summary>
 internal static partial class JobsLog
 {
-    [LoggerMessage(EventId = 3000, Level = LogLevel.Information, Message = "Reconciler enqueued {Count} due item(s) of {Kind} (first pass after start: {FirstPass}).")]
-    public static partial void Reconciled(ILogger logger, string kind, int count, bool firstPass);
+    [LoggerMessage(EventId = 3000, Level = LogLevel.Information, Message = "Reconciler enqueued {Count} due item(s) of {Kind}, and left {Waiting} whose job still waits in the job store (first pass after start: {FirstPass}).")]
+    public static partial void Reconciled(ILogger logger, string kind, int count, int waiting, bool firstPass);
 
     [LoggerMessage(EventId = 3001, Level = LogLevel.Information, Message = "Job store: {Store}; job server on this node: {Server}; worker-only: {WorkerOnly}.")]
     public static partial void Started(ILogger logger, Store.JobStoreSettings store, bool server, bool workerOnly);

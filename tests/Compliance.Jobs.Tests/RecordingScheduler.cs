@@ -22,6 +22,13 @@ public sealed class RecordingScheduler : IJobScheduler
         Calls.Enqueue((kind, id, dueAt));
     }
 
+    /// <summary>Nothing ever runs here, so every recorded job still waits; clearing <see cref="Calls"/> loses them.</summary>
+    public IReadOnlySet<(string Kind, Guid Id)> Waiting(int limit)
+    {
+        Fail();
+        return Calls.Take(limit).Select(call => (call.Kind, call.Id)).ToHashSet();
+    }
+
     private void Fail()
     {
         if (Down)

@@ -12,4 +12,11 @@ public interface IJobScheduler
 
     /// <summary>Runs <paramref name="id"/> of <paramref name="kind"/> at <paramref name="dueAt"/> (at once if it is past).</summary>
     void Schedule(string kind, Guid id, DateTimeOffset dueAt);
+
+    /// <summary>
+    /// The items whose job the store still holds waiting: enqueued and not yet taken by a worker, or scheduled (a later
+    /// due time, or Hangfire's next retry). Reads at most <paramref name="limit"/> jobs. The reconciler does not enqueue
+    /// these again; an item missing here (its job lost with the store, deleted, failed for good, or running) is.
+    /// </summary>
+    IReadOnlySet<(string Kind, Guid Id)> Waiting(int limit);
 }

@@ -166,6 +166,32 @@ public abstract class NoticesTests<TStores>(TStores stores) : IAsyncLifetime
     }
 
     [Fact]
+    public async Task Reconciler_ADeliveryJobStillWaitingInTheStore_IsNotEnqueuedAgain_NotEvenByTheFirstPass()
+    {
+        var id = await PostAsync(Guid.CreateVersion7(), Erasure());
+        _scheduler.Calls.ShouldBe([(NoticeDelivery.WorkKind, id, (DateTimeOffset?)null)]);
+
+        _clock.Advance(Lease);
+        await using (var scope = _services.CreateAsyncScope())
+        {
+            var reconciler = scope.ServiceProvider.GetRequiredService<Reconciler>();
+            (await reconciler.ReconcileAsync(ignoreEnqueued: true, CancellationToken.None)).ShouldBe(0);
+            (await reconciler.ReconcileAsync(ignoreEnqueued: false, CancellationToken.None)).ShouldBe(0, "the first pass renewed the lease");
+        }
+
+        _clock.Advance(Lease);
+        await using (var scope = _services.CreateAsyncScope())
+        {
+            (await scope.ServiceProvider.GetRequiredService<Reconciler>().ReconcileAsync(ignoreEnqueued: false, CancellationToken.None)).ShouldBe(0);
+        }
+
+        _scheduler.Calls.ShouldBe([(NoticeDelivery.WorkKind, id, (DateTimeOffset?)null)]); // the one job, still waiting, is enough
+        var row = await RowAsync(id);
+        row.DeliveredAt.ShouldBeNull("nothing ran the job yet");
+        row.EnqueuedUntil.ShouldBe(_clock.GetUtcNow() + Lease, "each pass renewed the lease of the job that still waits");
+    }
+
+    [Fact]
     public async Task Run_Twice_DeliversOnce_WithOneAuditRowOfIdAndKindOnly()
     {
         var account = Guid.CreateVersion7();

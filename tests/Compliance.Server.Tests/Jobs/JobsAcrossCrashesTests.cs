@@ -100,6 +100,27 @@ public sealed class JobsAcrossCrashesTests : IAsyncLifetime
         await ShouldHoldIdsOnlyAsync(settings, notices);
     }
 
+    // Jobs already waiting in the shared store are not enqueued again once the items' 3 s lease has run out while one
+    // worker works through the queue. Before, each lease that ran out in the queue added one more job per waiting item.
+    [Fact]
+    public async Task Postgres_200JobsWaitingInTheStore_NeitherTheStartNorTheLeaseEnqueuesThemAgain()
+    {
+        var settings = await StoresAsync(DatabaseProvider.PostgreSQL);
+        settings["Jobs:WorkerCount"] = "1";
+        var notices = await PostAsync(settings, 200, DateTimeOffset.UtcNow);
+        (await ScalarAsync(settings, "SELECT count(*) FROM hangfire.job WHERE invocationdata::text LIKE '%DueWorkJob%'")).ShouldBe(200L);
+
+        await using var node = ServerProcess.Start(settings);
+        await WaitForAsync(settings, delivered => delivered == 200, TimeSpan.FromSeconds(90));
+        await WaitForJobsAsync(settings, "statename <> 'Succeeded'", left => left == 0, TimeSpan.FromSeconds(60));
+
+        await ShouldEachBeDeliveredOnceAsync(settings, notices);
+        // The job running when a pass starts is not waiting, so its item may get one more job if its lease ran out: at
+        // most one per pass with one worker, a few over the run. Before, the same run made 359 jobs for 200 notices.
+        (await ScalarAsync(settings, "SELECT count(*) FROM hangfire.job WHERE invocationdata::text LIKE '%DueWorkJob%'"))
+            .ShouldBeLessThanOrEqualTo(210L, "one delivery job per notice, the one posted with it, and a few for jobs running at a pass");
+    }
+
     // A node killed while it held job-store locks leaves their rows in hangfire.lock. Before the fix, the reconciler's
     // own lock (DisableConcurrentExecution) stalled the survivor's passes for ten minutes, each pass holding a worker
     // for a minute, and Hangfire's scheduler locks held back scheduled and recurring jobs as long.
