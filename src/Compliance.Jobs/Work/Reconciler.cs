@@ -13,8 +13,7 @@ namespace Compliance.Jobs.Work;
 /// <para>
 /// An item whose job still waits in the store (<see cref="IJobScheduler.Waiting"/>) keeps that job: the claim renewed
 /// its lease, and nothing more is enqueued. Without that check, a queue longer than the lease got one more job per
-/// waiting item each time the lease ran out, adding load to a system already behind, and a node's start doubled the
-/// jobs waiting in a shared store.
+/// waiting item each time the lease ran out, adding load to a system already behind.
 /// </para>
 /// </summary>
 public sealed class Reconciler(

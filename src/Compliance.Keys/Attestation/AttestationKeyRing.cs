@@ -1,7 +1,7 @@
 using System.Globalization;
 using System.Security.Cryptography;
-using System.Text.Json;
 using System.Text;
+using System.Text.Json;
 using Compliance.Audit.Trail;
 using Compliance.Data.Model;
 using Compliance.Data.Storage;

@@ -103,7 +103,7 @@ public sealed class JobsAcrossCrashesTests : IAsyncLifetime
     // Jobs already waiting in the shared store are not enqueued again once the items' 3 s lease has run out while one
     // worker works through the queue. Before, each lease that ran out in the queue added one more job per waiting item.
     [Fact]
-    public async Task Postgres_200JobsWaitingInTheStore_NeitherTheStartNorTheLeaseEnqueuesThemAgain()
+    public async Task Postgres_200JobsWaitingInTheStore_TheirLeaseRunningOutEnqueuesNoneAgain()
     {
         var settings = await StoresAsync(DatabaseProvider.PostgreSQL);
         settings["Jobs:WorkerCount"] = "1";
