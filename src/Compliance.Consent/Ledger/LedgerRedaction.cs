@@ -1,3 +1,4 @@
+using Compliance.Consent.Outbox;
 using Compliance.Data.Model;
 using Microsoft.EntityFrameworkCore;
 
@@ -7,7 +8,8 @@ namespace Compliance.Consent.Ledger;
 /// Erases a subject's consent records while the log stays verifiable: each payload and its salt become NULL (the one
 /// change the payload table accepts), and the derived lookups (the subject's events, the current state) are deleted.
 /// The leaves stay: they hold an index, an event id, a time and a commitment to a salted hash that nobody can open
-/// any more, so no purpose, state or day can be guessed back from them.
+/// any more, so no purpose, state or day can be guessed back from them. The partners' feed rows (pairwise sub, purpose,
+/// type, day) and the partners' idempotency records go with them: nothing is left to pull, push or retry.
 /// </summary>
 public interface ILedgerRedaction
 {
@@ -25,6 +27,8 @@ internal sealed class LedgerRedaction(ComplianceDbContext db) : ILedgerRedaction
             .Where(p => events.Contains(p.EventId) && (p.Payload != null || p.Salt != null))
             .ExecuteUpdateAsync(update => update.SetProperty(p => p.Payload, (byte[]?)null).SetProperty(p => p.Salt, (byte[]?)null), cancellationToken);
         await db.Set<ConsentStanding>().Where(s => s.SubjectId == subjectId).ExecuteDeleteAsync(cancellationToken);
+        await db.Set<OutboxEvent>().Where(o => events.Contains(o.EventId)).ExecuteDeleteAsync(cancellationToken);
+        await db.Set<ConsentPartnerRequest>().Where(r => events.Contains(r.EventId)).ExecuteDeleteAsync(cancellationToken);
         await db.Set<ConsentSubjectEvent>().Where(e => e.SubjectId == subjectId).ExecuteDeleteAsync(cancellationToken);
         await transaction.CommitAsync(cancellationToken);
         return redacted;

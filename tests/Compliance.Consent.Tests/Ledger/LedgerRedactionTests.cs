@@ -33,6 +33,8 @@ public abstract class LedgerRedactionTests<TStores>(TStores stores) : IAsyncLife
             Draft(subject, partner, "research", ConsentState.Given, day.AddHours(9)),
             Draft(subject, partner, "newsletter", ConsentState.Refused, day.AddHours(9)));
         await LedgerNodes.AppendAsync(node, Draft(subject, partner, "research", ConsentState.Withdrawn, day.AddDays(1), notice: null));
+        var recordedByThePartner = (await LedgerNodes.InScopeAsync(node, s => s.GetRequiredService<IConsentLedger>().AppendAsync(
+            [Draft(subject, partner, "newsletter", ConsentState.Given, day.AddDays(2))], new PartnerRequestClaim(partner, "redact-key", new byte[32]), CancellationToken.None))).Single();
         var theirs = (await LedgerNodes.AppendAsync(node, Draft(other, partner, "research", ConsentState.Given, day))).Single();
         var sub = await LedgerNodes.InScopeAsync(node, s => s.GetRequiredService<IPairwiseSubjects>().SubjectForAsync(subject, "redact-a.example", CancellationToken.None).AsTask());
 
@@ -40,11 +42,13 @@ public abstract class LedgerRedactionTests<TStores>(TStores stores) : IAsyncLife
         // event id × every consent purpose × state × language × day, at the times of day used) finds the real ones.
         // This proves the enumeration builds records exactly as the ledger does.
         var before = await LeavesAsync();
-        (await MatchesAsync(node, subject, partner, before, day, salted: true)).ShouldBe(3);
+        (await MatchesAsync(node, subject, partner, before, day, salted: true)).ShouldBe(4);
+        (await CountAsync("consent_outbox", [recordedByThePartner.EventId, .. mine.Select(m => m.EventId)])).ShouldBe(2, "the partner's feed has the subject's given events");
+        (await CountAsync("consent_partner_requests", [recordedByThePartner.EventId])).ShouldBe(1);
 
         var redacted = await LedgerNodes.InScopeAsync(node, s => s.GetRequiredService<ILedgerRedaction>().RedactSubjectAsync(subject, CancellationToken.None));
 
-        redacted.ShouldBe(3);
+        redacted.ShouldBe(4);
         (await LedgerNodes.InScopeAsync(node, s => s.GetRequiredService<ILedgerRedaction>().RedactSubjectAsync(subject, CancellationToken.None))).ShouldBe(0, "idempotent");
         var leaves = await LeavesAsync();
         leaves.Count.ShouldBe(before.Count, "the leaves stay");
@@ -65,6 +69,10 @@ public abstract class LedgerRedactionTests<TStores>(TStores stores) : IAsyncLife
 
         (await StoreSql.CountAsync(stores.Compliance, $"SELECT COUNT(*) FROM consent_subject_events WHERE subject_id = {Id(subject)}")).ShouldBe(0);
         (await StoreSql.CountAsync(stores.Compliance, $"SELECT COUNT(*) FROM consent_states WHERE subject_id = {Id(subject)}")).ShouldBe(0);
+        (await CountAsync("consent_outbox", [.. leaves.Where(l => l.Payload is null).Select(l => l.EventId)]))
+            .ShouldBe(0, "the partners' feed no longer names the subject, its purposes or its days: nothing left to pull or push");
+        (await CountAsync("consent_partner_requests", [recordedByThePartner.EventId])).ShouldBe(0, "nor does a partner's request");
+        (await CountAsync("consent_outbox", [theirs.EventId])).ShouldBe(1, "another subject's feed is untouched");
         var kept = leaves.Single(l => l.EventId == theirs.EventId);
         kept.Payload.ShouldNotBeNull("another subject's record is untouched");
         LeafHeader.Commit(kept.Salt!, kept.Payload!).ShouldBe(kept.Commitment);
@@ -110,6 +118,9 @@ public abstract class LedgerRedactionTests<TStores>(TStores stores) : IAsyncLife
 
         return matched.Count;
     }
+
+    private Task<long> CountAsync(string table, IEnumerable<Guid> eventIds) =>
+        StoreSql.CountAsync(stores.Compliance, $"SELECT COUNT(*) FROM {table} WHERE event_id IN ({string.Join(", ", eventIds.Select(Id))})");
 
     private static bool Contains(byte[] haystack, byte[] needle) => haystack.AsSpan().IndexOf(needle) >= 0;
 
