@@ -58,13 +58,15 @@ internal sealed class PatientConsents(
         await cascade.RevokeAsync(subjectId, clientId, purposes, cancellationToken);
 
         // Each withdrawal expects the state it read: of two at once (two tabs, two nodes), only the first is recorded.
+        // Once revoking has begun, the patient closing the page must not stop the withdrawal half-way (recorded, but the
+        // partner's session left open): from here on nothing listens to the request's cancellation.
         var appended = await ledger.AppendAsync(
             [.. standing.Select(row => new ConsentEventDraft(subjectId, clientId, row.PurposeId, ConsentState.Withdrawn, null,
                 language is "fr" or "en" ? language : "fr", ConsentMethods.AccountPage, LedgerConsentDecisions.PatientActor, now, ExpectedCurrentEventId: row.EventId))],
-            cancellationToken);
+            CancellationToken.None);
 
         // Idempotent: the losing one of two simultaneous withdrawals finds nothing more to revoke or end.
-        await cascade.CompleteAsync(subjectId, clientId, purposes, cancellationToken);
+        await cascade.CompleteAsync(subjectId, clientId, purposes, CancellationToken.None);
         return appended.Count;
     }
 

@@ -34,7 +34,7 @@ public static class ConsentMethods
 /// When set, the event is appended only if the current state of this subject, partner and purpose is still the one
 /// this event made, checked under the append lock; otherwise the draft is dropped silently (neither appended nor
 /// returned). A decision taken on a state read earlier (a job's expiry, a withdrawal) then records once however many
-/// nodes or patients race it.
+/// nodes or patients race it. <see cref="NoCurrentEvent"/> expects that no state exists yet.
 /// </param>
 public sealed record ConsentEventDraft(
     Guid SubjectId,
@@ -47,7 +47,11 @@ public sealed record ConsentEventDraft(
     string Actor,
     DateTimeOffset OccurredAt,
     PartnerEvidence? Evidence = null,
-    Guid? ExpectedCurrentEventId = null);
+    Guid? ExpectedCurrentEventId = null)
+{
+    /// <summary>As <see cref="ExpectedCurrentEventId"/>: the draft applies only while no event has decided this consent.</summary>
+    public static readonly Guid NoCurrentEvent = Guid.Empty;
+}
 
 /// <summary>
 /// What a partner that collected a consent itself vouches for, beyond the notice version (whose SHA-256 it must

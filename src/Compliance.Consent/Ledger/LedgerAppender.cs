@@ -248,7 +248,8 @@ internal sealed class LedgerAppender(IServiceScopeFactory scopes, LedgerWitness 
         {
             var draft = drafts[i].Draft;
             var key = (draft.SubjectId, draft.ClientId, draft.PurposeId);
-            keep[i] = draft.ExpectedCurrentEventId is not { } expected || (current.TryGetValue(key, out var now) && now == expected);
+            keep[i] = draft.ExpectedCurrentEventId is not { } expected
+                || (current.TryGetValue(key, out var now) ? now == expected : expected == ConsentEventDraft.NoCurrentEvent);
             if (keep[i])
             {
                 current[key] = drafts[i].EventId;

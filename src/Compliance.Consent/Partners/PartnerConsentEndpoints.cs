@@ -42,12 +42,12 @@ public static class PartnerConsentEndpoints
         {
             var partner = await AuthenticateAsync(context, authentication);
             var request = await ReadAsync<CheckRequest>(context);
-            if (request.Sub is not { Length: > 0 and <= 256 } sub || request.Purpose is not { Length: > 0 and <= 64 } purpose)
+            if (!PartnerInput.IsSub(request.Sub) || !PartnerInput.IsPrintable(request.Purpose, 64))
             {
-                throw new PartnerConsentException("invalid_request", "sub and purpose are required.", 400);
+                throw new PartnerConsentException("invalid_request", "sub (the patient's pairwise sub, as this partner received it) and purpose are required.", 400);
             }
 
-            var result = await check.CheckAsync(partner, sub, purpose, context.RequestAborted);
+            var result = await check.CheckAsync(partner, request.Sub!, request.Purpose!, context.RequestAborted);
             context.Response.Headers.CacheControl = "no-store";
             return Results.Json(new CheckResponse(result.Allowed, result.Allowed ? "allowed" : "denied", result.Reason, result.EventId, result.ExpiresAt, time.GetUtcNow()), Json);
         }

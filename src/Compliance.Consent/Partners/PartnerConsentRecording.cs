@@ -52,8 +52,25 @@ internal sealed class PartnerConsentRecording(
         var notice = NoticeOf(purpose, request, decision);
         var current = await db.Set<ConsentStanding>().AsNoTracking()
             .Where(s => s.SubjectId == subjectId && s.ClientId == partner.ClientId && s.PurposeId == purpose.Id)
-            .Select(s => new { s.State, s.EventId }).FirstOrDefaultAsync(cancellationToken);
+            .Select(s => new { s.State, s.EventId, s.OccurredAt }).FirstOrDefaultAsync(cancellationToken);
         var previous = current?.State;
+        if (current is not null && IsDecision(current.State) && collectedAt < current.OccurredAt)
+        {
+            // A decision the partner collected before the one that stands (say, posted late after the patient withdrew on
+            // /account) must not bring an earlier will back.
+            return await ReplayAsync(partner, idempotencyKey, hash, cancellationToken)
+                ?? throw new PartnerConsentException("outdated_decision",
+                    "A later decision stands for this purpose; one collected before it cannot replace it. Nothing was recorded.", 409);
+        }
+
+        if (decision == "refused" && previous is { } standing && ConsentStates.AllowsProcessing(standing))
+        {
+            // Recorded as a refusal, the end of a standing consent would skip the withdrawal's revocations, logout and notices.
+            return await ReplayAsync(partner, idempotencyKey, hash, cancellationToken)
+                ?? throw new PartnerConsentException("consent_stands",
+                    "A consent stands for this purpose: record its withdrawal (decision withdrawn), which ends what rests on it. Nothing was recorded.", 409);
+        }
+
         var state = decision switch
         {
             "given" => previous is ConsentState.Given or ConsentState.RenewedGiven or ConsentState.Expired or ConsentState.Invalidated
@@ -76,11 +93,13 @@ internal sealed class PartnerConsentRecording(
 
         var draft = new ConsentEventDraft(subjectId, partner.ClientId, purpose.Id, state, notice?.Version, request.Language ?? "fr",
             ConsentMethods.PartnerApi, "partner:" + partner.ClientId, collectedAt, new PartnerEvidence(reference, method),
-            ExpectedCurrentEventId: state == ConsentState.Withdrawn ? current!.EventId : null);
+            ExpectedCurrentEventId: current?.EventId ?? ConsentEventDraft.NoCurrentEvent);
         IReadOnlyList<AppendedConsentEvent> appended;
         try
         {
-            appended = await ledger.AppendAsync([draft], new PartnerRequestClaim(partner.ClientId, idempotencyKey, hash), cancellationToken);
+            // A withdrawal whose revocations have begun runs to its end, even if the partner hangs up while it is recorded.
+            appended = await ledger.AppendAsync([draft], new PartnerRequestClaim(partner.ClientId, idempotencyKey, hash),
+                state == ConsentState.Withdrawn ? CancellationToken.None : cancellationToken);
         }
         catch (ConsentLedgerException duplicate) when (duplicate.Code == "duplicate_request")
         {
@@ -90,13 +109,13 @@ internal sealed class PartnerConsentRecording(
         }
         catch (ConsentLedgerException refused)
         {
-            throw new PartnerConsentException(refused.Code == "purpose_not_allowed" ? "unknown_purpose" : refused.Code,
-                refused.Code == "purpose_not_allowed" ? "No such purpose." : refused.Message, refused.Code is "ledger_behind_checkpoint" ? 503 : 422);
+            throw Refusal(refused);
         }
 
-        if (state == ConsentState.Withdrawn)
+        if (state == ConsentState.Withdrawn && appended.Count > 0)
         {
-            await cascade.CompleteAsync(subjectId, partner.ClientId, [purpose.Id], cancellationToken);
+            // Committed: the partner hanging up now must not leave its tokens and sessions standing.
+            await cascade.CompleteAsync(subjectId, partner.ClientId, [purpose.Id], CancellationToken.None);
         }
 
         if (appended.Count == 0)
@@ -109,6 +128,21 @@ internal sealed class PartnerConsentRecording(
 
         return new PartnerConsentRecorded(appended[0].EventId, ConsentStates.Name(state), appended[0].LeafIndex, Replayed: false);
     }
+
+    /// <summary>
+    /// What a partner is told when the ledger refuses: a fixed message per code. The ledger's own message may name
+    /// operator matters (tree sizes, a restored backup) that are none of a partner's business.
+    /// </summary>
+    private static PartnerConsentException Refusal(ConsentLedgerException refused) => refused.Code switch
+    {
+        "purpose_not_allowed" or "unknown_purpose" => new("unknown_purpose", "No such purpose.", 404),
+        "ledger_behind_checkpoint" => new("ledger_unavailable", "The consent ledger cannot record now; nothing was recorded. Retry later.", 503),
+        _ => new(refused.Code, "The consent ledger refused this event; nothing was recorded.", 422),
+    };
+
+    /// <summary>A decision by the patient, a partner or the controller, as opposed to what the service itself writes (expiry, invalidation).</summary>
+    private static bool IsDecision(ConsentState state) =>
+        state is ConsentState.Given or ConsentState.RenewedGiven or ConsentState.Refused or ConsentState.Withdrawn or ConsentState.Revoked;
 
     private async Task<PartnerConsentRecorded?> ReplayAsync(Partner partner, string key, byte[] hash, CancellationToken cancellationToken)
     {
@@ -133,12 +167,12 @@ internal sealed class PartnerConsentRecording(
     private (string Sub, string Purpose, string Decision, string Reference, string Method, DateTimeOffset CollectedAt) Validate(PartnerConsentRequest request)
     {
         static PartnerConsentException Bad(string message) => new("invalid_request", message, 400);
-        if (request.Sub is not { Length: > 0 and <= 256 } sub || sub.Any(char.IsControl))
+        if (!PartnerInput.IsSub(request.Sub))
         {
             throw Bad("sub: the patient's pairwise sub as this partner received it.");
         }
 
-        if (request.Purpose is not { Length: > 0 and <= 64 } purpose)
+        if (!PartnerInput.IsPrintable(request.Purpose, 64))
         {
             throw Bad("purpose: a purpose id.");
         }
@@ -153,7 +187,7 @@ internal sealed class PartnerConsentRecording(
             throw Bad("language: fr or en.");
         }
 
-        if (request.Reference is not { Length: > 0 and <= 100 } reference || reference.Any(char.IsControl))
+        if (!PartnerInput.IsPrintable(request.Reference, 100))
         {
             throw Bad("reference: the partner's own reference, 1 to 100 printable characters.");
         }
@@ -169,7 +203,7 @@ internal sealed class PartnerConsentRecording(
             throw Bad("collected_at: when the patient decided, in RFC 3339, within the last 7 days and not in the future.");
         }
 
-        return (sub, purpose, request.Decision, reference, method, LedgerAppender.Stored(collectedAt));
+        return (request.Sub!, request.Purpose!, request.Decision, request.Reference!, method, LedgerAppender.Stored(collectedAt));
     }
 
     // A given or refused consent proves which text was shown: the declared version and the SHA-256 of its exact text.

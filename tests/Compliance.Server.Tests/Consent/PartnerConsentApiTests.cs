@@ -281,6 +281,46 @@ public abstract class PartnerConsentApiTests<TStores>(TStores stores) : IDisposa
     }
 
     [Fact]
+    public async Task Record_AGivenCollectedBeforeTheWithdrawalThatStands_IsRefused_AndTheWithdrawalStands()
+    {
+        var partner = await RegisterAsync("late-give-");
+        using var patient = Browser();
+        var tokens = await SignInWithResearchAsync(patient, partner);
+        using var api = Api(partner);
+        var notice = await NoticeAsync("research", "fr");
+        var collectedBeforeTheWithdrawal = DateTimeOffset.UtcNow.AddSeconds(-1);
+        await WithdrawOnAccountAsync(patient, partner, "research");
+        var withdrawal = await CheckAsync(api, tokens.Sub, "research");
+
+        // The partner posts late a consent its app collected before the patient withdrew here.
+        var late = await RecordAsync(api, "late-1", RecordBody(tokens.Sub, "given", notice, collectedAt: collectedBeforeTheWithdrawal));
+        var retried = await RecordAsync(api, "late-1", RecordBody(tokens.Sub, "given", notice, collectedAt: collectedBeforeTheWithdrawal));
+        var collectedAfter = await RecordAsync(api, "later-1", RecordBody(tokens.Sub, "given", notice, collectedAt: DateTimeOffset.UtcNow));
+
+        await ShouldBeProblemAsync(late, 409, "outdated_decision");
+        await ShouldBeProblemAsync(retried, 409, "outdated_decision");
+        withdrawal.GetProperty("reason").GetString().ShouldBe("withdrawn");
+        collectedAfter.StatusCode.ShouldBe(HttpStatusCode.Created, "a consent collected after the withdrawal is a new decision");
+        (await PulledAsync(api, tokens.Sub, OutboxEventTypes.ConsentGiven)).Count.ShouldBe(2, "the consent screen's and the one collected after; none for the late one");
+    }
+
+    [Fact]
+    public async Task Record_RefusedWhileAConsentStands_IsAConflict_TheConsentAndItsTokensStand()
+    {
+        var partner = await RegisterAsync("refuse-over-");
+        using var patient = Browser();
+        var tokens = await SignInWithResearchAsync(patient, partner);
+        using var api = Api(partner);
+
+        var refused = await RecordAsync(api, "refuse-1", RecordBody(tokens.Sub, "refused", await NoticeAsync("research", "fr")));
+
+        // Recorded as a refusal, the end of a standing consent would skip the withdrawal's revocations, logout and SET.
+        await ShouldBeProblemAsync(refused, 409, "consent_stands");
+        (await CheckAsync(api, tokens.Sub, "research")).GetProperty("reason").GetString().ShouldBe("given");
+        (await IntrospectAsync(api, tokens.Access)).ShouldBeTrue();
+    }
+
+    [Fact]
     public async Task APartner_SeesOnlyItsOwnSubjectsAndConsents()
     {
         var first = await RegisterAsync("own-a-");
@@ -400,6 +440,12 @@ public abstract class PartnerConsentApiTests<TStores>(TStores stores) : IDisposa
     [InlineData("basic", "application/json", "OVERSIZED", 413, "body_too_large")]
     [InlineData("basic", "application/json", """{"sub":"x","purpose":"care"}""", 400, "not_consent_based")]
     [InlineData("basic", "application/json", """{"sub":"x","purpose":"no-such"}""", 404, "unknown_purpose")]
+    [InlineData("basic", "application/json", """{"sub":"a\u0000b","purpose":"research"}""", 400, "invalid_request")]
+    [InlineData("basic", "application/json", """{"sub":"\ud800","purpose":"research"}""", 400, "invalid_request")]
+    [InlineData("basic", "application/json", """{"sub":"x","purpose":"research\u0000"}""", 400, "invalid_request")]
+    [InlineData("basic", "application/json", """{"sub":"x","purpose":"\udfff"}""", 400, "invalid_request")]
+    [InlineData("basic", "application/json", """{"sub":123,"purpose":"research"}""", 400, "invalid_request")]
+    [InlineData("basic", "application/json", "null", 400, "invalid_request")]
     public async Task Check_HostileInput_GetsAClearProblem(string auth, string contentType, string body, int status, string code)
     {
         var partner = await RegisterAsync("hostile-");
@@ -432,6 +478,9 @@ public abstract class PartnerConsentApiTests<TStores>(TStores stores) : IDisposa
     [InlineData("withdraw-nothing", 409, "not_given")]
     [InlineData("oversized", 413, "body_too_large")]
     [InlineData("method", 400, "invalid_request")]
+    [InlineData("nul-sub", 400, "invalid_request")]
+    [InlineData("surrogate-reference", 400, "invalid_request")]
+    [InlineData("nul-reference", 400, "invalid_request")]
     public async Task Record_HostileInput_GetsAClearProblem_AndRecordsNothing(string? variant, int status, string code)
     {
         var partner = await RegisterAsync("hostile-rec-");
@@ -448,6 +497,9 @@ public abstract class PartnerConsentApiTests<TStores>(TStores stores) : IDisposa
             "decision" => RecordBody(tokens.Sub, "maybe", notice),
             "withdraw-nothing" => RecordBody(tokens.Sub, "withdrawn", null),
             "method" => RecordBody(tokens.Sub, "given", notice).Replace("\"app-checkbox\"", "\"App Checkbox!\"", StringComparison.Ordinal),
+            "nul-sub" => RecordBody(tokens.Sub + "\u0000", "given", notice),
+            "surrogate-reference" => RecordBody(tokens.Sub, "given", notice).Replace("\"ref-1\"", "\"ref-\\ud800\"", StringComparison.Ordinal),
+            "nul-reference" => RecordBody(tokens.Sub, "given", notice).Replace("\"ref-1\"", "\"ref-\\u0000\"", StringComparison.Ordinal),
             "oversized" => RecordBody(tokens.Sub, "given", notice).Replace("\"ref-1\"", $"\"{new string('r', 9000)}\"", StringComparison.Ordinal),
             _ => RecordBody(tokens.Sub, "given", notice),
         };
@@ -457,6 +509,18 @@ public abstract class PartnerConsentApiTests<TStores>(TStores stores) : IDisposa
 
         await ShouldBeProblemAsync(response, status, code);
         (await CheckAsync(api, tokens.Sub, "research")).GetProperty("event_id").GetGuid().ShouldBe(before.GetProperty("event_id").GetGuid(), "nothing was recorded");
+    }
+
+    private static async Task WithdrawOnAccountAsync(PatientBrowser patient, RegisteredPartner partner, string purpose)
+    {
+        var html = await (await patient.GetAsync("/account")).Content.ReadAsStringAsync();
+        var withdrawn = await patient.PostFormAsync("/account/consents/withdraw", new Dictionary<string, string>
+        {
+            ["__RequestVerificationToken"] = PatientBrowser.Hidden(html, "__RequestVerificationToken"),
+            ["client_id"] = partner.ClientId,
+            ["purpose_id"] = purpose,
+        });
+        ((int)withdrawn.StatusCode).ShouldBe(302);
     }
 
     private sealed record RegisteredPartner(string ClientId, string Secret);
@@ -551,7 +615,7 @@ public abstract class PartnerConsentApiTests<TStores>(TStores stores) : IDisposa
             ["notice_version"] = notice?.Version,
             ["notice_sha256"] = notice?.Sha256,
             ["language"] = "fr",
-            ["collected_at"] = (collectedAt ?? DateTimeOffset.UtcNow.AddMinutes(-1)).ToString("O"),
+            ["collected_at"] = (collectedAt ?? DateTimeOffset.UtcNow).ToString("O"),
             ["reference"] = "ref-1",
             ["collection_method"] = "app-checkbox",
         });

@@ -58,7 +58,14 @@ public sealed class ConsentAcrossNodesTests : IAsyncLifetime
     {
         const int writers = 50;
         const int eventsEach = 200;
-        var subs = new[] { await PatientSubAsync(), await PatientSubAsync() };
+        // A patient per writer: decisions on one consent are ordered by the partner (a decision collected before the one
+        // that stands is refused), so each writer gives, renews and withdraws its own patient's consent, in turn.
+        var subs = new List<string>();
+        for (var writer = 0; writer < writers; writer++)
+        {
+            subs.Add(await PatientSubAsync());
+        }
+
         var notice = Notice();
         var start = await LeafCountAsync();
         var recorded = new ConcurrentDictionary<string, Guid>();
@@ -71,7 +78,7 @@ public sealed class ConsentAcrossNodesTests : IAsyncLifetime
             for (var i = 0; i < eventsEach; i++)
             {
                 var key = $"w{writer:00}-{i:000}";
-                var response = await RecordAsync(api, key, subs[(writer + i) % 2], i % 3 == 0 ? "refused" : "given", notice, key);
+                var response = await RecordAsync(api, key, subs[writer], i % 3 == 2 ? "withdrawn" : "given", notice, key);
                 var body = await response.Content.ReadAsStringAsync();
                 response.StatusCode.ShouldBe(HttpStatusCode.Created, body);
                 recorded[key] = JsonDocument.Parse(body).RootElement.GetProperty("event_id").GetGuid();
@@ -108,7 +115,7 @@ public sealed class ConsentAcrossNodesTests : IAsyncLifetime
 
         for (var i = 0; i < 1000; i++)
         {
-            var decision = i % 2 == 0 ? "given" : "refused";
+            var decision = i % 2 == 0 ? "given" : "withdrawn";
             var recorded = await RecordAsync(onA, $"pair-{i:0000}", sub, decision, notice, $"pair-{i}");
             var recordedBody = await recorded.Content.ReadAsStringAsync();
             recorded.StatusCode.ShouldBe(HttpStatusCode.Created, recordedBody);
@@ -162,7 +169,7 @@ public sealed class ConsentAcrossNodesTests : IAsyncLifetime
         var body = JsonSerializer.Serialize(new Dictionary<string, object?>
         {
             ["sub"] = sub, ["purpose"] = "research", ["decision"] = decision, ["notice_version"] = notice.Version, ["notice_sha256"] = notice.Sha256,
-            ["language"] = "fr", ["collected_at"] = DateTimeOffset.UtcNow.AddSeconds(-1).ToString("O"), ["reference"] = reference,
+            ["language"] = "fr", ["collected_at"] = DateTimeOffset.UtcNow.ToString("O"), ["reference"] = reference,
             ["collection_method"] = "app-checkbox",
         });
         var request = new HttpRequestMessage(HttpMethod.Post, "/partner/v1/consents") { Content = new StringContent(body, Encoding.UTF8, "application/json") };
