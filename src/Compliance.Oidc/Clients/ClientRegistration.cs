@@ -178,8 +178,17 @@ public sealed partial class ClientAdministration(
         }
 
         // Removed clients count: a patient's sub in a former partner's records must not become valid for a new one.
-        var sharing = await db.Set<Client>().AsNoTracking().Where(c => c.Sector == sector)
-            .OrderBy(c => c.ClientId).Select(c => c.ClientId).ToListAsync(cancellationToken);
+        var sharers = await db.Set<Client>().AsNoTracking().Where(c => c.Sector == sector)
+            .OrderBy(c => c.ClientId).Select(c => new { c.ClientId, c.Kind }).ToListAsync(cancellationToken);
+        var sharing = sharers.Select(c => c.ClientId).ToList();
+        if (sharers.Any(c => (c.Kind == ClientKinds.Payer) != (request.Kind == ClientKinds.Payer)))
+        {
+            // Not even with --shared-sector: the payer would hold the identifier a care partner holds for the same patient.
+            throw new ClientRegistrationException([
+                $"sector: '{sector}' is the pairwise sector of {string.Join(", ", sharing)}; a payer or insurer never shares a sector with a partner "
+                + "that is not one (or the reverse), whatever --shared-sector says. Give this client its own host (or sector_identifier_uri)."]);
+        }
+
         if (sharing.Count > 0 && !request.SharedSector)
         {
             throw new ClientRegistrationException([

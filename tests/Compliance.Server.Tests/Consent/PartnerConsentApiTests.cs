@@ -429,6 +429,57 @@ public abstract class PartnerConsentApiTests<TStores>(TStores stores) : IDisposa
         }
     }
 
+    [Fact]
+    public async Task AClientHoldingAScopeNowForbiddenToItsKind_GetsNoAuthorizationCodeExchangeOrRefreshForIt()
+    {
+        // What a policy change reclassifying a payer's purpose as special-category leaves: a payer holding such a scope,
+        // with a refresh token and a code obtained before. Here the client's kind changes instead, to the same effect.
+        var partner = await RegisterAsync("reclass-");
+        using var patient = Browser();
+        var tokens = await SignInWithResearchAsync(patient, partner);
+        using var second = Browser();
+        var html = await PurposeConsentSteps.ConsentPageAsync(second, partner.ClientId, "openid offline_access research", null);
+        var decided = await PurposeConsentSteps.DecideAsync(second, html, "allow", new() { ["purpose:research"] = "yes", ["offline_access"] = "yes" });
+        var code = Uri.UnescapeDataString(decided.Headers.Location!.OriginalString.Split("code=")[1].Split('&')[0]);
+        await StoreSql.ExecuteAsync(stores.Compliance, $"UPDATE oidc_clients SET kind = 'payer' WHERE client_id = '{partner.ClientId}'");
+        _factory.Services.GetRequiredService<Microsoft.Extensions.Caching.Memory.IMemoryCache>().Remove(("oidc-client", partner.ClientId));
+        using var api = Api(partner);
+
+        var refreshed = await api.PostAsync("/connect/token", new FormUrlEncodedContent(new Dictionary<string, string>
+        {
+            ["grant_type"] = "refresh_token", ["refresh_token"] = tokens.Refresh,
+        }));
+        var exchanged = await api.PostAsync("/connect/token", new FormUrlEncodedContent(new Dictionary<string, string>
+        {
+            ["grant_type"] = "authorization_code", ["code"] = code, ["redirect_uri"] = $"https://{partner.ClientId}.example/cb", ["code_verifier"] = Verifier,
+        }));
+        var authorize = await patient.GetAsync(PurposeConsentSteps.Authorize(partner.ClientId, "openid research"));
+
+        ((int)refreshed.StatusCode).ShouldBe(400);
+        JsonDocument.Parse(await refreshed.Content.ReadAsStringAsync()).RootElement.GetProperty("error").GetString().ShouldBe("invalid_grant");
+        ((int)exchanged.StatusCode).ShouldBe(400);
+        JsonDocument.Parse(await exchanged.Content.ReadAsStringAsync()).RootElement.GetProperty("error").GetString().ShouldBe("invalid_grant");
+        (await IntrospectAsync(api, tokens.Access)).ShouldBeFalse("the refused refresh revoked the family its access token belongs to");
+        authorize.Headers.Location!.OriginalString.ShouldContain("error=invalid_scope");
+    }
+
+    [Fact]
+    public async Task APayer_NeverSharesAPairwiseSectorWithACarePartner_EvenWithSharedSector()
+    {
+        var partner = await RegisterAsync("sector-");
+        await using var scope = _factory.Services.CreateAsyncScope();
+        var payerId = "payer-" + Guid.NewGuid().ToString("N")[..8];
+
+        var refused = await Should.ThrowAsync<ClientRegistrationException>(() => scope.ServiceProvider.GetRequiredService<ClientAdministration>().AddAsync(
+            new ClientRequest(payerId, "Mutuelle", ClientTypes.Confidential, ClientAuthMethods.SecretBasic, [$"https://{partner.ClientId}.example/payer"], [],
+                ["openid", "newsletter"], ["authorization_code"], ControllerName: "Mutuelle SA", DpoContact: "mailto:dpo@mutuelle.example",
+                NoticeUrl: "https://mutuelle.example/privacy", Kind: ClientKinds.Payer, SharedSector: true),
+            CancellationToken.None));
+
+        refused.Message.ShouldContain("a payer or insurer never shares a sector");
+        (await StoreSql.CountAsync(stores.Compliance, $"SELECT COUNT(*) FROM oidc_clients WHERE client_id = '{payerId}'")).ShouldBe(0);
+    }
+
     [Theory]
     [InlineData("none", "application/json", """{"sub":"x","purpose":"research"}""", 401, "invalid_client")]
     [InlineData("patient", "application/json", """{"sub":"x","purpose":"research"}""", 401, "invalid_client")]

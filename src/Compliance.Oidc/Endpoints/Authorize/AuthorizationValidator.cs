@@ -120,7 +120,7 @@ internal sealed partial class AuthorizationValidator(ClientRegistry clients, Com
         var scopes = parameters.List("scope").Distinct(StringComparer.Ordinal).ToList();
         // A retired purpose offers no scope to new requests, even to a client registered for it.
         var supported = ClientAdministration.SupportedScopesOf(policies);
-        if (scopes.Count == 0 || scopes.Any(s => !supported.Contains(s) || !client.ScopeList.Contains(s, StringComparer.Ordinal)))
+        if (scopes.Count == 0 || scopes.Any(s => !supported.Contains(s) || !client.ScopeList.Contains(s, StringComparer.Ordinal) || !client.MayBeGranted(s, policies)))
         {
             return Fail(OAuthErrors.InvalidScope, "The scope is missing, unknown, or not allowed for this client.");
         }

@@ -22,7 +22,8 @@ internal sealed partial class AuthorizationCodeGrant(
     GrantRevocation revocation,
     IConsentDecisions consents,
     TimeProvider time,
-    ILogger<AuthorizationCodeGrant> logger)
+    ILogger<AuthorizationCodeGrant> logger,
+    Compliance.Policies.PolicySet? policies = null)
 {
     public Task<Dictionary<string, object>> HandleAsync(Client client, ProtocolParameters parameters, CancellationToken cancellationToken) =>
         OneConnection.RunAsync(db.Database, () => HandleOnOpenConnectionAsync(client, parameters, cancellationToken), cancellationToken);
@@ -52,6 +53,12 @@ internal sealed partial class AuthorizationCodeGrant(
         {
             // The consent behind the code was withdrawn since: the code is worthless (and the withdrawal revoked its family).
             if (client.RequireConsent && !ConsentCovers(await StandingConsent.ScopesAsync(consents, found!.StandingScopes, stored.SubjectId, client.ClientId, cancellationToken), stored.Scope))
+            {
+                throw Refused();
+            }
+
+            // A payer's code asked for before a policy change made one of its scopes a care or special-category purpose's.
+            if (stored.Scope.Split(' ', StringSplitOptions.RemoveEmptyEntries).Any(s => !client.MayBeGranted(s, policies)))
             {
                 throw Refused();
             }

@@ -20,7 +20,8 @@ internal sealed class RefreshTokenGrant(
     GrantRevocation revocation,
     IConsentDecisions consents,
     TimeProvider time,
-    ILogger<RefreshTokenGrant> logger)
+    ILogger<RefreshTokenGrant> logger,
+    Compliance.Policies.PolicySet? policies = null)
 {
     public Task<Dictionary<string, object>> HandleAsync(Client client, ProtocolParameters parameters, CancellationToken cancellationToken) =>
         OneConnection.RunAsync(db.Database, () => HandleOnOpenConnectionAsync(client, parameters, cancellationToken), cancellationToken);
@@ -49,6 +50,13 @@ internal sealed class RefreshTokenGrant(
             if (requested.Any(s => !granted.Contains(s, StringComparer.Ordinal)))
             {
                 throw new OAuthException(OAuthErrors.InvalidScope, "A refresh cannot widen the scope.");
+            }
+
+            if (granted.Any(s => !client.MayBeGranted(s, policies)))
+            {
+                // A policy change made one of a payer's scopes a care or special-category purpose's: nothing more rests on it.
+                await revocation.RevokeFamilyAsync(stored.FamilyId, cancellationToken);
+                throw new OAuthException(OAuthErrors.InvalidGrant, "This refresh token's scope is no longer granted to this client.");
             }
 
             if (client.RequireConsent && !granted.All((await StandingConsent.ScopesAsync(consents, found!.StandingScopes, stored.SubjectId, client.ClientId, cancellationToken)).Contains))
