@@ -58,7 +58,8 @@ public static class WebhookUrls
 
     /// <summary>
     /// A globally routable unicast address: not loopback, private (RFC 1918, ULA), shared (RFC 6598), link-local,
-    /// unspecified, documentation, benchmarking, multicast or broadcast.
+    /// unspecified, documentation, benchmarking, multicast or broadcast; nor an IPv6 form that carries an IPv4 address
+    /// (mapped, compatible, NAT64, 6to4, Teredo), whose inside the check could not see.
     /// </summary>
     public static bool IsPublic(IPAddress address)
     {
@@ -73,6 +74,7 @@ public static class WebhookUrls
                 || (b[0] == 172 && b[1] is >= 16 and < 32)
                 || (b[0] == 192 && b[1] == 0 && b[2] is 0 or 2)
                 || (b[0] == 192 && b[1] == 168)
+                || (b[0] == 192 && b[1] == 88 && b[2] == 99)
                 || (b[0] == 198 && b[1] is 18 or 19)
                 || (b[0] == 198 && b[1] == 51 && b[2] == 100)
                 || (b[0] == 203 && b[1] == 0 && b[2] == 113));
@@ -85,6 +87,10 @@ public static class WebhookUrls
                 || address.IsIPv6LinkLocal || address.IsIPv6SiteLocal || address.IsIPv6Multicast
                 || (b[0] & 0xFE) == 0xFC // fc00::/7, unique local
                 || (b[0] == 0x20 && b[1] == 0x01 && b[2] == 0x0D && b[3] == 0xB8) // 2001:db8::/32, documentation
+                || (b[0] == 0x3F && b[1] == 0xFF && (b[2] & 0xF0) == 0) // 3fff::/20, documentation
+                || (b[0] == 0x20 && b[1] == 0x01 && b[2] == 0x00 && b[3] == 0x02 && b[4] == 0 && b[5] == 0) // 2001:2::/48, benchmarking
+                || (b[0] == 0x20 && b[1] == 0x02) // 2002::/16, 6to4: carries any IPv4 address, private ones too
+                || (b[0] == 0x01 && b[1] == 0x00 && b[2..8].All(x => x == 0)) // 100::/64, discard-only
                 || address.IsIPv4MappedToIPv6 || address.IsIPv6Teredo || b[0] == 0x00); // ::/8 (IPv4-compatible, NAT64 well-known aside)
         }
 

@@ -29,6 +29,14 @@ public sealed class WebhookUrlsTests
     [InlineData("::ffff:10.0.0.1")]
     [InlineData("::ffff:127.0.0.1")]
     [InlineData("2001:db8::1")]
+    [InlineData("2002:0a00:0001::1")] // 6to4 carrying 10.0.0.1
+    [InlineData("2002:7f00:0001::1")] // 6to4 carrying 127.0.0.1
+    [InlineData("64:ff9b::a00:1")] // NAT64 carrying 10.0.0.1
+    [InlineData("192.88.99.1")] // the 6to4 relays' anycast
+    [InlineData("2001:2::1")] // benchmarking
+    [InlineData("3fff::1")] // documentation (RFC 9637)
+    [InlineData("100::1")] // discard-only
+    [InlineData("fec0::1")] // site-local, deprecated
     public void MayConnectTo_AnInternalAddress_IsRefused(string address) =>
         WebhookUrls.MayConnectTo(IPAddress.Parse(address), allowLoopback: false).ShouldBeFalse();
 
