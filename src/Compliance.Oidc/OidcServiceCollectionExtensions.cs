@@ -59,14 +59,14 @@ public static class OidcServiceCollectionExtensions
         services.TryAddEnumerable(ServiceDescriptor.Singleton<IValidateOptions<OidcOptions>, OidcOptionsValidator>());
         services.TryAddSingleton(TimeProvider.System);
         services.AddMemoryCache();
-        // Partner documents (JWKS, sector identifiers): short, small, and no redirects, which could lead a fetch
-        // from an https URL to an internal address.
+        // Partner documents (JWKS, sector identifiers) and back-channel logouts: short, small, no redirects, no proxy, and
+        // never towards an internal address, whatever the partner's host resolves to (PartnerConnections).
         services.AddHttpClient("compliance-fetch", client =>
             {
                 client.Timeout = TimeSpan.FromSeconds(5);
                 client.MaxResponseContentBufferSize = 256 * 1024;
             })
-            .ConfigurePrimaryHttpMessageHandler(() => new SocketsHttpHandler { AllowAutoRedirect = false, UseCookies = false });
+            .ConfigurePrimaryHttpMessageHandler(provider => PartnerConnections.Handler(provider.GetRequiredService<IOptions<OidcOptions>>().Value.AllowLoopbackHttpFetch));
 
         AddIdentity(services, configuration);
         AddSessionCookie(services);

@@ -184,7 +184,7 @@ internal sealed class WebhookDelivery(
     {
         for (var inner = e.InnerException; inner is not null; inner = inner.InnerException)
         {
-            if (inner is WebhookAddressRefusedException)
+            if (inner is PartnerAddressRefusedException)
             {
                 return true;
             }

@@ -512,8 +512,8 @@ public sealed partial class ClientAdministration(
         // The value is not echoed: it may carry credentials.
         if (request.BackchannelLogoutUri is not null && !IsAcceptableBackchannelLogoutUri(request.BackchannelLogoutUri, allowLoopbackHttp))
         {
-            errors.Add("backchannel_logout_uri: must be an absolute https URL without fragment or credentials, at most 2000 characters "
-                + "(plain http only on loopback, when Oidc:AllowLoopbackHttpFetch is true).");
+            errors.Add("backchannel_logout_uri: must be an absolute https URL without fragment or credentials, at most 2000 characters, not on a "
+                + "private, loopback or link-local address (plain http, and loopback, only when Oidc:AllowLoopbackHttpFetch is true).");
         }
 
         if (request.WebhookUrl is not null && !WebhookUrls.IsAcceptable(request.WebhookUrl, allowLoopbackHttp))
@@ -738,8 +738,9 @@ public sealed partial class ClientAdministration(
     /// A back-channel logout URI is called by the provider like a partner document is fetched (<see cref="IsFetchable"/>),
     /// and must carry no fragment (OpenID Connect Back-Channel Logout 1.0 §2.2).
     /// </summary>
+    /// <summary>A back-channel logout endpoint follows the webhooks' rules: the service posts to it, so no internal address either.</summary>
     internal static bool IsAcceptableBackchannelLogoutUri(string value, bool allowLoopbackHttp) =>
-        value.Length <= 2000 && IsFetchable(value, allowLoopbackHttp) && string.IsNullOrEmpty(new Uri(value).Fragment);
+        value.Length <= 2000 && IsFetchable(value, allowLoopbackHttp) && WebhookUrls.IsAcceptable(value, allowLoopbackHttp);
 
     /// <summary>Partner documents are fetched over https only (http on loopback when the setting allows it, for tests).</summary>
     internal static bool IsFetchable(string? value, bool allowLoopbackHttp) =>

@@ -15,6 +15,12 @@ public class ClientRegistrationRulesTests
     [InlineData("https://user:secret@partner.example/logout", false, false)]
     [InlineData("/logout", false, false)]
     [InlineData("ftp://partner.example/logout", false, false)]
+    [InlineData("https://10.0.0.5/logout", false, false)]
+    [InlineData("https://169.254.169.254/latest/meta-data", false, false)]
+    [InlineData("https://[fd00::1]/logout", false, false)]
+    [InlineData("https://[::ffff:192.168.1.1]/logout", false, false)]
+    [InlineData("https://localhost/logout", false, false)]
+    [InlineData("https://93.184.215.14/logout", false, true)]
     public void BackchannelLogoutUri_Rules_AcceptOnlyHttpsOrAllowedLoopbackHttp(string uri, bool allowLoopbackHttp, bool accepted) =>
         ClientAdministration.IsAcceptableBackchannelLogoutUri(uri, allowLoopbackHttp).ShouldBe(accepted);
 
