@@ -40,7 +40,9 @@ internal sealed class ConsentRecords(PolicySet policies, IPartnerDirectory partn
 
         var partner = await partners.FindAsync(draft.ClientId, cancellationToken)
             ?? throw new ConsentLedgerException("unknown_partner", $"Client '{Printable(draft.ClientId)}' is not a registered partner.");
-        if (partner.IsPayer && purpose.ForbiddenToPayers)
+        // What ends a consent is always recorded (a policy change may have made a payer's purpose forbidden since it was
+        // given, and the patient must still be able to withdraw it); what gives one never is.
+        if (partner.IsPayer && purpose.ForbiddenToPayers && draft.State is not (ConsentState.Withdrawn or ConsentState.Revoked or ConsentState.Expired or ConsentState.Invalidated))
         {
             throw new ConsentLedgerException("purpose_not_allowed", "A payer or insurer is never granted a care or special-category purpose.");
         }

@@ -3,6 +3,7 @@ using Compliance.Jobs;
 using Compliance.Jobs.Work;
 using Compliance.Oidc.Clients;
 using Compliance.Oidc.Subjects;
+using Compliance.Policies;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
@@ -25,6 +26,7 @@ internal sealed record OutboxEntry(string EventType, string Subject, bool Push, 
 internal sealed class OutboxEntries(
     IPartnerDirectory partners,
     IPairwiseSubjects subjects,
+    PolicySet policies,
     IOptions<OutboxOptions> options,
     IOptions<JobsOptions> jobs,
     IServiceProvider services,
@@ -35,7 +37,8 @@ internal sealed class OutboxEntries(
 
     public async Task<OutboxEntry?> ForAsync(ConsentEventDraft draft, CancellationToken cancellationToken)
     {
-        if (OutboxEventTypes.For(draft.State) is not { } type || await partners.FindAsync(draft.ClientId, cancellationToken) is not { } partner)
+        if (OutboxEventTypes.For(draft.State) is not { } type || await partners.FindAsync(draft.ClientId, cancellationToken) is not { } partner
+            || partner.MustNotLearnOf(draft.PurposeId, policies))
         {
             return null;
         }

@@ -1,5 +1,6 @@
 using System.Globalization;
 using Compliance.Oidc.Clients;
+using Compliance.Policies;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.Http.HttpResults;
@@ -27,7 +28,7 @@ internal static class PartnerEventsEndpoint
         return routes;
     }
 
-    private static async Task<IResult> EventsAsync(HttpContext context, IPartnerAuthentication authentication, IConsentOutbox outbox)
+    private static async Task<IResult> EventsAsync(HttpContext context, IPartnerAuthentication authentication, IConsentOutbox outbox, PolicySet policies)
     {
         context.Response.Headers.CacheControl = "no-store";
         var partner = await authentication.AuthenticateAsync(context.Request, context.RequestAborted);
@@ -65,7 +66,8 @@ internal static class PartnerEventsEndpoint
         var page = await outbox.EventsAsync(partner.ClientId, after, limit, context.RequestAborted);
         return TypedResults.Json(new
         {
-            events = page.Events.Select(e => new
+            // A row written before a policy change made its purpose one a payer must never hear of is skipped, not sent.
+            events = page.Events.Where(e => !partner.MustNotLearnOf(e.Purpose, policies)).Select(e => new
             {
                 jti = e.Jti,
                 type = e.Type,

@@ -7,6 +7,7 @@ using Compliance.Jobs;
 using Compliance.Jobs.Work;
 using Compliance.Oidc;
 using Compliance.Oidc.Clients;
+using Compliance.Policies;
 using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging;
@@ -24,6 +25,7 @@ namespace Compliance.Consent.Outbox;
 internal sealed class WebhookDelivery(
     ComplianceDbContext db,
     IPartnerDirectory partners,
+    PolicySet policies,
     SecurityEventTokens tokens,
     IHttpClientFactory http,
     IAuditTrail trail,
@@ -138,9 +140,15 @@ internal sealed class WebhookDelivery(
     private async Task<(string? Error, bool Final)> AttemptAsync(OutboxEvent row, CancellationToken cancellationToken)
     {
         // A removed partner, or one that stopped its webhook (it pulls now): nothing to retry.
-        if (await partners.FindAsync(row.ClientId, cancellationToken) is not { WebhookUrl: { } url })
+        if (await partners.FindAsync(row.ClientId, cancellationToken) is not { WebhookUrl: { } url } partner)
         {
             return ("no_webhook", true);
+        }
+
+        // Written before a policy change made the purpose one a payer must never hear of: never sent.
+        if (partner.MustNotLearnOf(row.PurposeId, policies))
+        {
+            return ("withheld", true);
         }
 
         if (!Uri.TryCreate(url, UriKind.Absolute, out var uri) || !WebhookUrls.IsCallable(uri, oidc.Value.AllowLoopbackHttpFetch))

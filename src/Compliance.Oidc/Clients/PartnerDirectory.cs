@@ -13,6 +13,16 @@ public sealed record Partner(
     string ClientId, string DisplayName, string Sector, string? ControllerName, string? DpoContact, string? NoticeUrl, string? WebhookUrl = null, string Kind = ClientKinds.Partner)
 {
     public bool IsPayer => Kind == ClientKinds.Payer;
+
+    /// <summary>
+    /// Whether nothing about <paramref name="purposeId"/> may reach this partner: a payer, and a care or special-category
+    /// purpose under the policies in force (which may have reclassified it since an event was written).
+    /// </summary>
+    public bool MustNotLearnOf(string purposeId, Compliance.Policies.PolicySet policies)
+    {
+        ArgumentNullException.ThrowIfNull(policies);
+        return IsPayer && policies.FindPurpose(purposeId) is { ForbiddenToPayers: true };
+    }
 }
 
 /// <summary>The partners (registered, not removed clients), for modules other than the OpenID provider.</summary>

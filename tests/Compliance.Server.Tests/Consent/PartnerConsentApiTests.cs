@@ -430,11 +430,16 @@ public abstract class PartnerConsentApiTests<TStores>(TStores stores) : IDisposa
     }
 
     [Fact]
-    public async Task AClientHoldingAScopeNowForbiddenToItsKind_GetsNoAuthorizationCodeExchangeOrRefreshForIt()
+    public async Task AClientHoldingAScopeNowForbiddenToItsKind_GetsNoTokenForIt_HearsNothingOfIt_AndThePatientCanStillWithdraw()
     {
         // What a policy change reclassifying a payer's purpose as special-category leaves: a payer holding such a scope,
-        // with a refresh token and a code obtained before. Here the client's kind changes instead, to the same effect.
-        var partner = await RegisterAsync("reclass-");
+        // with a refresh token, a code obtained before, and consent events in its feed. Here the client's kind changes
+        // instead, to the same effect.
+        var hookPort = FreePort();
+        using var webhook = new HttpListener();
+        webhook.Prefixes.Add($"http://127.0.0.1:{hookPort}/hook/");
+        webhook.Start();
+        var partner = await RegisterAsync("reclass-", webhookUrl: $"http://127.0.0.1:{hookPort}/hook/");
         using var patient = Browser();
         var tokens = await SignInWithResearchAsync(patient, partner);
         using var second = Browser();
@@ -461,6 +466,31 @@ public abstract class PartnerConsentApiTests<TStores>(TStores stores) : IDisposa
         JsonDocument.Parse(await exchanged.Content.ReadAsStringAsync()).RootElement.GetProperty("error").GetString().ShouldBe("invalid_grant");
         (await IntrospectAsync(api, tokens.Access)).ShouldBeFalse("the refused refresh revoked the family its access token belongs to");
         authorize.Headers.Location!.OriginalString.ShouldContain("error=invalid_scope");
+
+        // Nothing it is sent names the purpose any more: not the feed, not the push of an event written before.
+        var given = await StoreSql.ScalarAsync(stores.Compliance,
+            $"SELECT event_id FROM consent_outbox WHERE client_id = '{partner.ClientId}' AND purpose_id = 'research' AND event_type = 'consent.given' ORDER BY leaf_index LIMIT 1");
+        var givenId = given is Guid guid ? guid : Guid.Parse((string)given!);
+        var pulled = await api.GetAsync("/partner/v1/events");
+        var feed = await pulled.Content.ReadAsStringAsync();
+        pulled.StatusCode.ShouldBe(HttpStatusCode.OK, feed);
+        feed.ShouldNotContain("research");
+        var receiving = webhook.GetContextAsync();
+        await using (var deliveryScope = _factory.Services.CreateAsyncScope())
+        {
+            await deliveryScope.ServiceProvider.GetServices<Compliance.Jobs.Work.IDueWork>().Single(w => w.Kind == "consent.webhook").RunAsync(givenId, CancellationToken.None);
+        }
+
+        (await Task.WhenAny(receiving, Task.Delay(TimeSpan.FromSeconds(2)))).ShouldNotBe(receiving, "nothing was pushed");
+        (await StoreSql.CountAsync(stores.Compliance, $"SELECT COUNT(*) FROM consent_outbox WHERE event_type = 'consent.given' AND last_error = 'withheld' AND client_id = '{partner.ClientId}' AND failed_at IS NOT NULL"))
+            .ShouldBe(1);
+
+        // The patient can still withdraw it, and that is recorded without a word to the payer.
+        var rowsBefore = await StoreSql.CountAsync(stores.Compliance, $"SELECT COUNT(*) FROM consent_outbox WHERE client_id = '{partner.ClientId}'");
+        await WithdrawOnAccountAsync(patient, partner, "research");
+        (await StoreSql.CountAsync(stores.Compliance, $"SELECT COUNT(*) FROM consent_states WHERE client_id = '{partner.ClientId}' AND purpose_id = 'research' AND state = 'Withdrawn'"))
+            .ShouldBe(1);
+        (await StoreSql.CountAsync(stores.Compliance, $"SELECT COUNT(*) FROM consent_outbox WHERE client_id = '{partner.ClientId}'")).ShouldBe(rowsBefore);
     }
 
     [Fact]
