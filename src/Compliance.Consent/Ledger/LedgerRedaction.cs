@@ -9,7 +9,10 @@ namespace Compliance.Consent.Ledger;
 /// change the payload table accepts), and the derived lookups (the subject's events, the current state) are deleted.
 /// The leaves stay: they hold an index, an event id, a time and a commitment to a salted hash that nobody can open
 /// any more, so no purpose, state or day can be guessed back from them. The partners' feed rows (pairwise sub, purpose,
-/// type, day) and the partners' idempotency records go with them: nothing is left to pull, push or retry.
+/// type, day) go with them: nothing is left to pull, push or retry. A partner's idempotency record keeps its key and
+/// event id, but the hash of its request (which commits to the sub, purpose and decision) becomes
+/// <see cref="LedgerRedaction.ErasedRequestHash"/>: a retry of that key is told the request was erased (410), and does
+/// not record the consent again.
 /// </summary>
 public interface ILedgerRedaction
 {
@@ -19,6 +22,9 @@ public interface ILedgerRedaction
 
 internal sealed class LedgerRedaction(ComplianceDbContext db) : ILedgerRedaction
 {
+    /// <summary>What an erased partner request's hash becomes: no SHA-256 of a request is 32 zero bytes.</summary>
+    public static readonly byte[] ErasedRequestHash = new byte[32];
+
     public async Task<int> RedactSubjectAsync(Guid subjectId, CancellationToken cancellationToken)
     {
         await using var transaction = await db.Database.BeginTransactionAsync(cancellationToken);
@@ -28,7 +34,8 @@ internal sealed class LedgerRedaction(ComplianceDbContext db) : ILedgerRedaction
             .ExecuteUpdateAsync(update => update.SetProperty(p => p.Payload, (byte[]?)null).SetProperty(p => p.Salt, (byte[]?)null), cancellationToken);
         await db.Set<ConsentStanding>().Where(s => s.SubjectId == subjectId).ExecuteDeleteAsync(cancellationToken);
         await db.Set<OutboxEvent>().Where(o => events.Contains(o.EventId)).ExecuteDeleteAsync(cancellationToken);
-        await db.Set<ConsentPartnerRequest>().Where(r => events.Contains(r.EventId)).ExecuteDeleteAsync(cancellationToken);
+        await db.Set<ConsentPartnerRequest>().Where(r => events.Contains(r.EventId))
+            .ExecuteUpdateAsync(update => update.SetProperty(r => r.RequestHash, ErasedRequestHash), cancellationToken);
         await db.Set<ConsentSubjectEvent>().Where(e => e.SubjectId == subjectId).ExecuteDeleteAsync(cancellationToken);
         await transaction.CommitAsync(cancellationToken);
         return redacted;

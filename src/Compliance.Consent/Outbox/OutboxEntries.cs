@@ -26,11 +26,11 @@ internal sealed record OutboxEntry(string EventType, string Subject, bool Push, 
 internal sealed class OutboxEntries(
     IPartnerDirectory partners,
     IPairwiseSubjects subjects,
-    PolicySet policies,
     IOptions<OutboxOptions> options,
     IOptions<JobsOptions> jobs,
     IServiceProvider services,
-    ILogger<OutboxEntries> logger)
+    ILogger<OutboxEntries> logger,
+    PolicySet? policies = null)
 {
     // A host without the job module (a CLI, a test) has no scheduler: the reconciler of a server takes the rows.
     private readonly IJobScheduler? _scheduler = services.GetService<IJobScheduler>();

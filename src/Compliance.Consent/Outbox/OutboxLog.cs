@@ -32,4 +32,8 @@ internal static partial class OutboxLog
     [LoggerMessage(EventId = 4056, EventName = "WebhookAddressRefused", Level = LogLevel.Warning,
         Message = "A webhook of {ClientId} resolved to a private, loopback or link-local address; the connection was refused.")]
     public static partial void AddressRefused(ILogger logger, string clientId);
+
+    [LoggerMessage(EventId = 4057, EventName = "WebhookWithheld", Level = LogLevel.Information,
+        Message = "Consent event {EventId} is withheld from payer {ClientId}: its purpose is one a payer never hears of under the policies in force; its feed row is deleted.")]
+    public static partial void Withheld(ILogger logger, Guid eventId, string clientId);
 }

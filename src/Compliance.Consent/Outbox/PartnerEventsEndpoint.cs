@@ -5,6 +5,7 @@ using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.Http.HttpResults;
 using Microsoft.AspNetCore.Routing;
+using Microsoft.Extensions.DependencyInjection;
 
 namespace Compliance.Consent.Outbox;
 
@@ -28,7 +29,7 @@ internal static class PartnerEventsEndpoint
         return routes;
     }
 
-    private static async Task<IResult> EventsAsync(HttpContext context, IPartnerAuthentication authentication, IConsentOutbox outbox, PolicySet policies)
+    private static async Task<IResult> EventsAsync(HttpContext context, IPartnerAuthentication authentication, IConsentOutbox outbox)
     {
         context.Response.Headers.CacheControl = "no-store";
         var partner = await authentication.AuthenticateAsync(context.Request, context.RequestAborted);
@@ -64,6 +65,7 @@ internal static class PartnerEventsEndpoint
         }
 
         var page = await outbox.EventsAsync(partner.ClientId, after, limit, context.RequestAborted);
+        var policies = context.RequestServices.GetService<PolicySet>(); // none on a host without policies
         return TypedResults.Json(new
         {
             // A row written before a policy change made its purpose one a payer must never hear of is skipped, not sent.

@@ -25,7 +25,6 @@ namespace Compliance.Consent.Outbox;
 internal sealed class WebhookDelivery(
     ComplianceDbContext db,
     IPartnerDirectory partners,
-    PolicySet policies,
     SecurityEventTokens tokens,
     IHttpClientFactory http,
     IAuditTrail trail,
@@ -35,9 +34,12 @@ internal sealed class WebhookDelivery(
     IOptions<JobsOptions> jobs,
     IServiceProvider services,
     TimeProvider time,
-    ILogger<WebhookDelivery> logger) : IDueWork
+    ILogger<WebhookDelivery> logger,
+    PolicySet? policies = null) : IDueWork
 {
     public const string WorkKind = "consent.webhook";
+
+    private const string Withheld = "withheld";
 
     private readonly IJobScheduler? _scheduler = services.GetService<IJobScheduler>();
 
@@ -81,6 +83,14 @@ internal sealed class WebhookDelivery(
         }
 
         var (error, final) = await AttemptAsync(row, cancellationToken);
+        if (error == Withheld)
+        {
+            // Not a failure for operators to retry: there is nothing the payer may be sent, now or later.
+            await db.Set<OutboxEvent>().Where(e => e.EventId == id).ExecuteDeleteAsync(cancellationToken);
+            OutboxLog.Withheld(logger, id, row.ClientId);
+            return;
+        }
+
         now = time.GetUtcNow();
         if (error is null)
         {
@@ -148,7 +158,7 @@ internal sealed class WebhookDelivery(
         // Written before a policy change made the purpose one a payer must never hear of: never sent.
         if (partner.MustNotLearnOf(row.PurposeId, policies))
         {
-            return ("withheld", true);
+            return (Withheld, true);
         }
 
         if (!Uri.TryCreate(url, UriKind.Absolute, out var uri) || !WebhookUrls.IsCallable(uri, oidc.Value.AllowLoopbackHttpFetch))

@@ -54,10 +54,12 @@ internal sealed class PartnerConsentRecording(
             .Where(s => s.SubjectId == subjectId && s.ClientId == partner.ClientId && s.PurposeId == purpose.Id)
             .Select(s => new { s.State, s.EventId, s.OccurredAt }).FirstOrDefaultAsync(cancellationToken);
         var previous = current?.State;
-        if (current is not null && IsDecision(current.State) && collectedAt < current.OccurredAt)
+        if (decision == "given" && current is not null && IsDecision(current.State) && collectedAt < LedgerAppender.Stored(current.OccurredAt))
         {
-            // A decision the partner collected before the one that stands (say, posted late after the patient withdrew on
-            // /account) must not bring an earlier will back.
+            // A consent the partner collected before the decision that stands (say, posted late after the patient withdrew
+            // on /account) must not bring an earlier will back. Only a consent: a withdrawal or a refusal is never refused
+            // for its time, since a partner's clock a little behind ours must not keep processing going (Art. 7(3)).
+            // Compared at the precision partners' times are kept (LedgerAppender.Stored), so that an equal time is not earlier.
             return await ReplayAsync(partner, idempotencyKey, hash, cancellationToken)
                 ?? throw new PartnerConsentException("outdated_decision",
                     "A later decision stands for this purpose; one collected before it cannot replace it. Nothing was recorded.", 409);
@@ -151,6 +153,11 @@ internal sealed class PartnerConsentRecording(
         if (earlier is null)
         {
             return null;
+        }
+
+        if (earlier.RequestHash.AsSpan().SequenceEqual(LedgerRedaction.ErasedRequestHash))
+        {
+            throw new PartnerConsentException("request_erased", "The request was recorded, then erased with the patient's data; nothing was recorded.", 410);
         }
 
         if (!CryptographicOperations.FixedTimeEquals(earlier.RequestHash, hash))

@@ -736,9 +736,9 @@ public sealed partial class ClientAdministration(
 
     /// <summary>
     /// A back-channel logout URI is called by the provider like a partner document is fetched (<see cref="IsFetchable"/>),
-    /// and must carry no fragment (OpenID Connect Back-Channel Logout 1.0 §2.2).
+    /// carries no fragment (OpenID Connect Back-Channel Logout 1.0 §2.2), and follows the webhooks' rules
+    /// (<see cref="WebhookUrls.IsAcceptable"/>): the service posts to it, so never to an internal address either.
     /// </summary>
-    /// <summary>A back-channel logout endpoint follows the webhooks' rules: the service posts to it, so no internal address either.</summary>
     internal static bool IsAcceptableBackchannelLogoutUri(string value, bool allowLoopbackHttp) =>
         value.Length <= 2000 && IsFetchable(value, allowLoopbackHttp) && WebhookUrls.IsAcceptable(value, allowLoopbackHttp);
 

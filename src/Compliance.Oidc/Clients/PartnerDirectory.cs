@@ -16,13 +16,11 @@ public sealed record Partner(
 
     /// <summary>
     /// Whether nothing about <paramref name="purposeId"/> may reach this partner: a payer, and a care or special-category
-    /// purpose under the policies in force (which may have reclassified it since an event was written).
+    /// purpose under the policies in force (which may have reclassified it since an event was written). A host without
+    /// policies declares no purpose, so it has none to withhold.
     /// </summary>
-    public bool MustNotLearnOf(string purposeId, Compliance.Policies.PolicySet policies)
-    {
-        ArgumentNullException.ThrowIfNull(policies);
-        return IsPayer && policies.FindPurpose(purposeId) is { ForbiddenToPayers: true };
-    }
+    public bool MustNotLearnOf(string purposeId, Compliance.Policies.PolicySet? policies) =>
+        IsPayer && policies?.FindPurpose(purposeId) is { ForbiddenToPayers: true };
 }
 
 /// <summary>The partners (registered, not removed clients), for modules other than the OpenID provider.</summary>

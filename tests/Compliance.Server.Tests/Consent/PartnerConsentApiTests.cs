@@ -305,6 +305,43 @@ public abstract class PartnerConsentApiTests<TStores>(TStores stores) : IDisposa
     }
 
     [Fact]
+    public async Task Record_AWithdrawalCollectedAMomentBeforeTheConsentScreensConsent_IsRecorded_AClockBehindOursStopsProcessingAnyway()
+    {
+        var partner = await RegisterAsync("skew-wd-");
+        using var patient = Browser();
+        var tokens = await SignInWithResearchAsync(patient, partner);
+        using var api = Api(partner);
+
+        // The partner's clock is 30 s behind ours: its withdrawal looks older than the consent the patient just gave here.
+        var withdrawn = await RecordAsync(api, "skew-1", RecordBody(tokens.Sub, "withdrawn", null, collectedAt: DateTimeOffset.UtcNow.AddSeconds(-30)));
+
+        withdrawn.StatusCode.ShouldBe(HttpStatusCode.Created, await withdrawn.Content.ReadAsStringAsync());
+        (await CheckAsync(api, tokens.Sub, "research")).GetProperty("reason").GetString().ShouldBe("withdrawn");
+        (await IntrospectAsync(api, tokens.Access)).ShouldBeFalse();
+    }
+
+    [Fact]
+    public async Task Record_RetriedAfterThePatientsConsentsWereErased_Is410_AndRecordsNothingAgain()
+    {
+        var partner = await RegisterAsync("erased-");
+        using var patient = Browser();
+        var tokens = await SignInWithResearchAsync(patient, partner, research: false);
+        using var api = Api(partner);
+        var body = RecordBody(tokens.Sub, "given", await NoticeAsync("research", "fr"));
+        (await RecordAsync(api, "erase-1", body)).StatusCode.ShouldBe(HttpStatusCode.Created);
+        await using (var scope = _factory.Services.CreateAsyncScope())
+        {
+            var subjectId = await SubjectIdAsync(scope.ServiceProvider, partner, tokens.Sub);
+            await scope.ServiceProvider.GetRequiredService<ILedgerRedaction>().RedactSubjectAsync(subjectId, CancellationToken.None);
+        }
+
+        var retried = await RecordAsync(api, "erase-1", body);
+
+        await ShouldBeProblemAsync(retried, 410, "request_erased");
+        (await CheckAsync(api, tokens.Sub, "research")).GetProperty("reason").GetString().ShouldBe("no_consent", "the retry recorded nothing");
+    }
+
+    [Fact]
     public async Task Record_RefusedWhileAConsentStands_IsAConflict_TheConsentAndItsTokensStand()
     {
         var partner = await RegisterAsync("refuse-over-");
@@ -482,8 +519,8 @@ public abstract class PartnerConsentApiTests<TStores>(TStores stores) : IDisposa
         }
 
         (await Task.WhenAny(receiving, Task.Delay(TimeSpan.FromSeconds(2)))).ShouldNotBe(receiving, "nothing was pushed");
-        (await StoreSql.CountAsync(stores.Compliance, $"SELECT COUNT(*) FROM consent_outbox WHERE event_type = 'consent.given' AND last_error = 'withheld' AND client_id = '{partner.ClientId}' AND failed_at IS NOT NULL"))
-            .ShouldBe(1);
+        (await StoreSql.CountAsync(stores.Compliance, $"SELECT COUNT(*) FROM consent_outbox WHERE event_id = {SqlId(givenId)}"))
+            .ShouldBe(0, "the row is not kept as a failure for operators to retry: it is deleted");
 
         // The patient can still withdraw it, and that is recorded without a word to the payer.
         var rowsBefore = await StoreSql.CountAsync(stores.Compliance, $"SELECT COUNT(*) FROM consent_outbox WHERE client_id = '{partner.ClientId}'");
@@ -591,6 +628,8 @@ public abstract class PartnerConsentApiTests<TStores>(TStores stores) : IDisposa
         await ShouldBeProblemAsync(response, status, code);
         (await CheckAsync(api, tokens.Sub, "research")).GetProperty("event_id").GetGuid().ShouldBe(before.GetProperty("event_id").GetGuid(), "nothing was recorded");
     }
+
+    private string SqlId(Guid id) => stores.Provider == Compliance.Data.Storage.DatabaseProvider.Sqlite ? $"'{id.ToString().ToUpperInvariant()}'" : $"'{id}'";
 
     private static async Task WithdrawOnAccountAsync(PatientBrowser patient, RegisteredPartner partner, string purpose)
     {
