@@ -107,7 +107,8 @@ for store in $STORES; do
   done
 
   SUB="$(node "$HERE/lib/authcode.mjs" --target ours --base "$url" --phase sub | node -e 'let s="";process.stdin.on("data",d=>s+=d).on("end",()=>console.log(JSON.parse(s).sub))')"
-  COLLECTED="$(date -u +%Y-%m-%dT%H:%M:%SZ)"
+  # To the millisecond: a decision collected before the one that stands (the sign-in's, just above) is refused.
+  COLLECTED="$(date -u +%Y-%m-%dT%H:%M:%S.%3NZ)"
   status="$(curl -s -o "$WORK/record.json" -w '%{http_code}' -X POST "$url/partner/v1/consents" -H "Authorization: $BASIC" \
     -H 'Content-Type: application/json' -H "Idempotency-Key: bench-$store" \
     -d "{\"sub\":\"$SUB\",\"purpose\":\"research\",\"decision\":\"given\",\"notice_version\":\"$NOTICE_VERSION\",\"notice_sha256\":\"$NOTICE_SHA\",\"language\":\"fr\",\"collected_at\":\"$COLLECTED\",\"reference\":\"bench\",\"collection_method\":\"app-checkbox\"}")"
