@@ -37,15 +37,9 @@ public abstract class PartnerConsentApiTests<TStores>(TStores stores) : IDisposa
     [Fact]
     public async Task WithdrawalOnAccount_MakesTheTokensInactive_LogsThePartnerOut_AndTheCheckDenies()
     {
-        var port = FreePort();
-        using var listener = new HttpListener();
-        listener.Prefixes.Add($"http://127.0.0.1:{port}/bcl/");
-        listener.Start();
-        var hookPort = FreePort();
-        using var webhook = new HttpListener();
-        webhook.Prefixes.Add($"http://127.0.0.1:{hookPort}/hook/");
-        webhook.Start();
-        var partner = await RegisterAsync("wd-", backchannel: $"http://127.0.0.1:{port}/bcl/", webhookUrl: $"http://127.0.0.1:{hookPort}/hook/");
+        using var listener = Listen("bcl", out var logoutUrl);
+        using var webhook = Listen("hook", out var hookUrl);
+        var partner = await RegisterAsync("wd-", backchannel: logoutUrl, webhookUrl: hookUrl);
         using var patient = Browser();
         var tokens = await SignInWithResearchAsync(patient, partner);
         using var api = Api(partner);
@@ -383,13 +377,10 @@ public abstract class PartnerConsentApiTests<TStores>(TStores stores) : IDisposa
         await using var scope = _factory.Services.CreateAsyncScope();
         var administration = scope.ServiceProvider.GetRequiredService<ClientAdministration>();
         var payerId = "payer-" + Guid.NewGuid().ToString("N")[..8];
-        var hookPort = FreePort();
-        using var webhook = new HttpListener();
-        webhook.Prefixes.Add($"http://127.0.0.1:{hookPort}/hook/");
-        webhook.Start();
+        using var webhook = Listen("hook", out var hookUrl);
         ClientRequest Payer(string[] scopes) => new(payerId, "Mutuelle", ClientTypes.Confidential, ClientAuthMethods.SecretBasic, [$"https://{payerId}.example/cb"], [],
             scopes, ["authorization_code"], ControllerName: "Mutuelle SA", DpoContact: "mailto:dpo@mutuelle.example", NoticeUrl: "https://mutuelle.example/privacy",
-            Kind: ClientKinds.Payer, WebhookUrl: $"http://127.0.0.1:{hookPort}/hook/");
+            Kind: ClientKinds.Payer, WebhookUrl: hookUrl);
 
         var refused = await Should.ThrowAsync<ClientRegistrationException>(() => administration.AddAsync(Payer(["openid", "research"]), CancellationToken.None));
         refused.Message.ShouldContain("scope 'research': a payer or insurer is never granted a care or special-category purpose");
@@ -472,11 +463,8 @@ public abstract class PartnerConsentApiTests<TStores>(TStores stores) : IDisposa
         // What a policy change reclassifying a payer's purpose as special-category leaves: a payer holding such a scope,
         // with a refresh token, a code obtained before, and consent events in its feed. Here the client's kind changes
         // instead, to the same effect.
-        var hookPort = FreePort();
-        using var webhook = new HttpListener();
-        webhook.Prefixes.Add($"http://127.0.0.1:{hookPort}/hook/");
-        webhook.Start();
-        var partner = await RegisterAsync("reclass-", webhookUrl: $"http://127.0.0.1:{hookPort}/hook/");
+        using var webhook = Listen("hook", out var hookUrl);
+        var partner = await RegisterAsync("reclass-", webhookUrl: hookUrl);
         using var patient = Browser();
         var tokens = await SignInWithResearchAsync(patient, partner);
         using var second = Browser();
@@ -817,6 +805,16 @@ public abstract class PartnerConsentApiTests<TStores>(TStores stores) : IDisposa
     }
 
     private PatientBrowser Browser() => new(_factory.Server.CreateHandler(), new Uri("http://localhost"));
+
+    /// <summary>A real HTTP listener on a free loopback port (never 5080), as a partner's endpoint.</summary>
+    private static HttpListener Listen(string path, out string url)
+    {
+        url = $"http://127.0.0.1:{FreePort()}/{path}/";
+        var listener = new HttpListener();
+        listener.Prefixes.Add(url);
+        listener.Start();
+        return listener;
+    }
 
     private static int FreePort()
     {
