@@ -114,13 +114,16 @@ public sealed class Client
 
     public bool IsPublic => Type == ClientTypes.Public;
 
+    /// <summary>A payer or insurer (<see cref="ClientKinds.Payer"/>).</summary>
+    public bool IsPayer => Kind == ClientKinds.Payer;
+
     /// <summary>
     /// Whether the policies in force let this client be granted <paramref name="scope"/>: never a care or special-category
     /// purpose's scope for a payer. Checked when tokens are asked for, not only at registration: a policy change may
     /// reclassify a purpose a payer was registered for.
     /// </summary>
     public bool MayBeGranted(string scope, Compliance.Policies.PolicySet? policies) =>
-        Kind != ClientKinds.Payer || policies?.PurposeForScope(scope) is not { ForbiddenToPayers: true };
+        !IsPayer || policies?.PurposeForScope(scope) is not { ForbiddenToPayers: true };
 
     private static string[] Split(string value) => value.Split(' ', StringSplitOptions.RemoveEmptyEntries);
 }
